@@ -1,0 +1,360 @@
+// The Unicorn side of cpu::Engine. Facts relied on here were measured on this
+// machine with Unicorn 2.1.1; see ../shared/UNICORN.md and docs/DESIGN.md.
+#include "cpu/engine.h"
+
+#include <unicorn/unicorn.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+namespace cpu {
+
+namespace {
+
+constexpr int kUcReg[static_cast<int>(Reg::kCount)] = {
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,
+    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+    UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
+};
+
+uint32_t to_uc_prot(uint32_t prot) {
+  uint32_t p = UC_PROT_NONE;
+  if (prot & kProtRead) p |= UC_PROT_READ;
+  if (prot & kProtWrite) p |= UC_PROT_WRITE;
+  if (prot & kProtExec) p |= UC_PROT_EXEC;
+  return p;
+}
+
+// Never reached by guest code: the address is not canonical.
+constexpr uint64_t kNoUntil = 0xffff'0000'0000'0000ULL;
+
+}  // namespace
+
+const char* to_string(FaultKind k) {
+  switch (k) {
+    case FaultKind::kNone: return "none";
+    case FaultKind::kReadUnmapped: return "read of unmapped memory";
+    case FaultKind::kWriteUnmapped: return "write to unmapped memory";
+    case FaultKind::kFetchUnmapped: return "execution of unmapped memory";
+    case FaultKind::kReadProt: return "read of protected memory";
+    case FaultKind::kWriteProt: return "write to protected memory";
+    case FaultKind::kFetchProt: return "execution of non-executable memory";
+    case FaultKind::kInvalidOpcode: return "invalid opcode";
+    case FaultKind::kDivideError: return "divide error";
+    case FaultKind::kBreakpoint: return "breakpoint";
+    case FaultKind::kGeneralProtection: return "general protection fault";
+    case FaultKind::kOtherException: return "CPU exception";
+  }
+  return "?";
+}
+
+Context::Context(Context&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
+Context& Context::operator=(Context&& o) noexcept {
+  if (this != &o) {
+    if (ctx_) uc_context_free(static_cast<uc_context*>(ctx_));
+    ctx_ = o.ctx_;
+    o.ctx_ = nullptr;
+  }
+  return *this;
+}
+Context::~Context() {
+  if (ctx_) uc_context_free(static_cast<uc_context*>(ctx_));
+}
+
+struct Engine::Impl {
+  uc_engine* uc = nullptr;
+  TrapHandler* handler = nullptr;
+  uint64_t ticks = 0;
+  uint64_t tick_limit = 0;
+  bool stop_requested = false;
+  bool budget_hit = false;
+  Fault fault;
+  std::set<uint64_t> timestamp_sites;
+
+  // ---- hooks (called from inside uc_emu_start) ----
+
+  // One tick per basic block about to execute. Stopping here stops *before*
+  // the block runs, and on restart the hook fires again for the same block;
+  // so the tick is only counted when the block is really going to run.
+  static void on_block(uc_engine* uc, uint64_t, uint32_t, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    if (self->ticks >= self->tick_limit) {
+      self->budget_hit = true;
+      uc_emu_stop(uc);
+      return;
+    }
+    ++self->ticks;
+  }
+
+  static void on_syscall(uc_engine* uc, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    static int ids[8] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+                         UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_RIP};
+    SyscallRegs r;
+    void* ptrs[8] = {&r.nr, &r.args[0], &r.args[1], &r.args[2],
+                     &r.args[3], &r.args[4], &r.args[5], &r.rip};
+    uc_reg_read_batch(uc, ids, ptrs, 8);
+    if (self->handler) self->handler->on_syscall(r);
+  }
+
+  // A fixed, host-independent CPUID. Returning 1 skips Unicorn's own answer.
+  static int on_cpuid(uc_engine* uc, void*) {
+    uint64_t leaf = 0, sub = 0;
+    uc_reg_read(uc, UC_X86_REG_RAX, &leaf);
+    uc_reg_read(uc, UC_X86_REG_RCX, &sub);
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (const CpuidLeaf& l : cpuid_table()) {
+      if (l.leaf == static_cast<uint32_t>(leaf) &&
+          (l.subleaf == static_cast<uint32_t>(sub) || l.subleaf == 0xffffffffu)) {
+        a = l.eax, b = l.ebx, c = l.ecx, d = l.edx;
+        break;
+      }
+    }
+    uc_reg_write(uc, UC_X86_REG_RAX, &a);
+    uc_reg_write(uc, UC_X86_REG_RBX, &b);
+    uc_reg_write(uc, UC_X86_REG_RCX, &c);
+    uc_reg_write(uc, UC_X86_REG_RDX, &d);
+    return 1;
+  }
+
+  // rdtsc cannot be hooked as an instruction in Unicorn 2.1.1, so each one
+  // found in executable memory gets a code hook at its address. A code hook
+  // only fires at an instruction boundary, so a match of the bytes 0F 31 that
+  // lies inside another instruction never fires.
+  static void on_timestamp_site(uc_engine* uc, uint64_t addr, uint32_t, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    uint8_t insn[2];
+    if (uc_mem_read(uc, addr, insn, 2) != UC_ERR_OK || insn[0] != 0x0f || insn[1] != 0x31) return;
+    uint64_t tsc = self->handler ? self->handler->on_timestamp() : 0;
+    uint64_t lo = tsc & 0xffffffffu, hi = tsc >> 32, next = addr + 2;
+    uc_reg_write(uc, UC_X86_REG_RAX, &lo);
+    uc_reg_write(uc, UC_X86_REG_RDX, &hi);
+    // Writing RIP from a code hook skips the instruction: Unicorn leaves the
+    // current block and resumes at the new RIP.
+    uc_reg_write(uc, UC_X86_REG_RIP, &next);
+  }
+
+  static bool on_mem_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int, int64_t,
+                             void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    FaultKind k = FaultKind::kOtherException;
+    switch (type) {
+      case UC_MEM_READ_UNMAPPED: k = FaultKind::kReadUnmapped; break;
+      case UC_MEM_WRITE_UNMAPPED: k = FaultKind::kWriteUnmapped; break;
+      case UC_MEM_FETCH_UNMAPPED: k = FaultKind::kFetchUnmapped; break;
+      case UC_MEM_READ_PROT: k = FaultKind::kReadProt; break;
+      case UC_MEM_WRITE_PROT: k = FaultKind::kWriteProt; break;
+      case UC_MEM_FETCH_PROT: k = FaultKind::kFetchProt; break;
+      default: break;
+    }
+    self->fault.kind = k;
+    self->fault.addr = addr;
+    (void)uc;
+    return false;
+  }
+
+  static void on_interrupt(uc_engine* uc, uint32_t intno, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    FaultKind k;
+    switch (intno) {
+      case 0: k = FaultKind::kDivideError; break;
+      case 3: k = FaultKind::kBreakpoint; break;
+      case 6: k = FaultKind::kInvalidOpcode; break;
+      case 13: k = FaultKind::kGeneralProtection; break;
+      default: k = FaultKind::kOtherException; break;
+    }
+    self->fault.kind = k;
+    self->fault.vector = intno;
+    uc_emu_stop(uc);
+  }
+
+  static bool on_invalid_insn(uc_engine* uc, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    self->fault.kind = FaultKind::kInvalidOpcode;
+    self->fault.vector = 6;
+    (void)uc;
+    return false;
+  }
+};
+
+Engine::Engine() : impl_(std::make_unique<Impl>()) {
+  if (uc_open(UC_ARCH_X86, UC_MODE_64, &impl_->uc) != UC_ERR_OK)
+    throw std::runtime_error("cannot create a Unicorn x86-64 engine");
+  uc_engine* uc = impl_->uc;
+  // Nehalem executes SSE4.2 and POPCNT but not RDRAND/RDSEED/RDTSCP, which
+  // would leak host randomness or time; those raise #UD (SIGILL) instead,
+  // as on a real CPU without them. CPUID (cpuid.cc) advertises the same set.
+  uc_ctl_set_cpu_model(uc, UC_CPU_X86_NEHALEM);
+  uc_hook h;
+  uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Impl::on_block), impl_.get(), 1, 0);
+  uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_syscall), impl_.get(), 1, 0,
+              UC_X86_INS_SYSCALL);
+  uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_cpuid), impl_.get(), 1, 0,
+              UC_X86_INS_CPUID);
+  uc_hook_add(uc, &h, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&Impl::on_mem_invalid),
+              impl_.get(), 1, 0);
+  uc_hook_add(uc, &h, UC_HOOK_INTR, reinterpret_cast<void*>(&Impl::on_interrupt), impl_.get(), 1,
+              0);
+  uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Impl::on_invalid_insn),
+              impl_.get(), 1, 0);
+  reset_fpu();
+}
+
+Engine::~Engine() {
+  if (impl_->uc) uc_close(impl_->uc);
+}
+
+void Engine::set_trap_handler(TrapHandler* h) { impl_->handler = h; }
+
+bool Engine::map(uint64_t addr, uint64_t len, uint32_t prot) {
+  return uc_mem_map(impl_->uc, addr, len, to_uc_prot(prot)) == UC_ERR_OK;
+}
+bool Engine::unmap(uint64_t addr, uint64_t len) {
+  return uc_mem_unmap(impl_->uc, addr, len) == UC_ERR_OK;
+}
+bool Engine::protect(uint64_t addr, uint64_t len, uint32_t prot) {
+  return uc_mem_protect(impl_->uc, addr, len, to_uc_prot(prot)) == UC_ERR_OK;
+}
+bool Engine::read(uint64_t addr, void* dst, size_t len) {
+  return len == 0 || uc_mem_read(impl_->uc, addr, dst, len) == UC_ERR_OK;
+}
+bool Engine::write(uint64_t addr, const void* src, size_t len) {
+  return len == 0 || uc_mem_write(impl_->uc, addr, src, len) == UC_ERR_OK;
+}
+
+void Engine::hash_memory(
+    const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink) {
+  uc_mem_region* regions = nullptr;
+  uint32_t count = 0;
+  if (uc_mem_regions(impl_->uc, &regions, &count) != UC_ERR_OK) return;
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  for (uint32_t i = 0; i < count; ++i) spans.emplace_back(regions[i].begin, regions[i].end);
+  uc_free(regions);
+  std::sort(spans.begin(), spans.end());
+  std::vector<uint8_t> buf(1 << 20);
+  for (auto [begin, end] : spans) {
+    for (uint64_t a = begin; a <= end;) {  // `end` is inclusive
+      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - a + 1));
+      if (uc_mem_read(impl_->uc, a, buf.data(), n) != UC_ERR_OK) break;
+      sink(a, buf.data(), n);
+      a += n;
+      if (a == 0) break;
+    }
+  }
+}
+
+void Engine::watch_timestamp_insns(uint64_t addr, uint64_t len) {
+  std::vector<uint8_t> code(len);
+  if (!read(addr, code.data(), len)) return;
+  for (uint64_t i = 0; i + 1 < len; ++i) {
+    if (code[i] != 0x0f || code[i + 1] != 0x31) continue;
+    uint64_t site = addr + i;
+    if (!impl_->timestamp_sites.insert(site).second) continue;
+    uc_hook h;
+    uc_hook_add(impl_->uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_timestamp_site),
+                impl_.get(), site, site);
+    uc_ctl_remove_cache(impl_->uc, site, site + 2);
+  }
+}
+
+uint64_t Engine::reg(Reg r) const {
+  uint64_t v = 0;
+  uc_reg_read(impl_->uc, kUcReg[static_cast<int>(r)], &v);
+  return v;
+}
+void Engine::set_reg(Reg r, uint64_t v) { uc_reg_write(impl_->uc, kUcReg[static_cast<int>(r)], &v); }
+
+Regs Engine::regs() const {
+  Regs out;
+  int ids[static_cast<int>(Reg::kCount)];
+  void* ptrs[static_cast<int>(Reg::kCount)];
+  for (int i = 0; i < static_cast<int>(Reg::kCount); ++i) {
+    ids[i] = kUcReg[i];
+    ptrs[i] = &out.gpr[i];
+  }
+  uc_reg_read_batch(impl_->uc, ids, ptrs, static_cast<int>(Reg::kCount));
+  return out;
+}
+
+void Engine::set_regs(const Regs& regs) {
+  for (int i = 0; i < static_cast<int>(Reg::kCount); ++i) {
+    uint64_t v = regs.gpr[i];
+    uc_reg_write(impl_->uc, kUcReg[i], &v);
+  }
+}
+
+void Engine::reset_fpu() {
+  // Linux starts a process with FPCW 0x037F (64-bit precision, all exceptions
+  // masked) and MXCSR 0x1F80; Unicorn starts both at zero.
+  uint64_t fpcw = 0x37f, mxcsr = 0x1f80;
+  uc_reg_write(impl_->uc, UC_X86_REG_FPCW, &fpcw);
+  uc_reg_write(impl_->uc, UC_X86_REG_MXCSR, &mxcsr);
+}
+
+Context Engine::save() const {
+  Context c;
+  uc_context* ctx = nullptr;
+  if (uc_context_alloc(impl_->uc, &ctx) != UC_ERR_OK) throw std::runtime_error("uc_context_alloc");
+  uc_context_save(impl_->uc, ctx);
+  c.ctx_ = ctx;
+  return c;
+}
+
+void Engine::restore(const Context& c) {
+  if (c.ctx_) uc_context_restore(impl_->uc, static_cast<uc_context*>(c.ctx_));
+}
+
+StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
+  Impl& s = *impl_;
+  s.tick_limit = tick_limit;
+  s.stop_requested = false;
+  s.budget_hit = false;
+  s.fault = Fault{};
+  uc_err err = uc_emu_start(s.uc, rip, kNoUntil, 0, 0);
+  uint64_t pc = reg(Reg::rip);
+  if (s.fault.kind != FaultKind::kNone || err != UC_ERR_OK) {
+    if (s.fault.kind == FaultKind::kNone) {
+      switch (err) {
+        case UC_ERR_INSN_INVALID: s.fault.kind = FaultKind::kInvalidOpcode; break;
+        case UC_ERR_READ_UNMAPPED: s.fault.kind = FaultKind::kReadUnmapped; break;
+        case UC_ERR_WRITE_UNMAPPED: s.fault.kind = FaultKind::kWriteUnmapped; break;
+        case UC_ERR_FETCH_UNMAPPED: s.fault.kind = FaultKind::kFetchUnmapped; break;
+        case UC_ERR_READ_PROT: s.fault.kind = FaultKind::kReadProt; break;
+        case UC_ERR_WRITE_PROT: s.fault.kind = FaultKind::kWriteProt; break;
+        case UC_ERR_FETCH_PROT: s.fault.kind = FaultKind::kFetchProt; break;
+        default: s.fault.kind = FaultKind::kOtherException; break;
+      }
+    }
+    s.fault.rip = pc;
+    if (s.fault.kind == FaultKind::kFetchUnmapped || s.fault.kind == FaultKind::kFetchProt) {
+      if (s.fault.addr == 0) s.fault.addr = pc;
+    } else if (s.fault.kind >= FaultKind::kInvalidOpcode) {
+      s.fault.addr = pc;
+    }
+    return StopReason::kFault;
+  }
+  if (s.stop_requested) return StopReason::kRequested;
+  if (s.budget_hit) return StopReason::kBudget;
+  // Emulation ended on its own: `hlt` (privileged in user mode on Linux).
+  s.fault.kind = FaultKind::kGeneralProtection;
+  s.fault.rip = s.fault.addr = pc;
+  return StopReason::kFault;
+}
+
+void Engine::request_stop() {
+  impl_->stop_requested = true;
+  uc_emu_stop(impl_->uc);
+}
+
+uint64_t Engine::next_rip() const { return reg(Reg::rip); }
+uint64_t Engine::ticks() const { return impl_->ticks; }
+const Fault& Engine::fault() const { return impl_->fault; }
+
+void Engine::invalidate_code(uint64_t addr, uint64_t len) {
+  uc_ctl_remove_cache(impl_->uc, addr, addr + len);
+}
+
+}  // namespace cpu

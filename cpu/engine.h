@@ -1,0 +1,146 @@
+// cpu::Engine — one emulated x86-64 address space and CPU, built on Unicorn.
+// It knows registers, memory, ticks, traps and faults; it knows nothing of Linux.
+// No Unicorn type appears in this header: kernel/ includes it freely.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cpu {
+
+constexpr uint64_t kPageSize = 4096;
+
+// Page protection bits, the same values as PROT_READ/WRITE/EXEC.
+enum Prot : uint32_t { kProtNone = 0, kProtRead = 1, kProtWrite = 2, kProtExec = 4 };
+
+enum class Reg : uint8_t {
+  rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp, r8, r9, r10, r11, r12, r13, r14, r15,
+  rip, rflags, fs_base, gs_base,
+  kCount
+};
+
+// General-purpose state; x87/SSE state lives in Context (opaque, complete).
+struct Regs {
+  uint64_t gpr[static_cast<int>(Reg::kCount)] = {};
+  uint64_t& operator[](Reg r) { return gpr[static_cast<int>(r)]; }
+  uint64_t operator[](Reg r) const { return gpr[static_cast<int>(r)]; }
+};
+
+// The six syscall argument registers plus the number, read in one batch.
+struct SyscallRegs {
+  uint64_t nr;
+  uint64_t args[6];
+  uint64_t rip;  // address of the `syscall` instruction
+};
+
+enum class FaultKind : uint8_t {
+  kNone,
+  kReadUnmapped, kWriteUnmapped, kFetchUnmapped,
+  kReadProt, kWriteProt, kFetchProt,
+  kInvalidOpcode,   // #UD
+  kDivideError,     // #DE
+  kBreakpoint,      // int3
+  kGeneralProtection,
+  kOtherException,
+};
+const char* to_string(FaultKind k);
+
+struct Fault {
+  FaultKind kind = FaultKind::kNone;
+  uint64_t addr = 0;  // faulting data address (memory faults) or rip
+  uint64_t rip = 0;
+  uint32_t vector = 0;  // exception vector when known
+};
+
+enum class StopReason : uint8_t {
+  kRequested,  // request_stop() from a trap handler (syscall, exit, exec, ...)
+  kBudget,     // tick budget exhausted: a deterministic preemption point
+  kFault,      // see fault()
+};
+
+// Who answers traps. Called from inside emulation; may call Engine::request_stop().
+class TrapHandler {
+ public:
+  virtual ~TrapHandler() = default;
+  // The guest executed `syscall`. Write the result with set_reg(Reg::rax, ...).
+  virtual void on_syscall(const SyscallRegs& regs) = 0;
+  // The guest executed rdtsc/rdtscp: return the value it should read.
+  virtual uint64_t on_timestamp() = 0;
+};
+
+// A fixed CPUID table: the same answers on every host (see cpuid.cc).
+struct CpuidLeaf {
+  uint32_t leaf, subleaf, eax, ebx, ecx, edx;
+};
+const std::vector<CpuidLeaf>& cpuid_table();
+std::string cpu_model_name();
+
+// Saved CPU state (all GPRs, flags, segment bases, x87, SSE). No memory.
+class Context {
+ public:
+  Context() = default;
+  Context(Context&&) noexcept;
+  Context& operator=(Context&&) noexcept;
+  ~Context();
+  bool valid() const { return ctx_ != nullptr; }
+
+ private:
+  friend class Engine;
+  void* ctx_ = nullptr;
+};
+
+class Engine {
+ public:
+  // Throws std::runtime_error when Unicorn cannot create an engine.
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void set_trap_handler(TrapHandler* h);
+
+  // Memory. Addresses and lengths are page aligned; returns false on failure.
+  bool map(uint64_t addr, uint64_t len, uint32_t prot);
+  bool unmap(uint64_t addr, uint64_t len);
+  bool protect(uint64_t addr, uint64_t len, uint32_t prot);
+  // Host-side access ignoring guest protections; false if any byte is unmapped.
+  // Callers (kernel::MemoryManager) check guest permissions first.
+  bool read(uint64_t addr, void* dst, size_t len);
+  bool write(uint64_t addr, const void* src, size_t len);
+  // Hash every mapped page's contents (address order) into `digest`.
+  void hash_memory(const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink);
+
+  // Look for rdtsc/rdtscp in [addr, addr+len) and trap them (see engine.cc).
+  void watch_timestamp_insns(uint64_t addr, uint64_t len);
+
+  // Registers.
+  uint64_t reg(Reg r) const;
+  void set_reg(Reg r, uint64_t v);
+  Regs regs() const;
+  void set_regs(const Regs& regs);
+  // Set Linux's initial FPU state (FPCW 0x37F, MXCSR 0x1F80).
+  void reset_fpu();
+  Context save() const;
+  void restore(const Context& c);
+
+  // Run from `rip` until a trap handler requests a stop, a fault, or the
+  // tick counter reaches `tick_limit`. Ticks count retired basic blocks.
+  StopReason run(uint64_t rip, uint64_t tick_limit);
+  void request_stop();
+  // The guest resumes at `rip` the next time run() is called with next_rip().
+  uint64_t next_rip() const;
+  uint64_t ticks() const;
+  const Fault& fault() const;
+  // Discard translated code for [addr, addr+len) (after the host writes code).
+  void invalidate_code(uint64_t addr, uint64_t len);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cpu

@@ -1,0 +1,239 @@
+#include "kernel/fd.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernel/kernel.h"
+
+namespace kernel {
+
+using namespace abi;
+
+void File::set_status_flags(uint32_t f) {
+  // F_SETFL may change only these (fcntl(2)); the access mode stays.
+  constexpr uint32_t kSettable = kO_APPEND | kO_NONBLOCK | kO_DIRECT | kO_NOATIME;
+  flags_ = (flags_ & ~kSettable) | (f & kSettable);
+}
+
+int64_t File::read(Kernel& k, char* buf, size_t n) {
+  int64_t r = pread(k, buf, n, offset_);
+  if (r > 0) offset_ += uint64_t(r);
+  return r;
+}
+
+int64_t File::write(Kernel& k, const char* buf, size_t n) {
+  if (flags_ & kO_APPEND) offset_ = inode_->data.size();
+  int64_t r = pwrite(k, buf, n, offset_);
+  if (r > 0) offset_ += uint64_t(r);
+  return r;
+}
+
+int64_t File::pread(Kernel&, char* buf, size_t n, uint64_t off) {
+  if (inode_->is_dir()) return -kEISDIR;
+  const std::string& d = inode_->data;
+  if (off >= d.size()) return 0;
+  size_t take = std::min<uint64_t>(n, d.size() - off);
+  std::memcpy(buf, d.data() + off, take);
+  return int64_t(take);
+}
+
+int64_t File::pwrite(Kernel& k, const char* buf, size_t n, uint64_t off) {
+  if (inode_->is_dir()) return -kEISDIR;
+  if (inode_->read_only) return -kEROFS;
+  std::string& d = inode_->data;
+  // A file larger than 1 GiB in guest memory is refused with EFBIG
+  // (Ditto's limit, like RLIMIT_FSIZE, instead of exhausting the host).
+  constexpr uint64_t kMaxFile = 1ULL << 30;
+  if (off > kMaxFile || n > kMaxFile - off) return -kEFBIG;
+  if (d.size() < off + n) d.resize(off + n, '\0');
+  std::memcpy(d.data() + off, buf, n);
+  inode_->mtime_ns = inode_->ctime_ns = k.realtime_ns();
+  return int64_t(n);
+}
+
+int64_t File::seek(int64_t off, int whence) {
+  int64_t base;
+  switch (whence) {
+    case kSEEK_SET: base = 0; break;
+    case kSEEK_CUR: base = int64_t(offset_); break;
+    case kSEEK_END: base = int64_t(inode_->size()); break;
+    case kSEEK_DATA:
+    case kSEEK_HOLE: {
+      // No holes in an in-memory file: data everywhere, one hole at the end.
+      int64_t size = int64_t(inode_->size());
+      if (off < 0 || off >= size) return -kENXIO;
+      offset_ = uint64_t(whence == kSEEK_DATA ? off : size);
+      return int64_t(offset_);
+    }
+    default: return -kEINVAL;
+  }
+  if (inode_->is_dir()) {
+    // Directory offsets are entry indexes; only rewinding and SEEK_SET make sense.
+    if (whence == kSEEK_END) return -kEINVAL;
+  }
+  int64_t pos;
+  if (__builtin_add_overflow(base, off, &pos)) return -kEOVERFLOW;
+  if (pos < 0) return -kEINVAL;
+  offset_ = uint64_t(pos);
+  if (inode_->is_dir() && pos == 0) dir_snapshot_.clear();
+  return pos;
+}
+
+int64_t File::getdents(char* buf, size_t n) {
+  if (!inode_->is_dir()) return -kENOTDIR;
+  // Entries: ".", "..", then children by name. A snapshot taken at offset 0
+  // keeps the listing stable while the guest unlinks what it reads.
+  if (offset_ == 0 || dir_snapshot_.empty()) {
+    dir_snapshot_ = {".", ".."};
+    for (const auto& [name, c] : inode_->children) dir_snapshot_.push_back(name);
+  }
+  size_t used = 0;
+  while (offset_ < dir_snapshot_.size()) {
+    const std::string& name = dir_snapshot_[offset_];
+    uint64_t ino = inode_->ino;
+    uint8_t type = kDT_DIR;
+    if (name == "..") {
+      auto p = inode_->parent.lock();
+      ino = p ? p->ino : inode_->ino;
+    } else if (name != ".") {
+      auto it = inode_->children.find(name);
+      if (it == inode_->children.end()) {  // removed since the snapshot
+        ++offset_;
+        continue;
+      }
+      const Inode& c = *it->second;
+      ino = c.ino;
+      if (c.host_pending) type = kDT_UNKNOWN;
+      else switch (c.kind) {
+        case InodeKind::kRegular: type = kDT_REG; break;
+        case InodeKind::kDirectory: type = kDT_DIR; break;
+        case InodeKind::kSymlink: type = kDT_LNK; break;
+        case InodeKind::kCharDevice: type = kDT_CHR; break;
+        case InodeKind::kFifo: type = kDT_FIFO; break;
+      }
+    }
+    // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+    size_t reclen = (8 + 8 + 2 + 1 + name.size() + 1 + 7) & ~size_t(7);
+    if (used + reclen > n) {
+      if (used == 0) return -kEINVAL;  // buffer too small for one entry
+      break;
+    }
+    char* p = buf + used;
+    std::memset(p, 0, reclen);
+    int64_t next_off = int64_t(offset_ + 1);
+    uint16_t rl = uint16_t(reclen);
+    std::memcpy(p, &ino, 8);
+    std::memcpy(p + 8, &next_off, 8);
+    std::memcpy(p + 16, &rl, 2);
+    p[18] = char(type);
+    std::memcpy(p + 19, name.data(), name.size());
+    used += reclen;
+    ++offset_;
+  }
+  return int64_t(used);
+}
+
+PipeEnd::PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uint32_t flags)
+    : File(std::move(inode), flags), pipe_(std::move(pipe)), write_end_(write_end) {
+  (write_end_ ? pipe_->writers : pipe_->readers)++;
+}
+
+PipeEnd::~PipeEnd() { (write_end_ ? pipe_->writers : pipe_->readers)--; }
+
+int64_t PipeEnd::read(Kernel&, char* buf, size_t n) {
+  if (n == 0) return 0;
+  if (pipe_->buf.empty()) {
+    if (pipe_->writers == 0) return 0;  // EOF
+    return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
+  }
+  size_t take = std::min(n, pipe_->buf.size());
+  std::copy_n(pipe_->buf.begin(), take, buf);
+  pipe_->buf.erase(pipe_->buf.begin(), pipe_->buf.begin() + long(take));
+  return int64_t(take);
+}
+
+int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
+  if (pipe_->readers == 0) {
+    // pipe(7): EPIPE, and SIGPIPE to the writer.
+    k.send_signal_to_self(kSIGPIPE);
+    return -kEPIPE;
+  }
+  if (n == 0) return 0;
+  size_t room = pipe_->capacity - pipe_->buf.size();
+  // Writes of at most PIPE_BUF bytes are atomic: all or nothing.
+  if (room == 0 || (n <= kPipeBuf && room < n)) return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
+  size_t take = std::min(n, room);
+  pipe_->buf.insert(pipe_->buf.end(), buf, buf + take);
+  return int64_t(take);
+}
+
+int64_t HostStdio::read(Kernel& k, char* buf, size_t n) {
+  if (host_fd_ != 0) return -kEBADF;
+  int64_t r = k.io().read_stdin(buf, n);
+  if (r > 0) k.append_event_data(buf, size_t(r));
+  return r;
+}
+
+int64_t HostStdio::write(Kernel& k, const char* buf, size_t n) {
+  if (host_fd_ == 0) return -kEBADF;
+  k.io().write_output(host_fd_, buf, n);
+  k.append_event_data(buf, n);
+  return int64_t(n);
+}
+
+int64_t DeviceFile::read(Kernel& k, char* buf, size_t n) {
+  switch (inode_->device) {
+    case Device::kNull: return 0;
+    case Device::kZero: std::memset(buf, 0, n); return int64_t(n);
+    case Device::kUrandom:
+      k.random_bytes(buf, n);
+      k.append_event_data(buf, n);
+      return int64_t(n);
+    case Device::kNone: break;
+  }
+  return -kEINVAL;
+}
+
+int64_t DeviceFile::write(Kernel&, const char*, size_t n) { return int64_t(n); }
+
+std::shared_ptr<File> open_inode(const InodeRef& inode, uint32_t flags) {
+  if (inode->kind == InodeKind::kCharDevice) return std::make_shared<DeviceFile>(inode, flags);
+  return std::make_shared<File>(inode, flags);
+}
+
+int FdTable::alloc(std::shared_ptr<File> f, bool cloexec, int min_fd) {
+  for (int fd = min_fd; fd < max_fds_; ++fd) {
+    if (fd >= int(fds_.size())) fds_.resize(size_t(fd) + 1);
+    if (!fds_[size_t(fd)].file) {
+      fds_[size_t(fd)] = {std::move(f), cloexec};
+      return fd;
+    }
+  }
+  return -kEMFILE;
+}
+
+std::shared_ptr<File> FdTable::get(int fd) const {
+  if (fd < 0 || fd >= int(fds_.size())) return nullptr;
+  return fds_[size_t(fd)].file;
+}
+
+FdEntry* FdTable::entry(int fd) {
+  if (fd < 0 || fd >= int(fds_.size()) || !fds_[size_t(fd)].file) return nullptr;
+  return &fds_[size_t(fd)];
+}
+
+int FdTable::close(int fd) {
+  FdEntry* e = entry(fd);
+  if (!e) return -kEBADF;
+  *e = FdEntry{};
+  return 0;
+}
+
+int FdTable::install(int fd, std::shared_ptr<File> f, bool cloexec) {
+  if (fd < 0 || fd >= max_fds_) return -kEBADF;
+  if (fd >= int(fds_.size())) fds_.resize(size_t(fd) + 1);
+  fds_[size_t(fd)] = {std::move(f), cloexec};
+  return fd;
+}
+
+}  // namespace kernel

@@ -1,0 +1,129 @@
+// Open file descriptions (kernel::File and its kinds) and the per-process
+// descriptor table (kernel::FdTable).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/abi.h"
+#include "kernel/vfs.h"
+
+namespace kernel {
+
+class Kernel;
+
+// Results of read/write are bytes or -errno; kWouldBlock asks the caller to
+// block the task (or report a deadlock when nothing else can run).
+constexpr int64_t kWouldBlock = -(1LL << 40);
+
+// One open file description: shared by dup()ed descriptors, with its own
+// offset and status flags.
+class File {
+ public:
+  explicit File(InodeRef inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
+  virtual ~File() = default;
+
+  virtual int64_t read(Kernel& k, char* buf, size_t n);
+  virtual int64_t write(Kernel& k, const char* buf, size_t n);
+  virtual int64_t pread(Kernel& k, char* buf, size_t n, uint64_t off);
+  virtual int64_t pwrite(Kernel& k, const char* buf, size_t n, uint64_t off);
+  virtual int64_t seek(int64_t off, int whence);
+  virtual bool is_tty() const { return false; }
+  // Bytes of a directory listing (linux_dirent64 records), advancing the offset.
+  virtual int64_t getdents(char* buf, size_t n);
+  virtual void stat(abi::Stat& st) const { fill_stat(*inode_, st); }
+  virtual int64_t readable_bytes() const { return 0; }
+
+  const InodeRef& inode() const { return inode_; }
+  uint32_t flags() const { return flags_; }
+  void set_status_flags(uint32_t f);
+  bool readable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_WRONLY && !(flags_ & abi::kO_PATH); }
+  bool writable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_RDONLY && !(flags_ & abi::kO_PATH); }
+  uint64_t offset() const { return offset_; }
+  std::string path;  // as opened (canonical), for /proc and messages
+
+ protected:
+  InodeRef inode_;
+  uint32_t flags_;
+  uint64_t offset_ = 0;
+  std::vector<std::string> dir_snapshot_;
+};
+
+// Anonymous pipe shared by its two ends.
+struct Pipe {
+  std::deque<char> buf;
+  size_t capacity = abi::kPipeBufSize;
+  int readers = 0, writers = 0;
+};
+
+class PipeEnd : public File {
+ public:
+  PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uint32_t flags);
+  ~PipeEnd() override;
+  int64_t read(Kernel& k, char* buf, size_t n) override;
+  int64_t write(Kernel& k, const char* buf, size_t n) override;
+  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
+  int64_t readable_bytes() const override { return int64_t(pipe_->buf.size()); }
+
+ private:
+  std::shared_ptr<Pipe> pipe_;
+  bool write_end_;
+};
+
+// The guest's stdin/stdout/stderr: pipes to the host, in Ditto's model, so
+// that what the guest sees does not depend on how Ditto itself was started.
+class HostStdio : public File {
+ public:
+  HostStdio(InodeRef inode, int host_fd, uint32_t flags) : File(std::move(inode), flags), host_fd_(host_fd) {}
+  int64_t read(Kernel& k, char* buf, size_t n) override;
+  int64_t write(Kernel& k, const char* buf, size_t n) override;
+  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
+
+ private:
+  int host_fd_;
+};
+
+class DeviceFile : public File {
+ public:
+  using File::File;
+  int64_t read(Kernel& k, char* buf, size_t n) override;
+  int64_t write(Kernel& k, const char* buf, size_t n) override;
+  int64_t pread(Kernel& k, char* buf, size_t n, uint64_t) override { return read(k, buf, n); }
+  int64_t pwrite(Kernel& k, const char* buf, size_t n, uint64_t) override { return write(k, buf, n); }
+  int64_t seek(int64_t, int) override { return 0; }
+};
+
+struct FdEntry {
+  std::shared_ptr<File> file;
+  bool cloexec = false;
+};
+
+class FdTable {
+ public:
+  static constexpr int kDefaultMaxFds = 1024;  // RLIMIT_NOFILE soft limit
+  // Lowest free descriptor >= min_fd, or -EMFILE.
+  int alloc(std::shared_ptr<File> f, bool cloexec, int min_fd = 0);
+  std::shared_ptr<File> get(int fd) const;
+  FdEntry* entry(int fd);
+  int close(int fd);
+  // dup2/dup3 semantics: install at exactly `fd`, closing what was there.
+  int install(int fd, std::shared_ptr<File> f, bool cloexec);
+  int max_fds() const { return max_fds_; }
+  void set_max_fds(int n) { max_fds_ = n; }
+  const std::vector<FdEntry>& entries() const { return fds_; }
+
+ private:
+  std::vector<FdEntry> fds_;
+  int max_fds_ = kDefaultMaxFds;
+};
+
+std::shared_ptr<File> open_inode(const InodeRef& inode, uint32_t flags);
+
+}  // namespace kernel

@@ -1,0 +1,41 @@
+// kernel::Io — the kernel model's only way to the world outside the guest.
+// Recording implements it with the host (and writes the trace); replay
+// implements it with the trace (and checks every event against it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trace/event.h"
+
+namespace kernel {
+
+enum class HostFileKind : uint8_t { kMissing = 0, kRegular = 1, kDirectory = 2, kSymlink = 3 };
+
+struct HostFile {
+  int err = 0;  // positive errno when the host lookup failed
+  HostFileKind kind = HostFileKind::kMissing;
+  uint32_t mode = 0;  // permission bits
+  std::string content;              // regular files
+  std::vector<std::string> entries; // directories, sorted
+  std::string target;               // symlinks
+};
+
+class Io {
+ public:
+  virtual ~Io() = default;
+  // Appends an event (the sink assigns the sequence number).
+  virtual void emit(trace::Event&& e) = 0;
+  // Captures a host file, directory or symlink (lstat semantics). Emits the
+  // hostfile event itself, so that replay can answer from the trace.
+  virtual HostFile host_file(const std::string& host_path, uint32_t tid, uint64_t tick) = 0;
+  // Reads at most `n` bytes of the guest's stdin: bytes read, or -errno.
+  virtual int64_t read_stdin(char* buf, size_t n) = 0;
+  // Guest output on fd 1 or 2 of the host.
+  virtual void write_output(int fd, const char* buf, size_t n) = 0;
+  // True once the sink wants the run to end (replay divergence, I/O error).
+  virtual bool stop_requested() const = 0;
+};
+
+}  // namespace kernel

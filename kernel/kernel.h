@@ -1,0 +1,161 @@
+// kernel::Kernel — the model of Linux that services every guest syscall:
+// tasks, memory, files, time and randomness, all deterministic. It never
+// touches the host directly: everything from outside arrives through Io.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cpu/engine.h"
+#include "kernel/abi.h"
+#include "kernel/fd.h"
+#include "kernel/io.h"
+#include "kernel/mm.h"
+#include "kernel/vfs.h"
+
+namespace kernel {
+
+// A task's progress through exit (gVisor's TaskExitState; Linux's
+// exit_state): None -> Initiated -> Zombie -> Dead.
+enum class ExitState : uint8_t { kNone, kInitiated, kZombie, kDead };
+const char* to_string(ExitState s);
+
+struct SignalHandlers {
+  std::array<abi::KernelSigaction, abi::kNSIG + 1> actions{};
+};
+
+struct FsContext {
+  std::string cwd = "/";
+  uint32_t umask = 022;
+};
+
+struct Task {
+  uint32_t tid = 0, tgid = 0, ppid = 0;
+  std::shared_ptr<MemoryManager> mm;
+  std::shared_ptr<FdTable> fds;
+  std::shared_ptr<FsContext> fs;
+  std::shared_ptr<SignalHandlers> sighand;
+  uint64_t sigmask = 0;
+  abi::StackT altstack{0, abi::kSS_DISABLE, 0, 0};
+  uint64_t clear_child_tid = 0;
+  uint64_t robust_list = 0, robust_list_len = 0;
+  uint64_t rseq = 0;
+  ExitState exit_state = ExitState::kNone;
+  int exit_code = 0;    // exit(2) status, when exit_signal == 0
+  int exit_signal = 0;  // the signal that killed the task, or 0
+  uint64_t resume_rip = 0;
+  std::string comm;
+  std::array<abi::Rlimit, abi::kRLIM_NLIMITS> rlimits{};
+};
+
+// The immutable description of a run; it is the trace header's content.
+struct Config {
+  std::string program_path;  // absolute host path; the guest sees the same
+  std::string execfn;        // as the user typed it (AT_EXECFN)
+  std::vector<std::string> argv, env;
+  uint64_t seed = 0;
+  std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
+  std::string cwd = "/";
+  uint64_t ns_per_tick = 1;
+};
+
+// Why a program could not be started: message and the shell-style status.
+struct LoadError {
+  int status = 0;  // 0: loaded; 126 bad executable; 127 not found
+  std::string message;
+};
+
+// How the guest ended.
+struct Outcome {
+  bool finished = false;
+  int exit_code = 0;
+  int signal = 0;  // killed by this signal
+  bool core = false;
+  cpu::Fault fault;  // when killed by a CPU fault
+  bool deadlock = false;
+  std::string detail;
+  int shell_status() const { return signal ? 128 + signal : exit_code; }
+};
+
+class Kernel : public cpu::TrapHandler {
+ public:
+  static constexpr uint32_t kFirstPid = 1000;
+  static constexpr int64_t kBootRealtimeSec = 1704067200;  // 2024-01-01T00:00:00Z
+  static constexpr int64_t kBootMonotonicNs = 100'000'000'000;  // 100 s of uptime at start
+
+  Kernel(const Config& cfg, Io& io);
+  ~Kernel() override;
+
+  // Captures and loads the program into the first task.
+  LoadError start();
+
+  // ---- the run loop's view (sim::Simulator) ----
+  Task* runnable_task();
+  void begin_slice(Task& t);
+  void end_slice(Task& t, cpu::StopReason why);
+  bool finished() const { return outcome_.finished; }
+  const Outcome& outcome() const { return outcome_; }
+  void emit_summary();
+
+  // ---- cpu::TrapHandler ----
+  void on_syscall(const cpu::SyscallRegs& regs) override;
+  uint64_t on_timestamp() override;
+
+  // ---- services for syscall handlers ----
+  Io& io() { return io_; }
+  Vfs& vfs() { return *vfs_; }
+  Task& current() { return *current_; }
+  MemoryManager& mm() { return *current_->mm; }
+  const Config& config() const { return cfg_; }
+  // Deterministic time, derived from ticks; never host time.
+  uint64_t ticks() const;
+  int64_t monotonic_ns() const;
+  int64_t realtime_ns() const;
+  void advance_clock(int64_t ns) { sleep_ns_ += ns; }
+  // Deterministic randomness from the run's seed.
+  void random_bytes(char* out, size_t n);
+  // Attach bytes that crossed the guest boundary to this syscall's event.
+  void set_event_data(std::string data) { event_data_ = std::move(data); }
+  void append_event_data(const char* p, size_t n) { event_data_.append(p, n); }
+  // Ends the current task's whole process.
+  void exit_group(int code, int signal);
+  // A signal sent to the calling process with no handler support yet:
+  // applies the default action (terminate or ignore).
+  int64_t send_signal_to_self(int sig);
+  // The task blocks forever (nothing else can wake it): a deadlock.
+  void block_forever(const std::string& why);
+
+  // A syscall, or a command/flag of one, that Ditto does not model: counted
+  // and listed in the run summary. Returns -ENOSYS for convenience.
+  int64_t unsupported(uint32_t nr, const std::string& what);
+  const std::map<std::string, std::pair<uint32_t, uint64_t>>& unsupported() const { return unsupported_; }
+  std::string resolve_at_path(int dirfd, const std::string& path, int64_t* err);
+
+ private:
+  void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);
+  LoadError load_program(Task& t, const std::string& content);
+  void kill_process(int sig, bool core);
+  void flush_exit_event();
+
+  Config cfg_;
+  Io& io_;
+  std::unique_ptr<Vfs> vfs_;
+  std::map<uint32_t, std::unique_ptr<Task>> tasks_;
+  Task* current_ = nullptr;
+  uint32_t next_tid_ = kFirstPid;
+  uint64_t retired_ticks_ = 0;  // ticks of slices already ended
+  uint64_t slice_start_ = 0;    // engine tick count when the current slice began
+  int64_t sleep_ns_ = 0;
+  std::array<uint64_t, 4> rng_{};
+  std::string event_data_;
+  bool exit_event_pending_ = false;
+  std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
+  Outcome outcome_;
+};
+
+}  // namespace kernel

@@ -1,0 +1,135 @@
+// Loading a static ELF into a fresh address space and building the initial
+// stack the way Linux's fs/binfmt_elf.c:create_elf_tables() does.
+#include <cstring>
+#include <vector>
+
+#include "kernel/elf.h"
+#include "kernel/kernel.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+// Linux: MAX_ARG_STRLEN (32 pages) per string; all of argv+envp within a
+// quarter of the stack limit.
+constexpr uint64_t kMaxArgStrlen = 32 * 4096;
+constexpr uint64_t kMaxArgTotal = MemoryManager::kStackSize / 4;
+
+}  // namespace
+
+LoadError Kernel::load_program(Task& t, const std::string& content) {
+  ElfImage img;
+  std::string why = parse_elf(content, img);
+  if (!why.empty()) return {126, why};
+  MemoryManager& mm = *t.mm;
+
+  uint64_t lo = page_down(img.loads.front().vaddr);
+  uint64_t hi = 0;
+  for (const ElfSegment& s : img.loads) hi = std::max(hi, page_up(s.vaddr + s.memsz));
+  uint64_t bias = 0;
+  if (img.pie) {
+    // Static PIE: no interpreter, so Linux maps it where mmap would (load_bias
+    // 0, then the first mapping lands top-down under mmap_base).
+    int64_t at = mm.mmap(0, hi - lo, 0, kMAP_PRIVATE | kMAP_ANONYMOUS, {}, "");
+    if (at < 0) return {126, "no room in the address space for the program"};
+    mm.munmap(uint64_t(at), hi - lo);
+    bias = uint64_t(at) - lo;
+  }
+  for (const ElfSegment& s : img.loads) {
+    uint64_t start = page_down(s.vaddr + bias);
+    uint64_t end = page_up(s.vaddr + s.memsz + bias);
+    if (end == start) continue;
+    uint64_t head = (s.vaddr + bias) - start;  // bytes of the page before the segment
+    uint32_t prot = 0;
+    if (s.flags & 4) prot |= kPROT_READ;
+    if (s.flags & 2) prot |= kPROT_WRITE;
+    if (s.flags & 1) prot |= kPROT_EXEC;
+    std::string bytes;
+    if (s.offset >= head) bytes = content.substr(s.offset - head, head + s.filesz);
+    else bytes = std::string(head - s.offset, '\0') + content.substr(0, s.offset + s.filesz);
+    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, cfg_.program_path);
+    if (r < 0) return {126, "cannot map ELF segment at " + std::to_string(start)};
+  }
+  mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);
+
+  int64_t stack = mm.mmap(MemoryManager::kStackTop - MemoryManager::kStackSize,
+                          MemoryManager::kStackSize,
+                          kPROT_READ | kPROT_WRITE | (img.exec_stack ? uint32_t(kPROT_EXEC) : 0u),
+                          kMAP_PRIVATE | kMAP_ANONYMOUS | kMAP_FIXED | kMAP_GROWSDOWN, {}, "[stack]");
+  if (stack < 0) return {126, "cannot map the stack"};
+
+  // ---- strings, from the top ----
+  uint64_t total = 0;
+  for (const auto* v : {&cfg_.argv, &cfg_.env})
+    for (const std::string& s : *v) {
+      if (s.size() + 1 > kMaxArgStrlen) return {126, "an argument or environment string is too long (E2BIG)"};
+      total += s.size() + 1 + 8;
+    }
+  if (total > kMaxArgTotal) return {126, "argument list too long (E2BIG)"};
+
+  uint64_t sp = MemoryManager::kStackTop - 8;  // an 8-byte end marker, as Linux leaves
+  auto push_bytes = [&](const void* p, size_t n) {
+    sp -= n;
+    mm.engine().write(sp, p, n);
+    return sp;
+  };
+  auto push_string = [&](const std::string& s) { return push_bytes(s.c_str(), s.size() + 1); };
+  uint64_t execfn = push_string(cfg_.execfn);
+  std::vector<uint64_t> env_ptrs, argv_ptrs;
+  for (auto it = cfg_.env.rbegin(); it != cfg_.env.rend(); ++it) env_ptrs.insert(env_ptrs.begin(), push_string(*it));
+  for (auto it = cfg_.argv.rbegin(); it != cfg_.argv.rend(); ++it) argv_ptrs.insert(argv_ptrs.begin(), push_string(*it));
+  uint64_t platform = push_string("x86_64");
+  char random[16];
+  random_bytes(random, sizeof random);  // AT_RANDOM: stack protector and pointer guard
+  sp &= ~uint64_t(15);
+  uint64_t at_random = push_bytes(random, sizeof random);
+
+  const auto& leaf1 = cpu::cpuid_table()[1];
+  std::vector<std::pair<uint64_t, uint64_t>> auxv = {
+      {kAT_HWCAP, leaf1.edx},
+      {kAT_PAGESZ, cpu::kPageSize},
+      {kAT_CLKTCK, 100},
+      {kAT_PHDR, img.phdr_vaddr + bias},
+      {kAT_PHENT, img.phentsize},
+      {kAT_PHNUM, img.phnum},
+      {kAT_BASE, 0},
+      {kAT_FLAGS, 0},
+      {kAT_ENTRY, img.entry + bias},
+      {kAT_UID, 0},
+      {kAT_EUID, 0},
+      {kAT_GID, 0},
+      {kAT_EGID, 0},
+      {kAT_SECURE, 0},
+      {kAT_RANDOM, at_random},
+      {kAT_HWCAP2, 0},
+      {kAT_EXECFN, execfn},
+      {kAT_PLATFORM, platform},
+      {kAT_NULL, 0},
+  };
+  std::vector<uint64_t> words;
+  words.push_back(cfg_.argv.size());
+  for (uint64_t p : argv_ptrs) words.push_back(p);
+  words.push_back(0);
+  for (uint64_t p : env_ptrs) words.push_back(p);
+  words.push_back(0);
+  for (auto [k, v] : auxv) {
+    words.push_back(k);
+    words.push_back(v);
+  }
+  sp -= words.size() * 8;
+  sp &= ~uint64_t(15);  // the ABI wants %rsp 16-byte aligned at _start
+  mm.engine().write(sp, words.data(), words.size() * 8);
+
+  cpu::Regs regs;
+  regs[cpu::Reg::rsp] = sp;
+  regs[cpu::Reg::rip] = img.entry + bias;
+  regs[cpu::Reg::rflags] = 0x202;
+  mm.engine().set_regs(regs);
+  mm.engine().reset_fpu();
+  t.resume_rip = img.entry + bias;
+  return {};
+}
+
+}  // namespace kernel

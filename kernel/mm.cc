@@ -1,0 +1,275 @@
+#include "kernel/mm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernel/abi.h"
+
+namespace kernel {
+
+using namespace abi;
+
+MemoryManager::MemoryManager() : engine_(std::make_unique<cpu::Engine>()) {}
+
+bool MemoryManager::range_free(uint64_t start, uint64_t end) const {
+  auto it = vmas_.lower_bound(start);
+  if (it != vmas_.end() && it->second.start < end) return false;
+  if (it != vmas_.begin() && std::prev(it)->second.end > start) return false;
+  return true;
+}
+
+// Top-down search for a gap of `len` bytes ending at or below `below`, the way
+// Linux's vm_unmapped_area() places mappings under mm->mmap_base.
+uint64_t MemoryManager::find_free(uint64_t len, uint64_t below) const {
+  uint64_t hi = below;
+  auto it = vmas_.lower_bound(hi);
+  while (true) {
+    uint64_t lo = (it == vmas_.begin()) ? kMinAddr : std::prev(it)->second.end;
+    if (it != vmas_.end() && it->second.start < hi) hi = it->second.start;
+    if (hi >= lo + len && hi - len >= kMinAddr) return hi - len;
+    if (it == vmas_.begin()) return 0;
+    --it;
+    hi = std::min(hi, it->second.start);
+  }
+}
+
+void MemoryManager::split_at(uint64_t addr) {
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return;
+  --it;
+  Vma& v = it->second;
+  if (v.start >= addr || v.end <= addr) return;
+  Vma tail = v;
+  tail.start = addr;
+  v.end = addr;
+  vmas_.emplace(addr, std::move(tail));
+}
+
+bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags,
+                            const std::string& name) {
+  if (mapped_ + (end - start) > limit_) return false;
+  if (!engine_->map(start, end - start, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC))) return false;
+  vmas_.emplace(start, Vma{start, end, prot, flags, name});
+  mapped_ += end - start;
+  return true;
+}
+
+void MemoryManager::unmap_range(uint64_t start, uint64_t end) {
+  split_at(start);
+  split_at(end);
+  auto it = vmas_.lower_bound(start);
+  while (it != vmas_.end() && it->second.start < end) {
+    engine_->unmap(it->second.start, it->second.end - it->second.start);
+    mapped_ -= it->second.end - it->second.start;
+    it = vmas_.erase(it);
+  }
+}
+
+int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                            std::string_view contents, const std::string& name) {
+  if (len == 0) return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (size < len || size > kTaskSize) return -kENOMEM;
+  uint64_t start;
+  if (flags & (kMAP_FIXED | kMAP_FIXED_NOREPLACE)) {
+    if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
+    if (addr + size > kTaskSize || addr + size < addr) return -kENOMEM;
+    if (addr < kMinAddr) return -kEPERM;  // below vm.mmap_min_addr
+    if (!range_free(addr, addr + size)) {
+      if (!(flags & kMAP_FIXED)) return -kEEXIST;
+      unmap_range(addr, addr + size);
+    }
+    start = addr;
+  } else {
+    uint64_t hint = page_down(addr);
+    if (hint >= kMinAddr && hint + size <= kTaskSize && hint + size > hint &&
+        range_free(hint, hint + size)) {
+      start = hint;
+    } else {
+      start = find_free(size, kMmapBase);
+      if (start == 0) return -kENOMEM;
+    }
+  }
+  if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
+  if (!contents.empty()) engine_->write(start, contents.data(), std::min<uint64_t>(contents.size(), size));
+  if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
+  return int64_t(start);
+}
+
+int64_t MemoryManager::munmap(uint64_t addr, uint64_t len) {
+  if ((addr & (cpu::kPageSize - 1)) || len == 0) return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (addr > kTaskSize || size > kTaskSize - addr) return -kEINVAL;
+  unmap_range(addr, addr + size);
+  return 0;
+}
+
+int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
+  if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
+  if (prot & ~(kPROT_READ | kPROT_WRITE | kPROT_EXEC | kPROT_GROWSDOWN | kPROT_GROWSUP))
+    return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (size < len) return -kENOMEM;
+  if (size == 0) return 0;
+  uint64_t end = addr + size;
+  if (end < addr || end > kTaskSize) return -kENOMEM;
+  // Every page must be mapped (mprotect(2): ENOMEM).
+  for (uint64_t a = addr; a < end;) {
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin()) return -kENOMEM;
+    --it;
+    if (it->second.end <= a) return -kENOMEM;
+    a = it->second.end;
+  }
+  split_at(addr);
+  split_at(end);
+  prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
+  for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it)
+    it->second.prot = prot;
+  engine_->protect(addr, size, prot);
+  if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
+  return 0;
+}
+
+int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                              uint32_t flags, uint64_t new_addr) {
+  if (flags & ~(kMREMAP_MAYMOVE | kMREMAP_FIXED | kMREMAP_DONTUNMAP)) return -kEINVAL;
+  if ((flags & kMREMAP_FIXED) && !(flags & kMREMAP_MAYMOVE)) return -kEINVAL;
+  if (flags & kMREMAP_DONTUNMAP) return -kEINVAL;  // only for private anonymous; not modelled
+  if (old_addr & (cpu::kPageSize - 1)) return -kEINVAL;
+  uint64_t old_size = page_up(old_len), new_size = page_up(new_len);
+  if (new_size == 0 || new_size < new_len) return -kEINVAL;
+  auto it = vmas_.upper_bound(old_addr);
+  if (it == vmas_.begin()) return -kEFAULT;
+  --it;
+  Vma vma = it->second;
+  // The old range must lie inside one mapping (mm/mremap.c: vma_to_resize()).
+  if (vma.end <= old_addr || old_addr + old_size > vma.end) return -kEFAULT;
+  if (old_size == 0) return -kEINVAL;  // duplicating is only for shared mappings
+  if (flags & kMREMAP_FIXED) {
+    if (new_addr & (cpu::kPageSize - 1)) return -kEINVAL;
+    if (new_addr + new_size > kTaskSize || new_addr < kMinAddr) return -kEINVAL;
+    if (new_addr < old_addr + old_size && old_addr < new_addr + new_size) return -kEINVAL;
+  } else {
+    if (new_size <= old_size) {
+      if (new_size < old_size) unmap_range(old_addr + new_size, old_addr + old_size);
+      return int64_t(old_addr);
+    }
+    // Grow in place when the pages after the mapping are free.
+    uint64_t grow_end = old_addr + new_size;
+    if (old_addr + old_size == vma.end && grow_end <= kTaskSize &&
+        range_free(old_addr + old_size, grow_end)) {
+      if (!map_new(old_addr + old_size, grow_end, vma.prot, vma.flags, vma.name)) return -kENOMEM;
+      return int64_t(old_addr);
+    }
+    if (!(flags & kMREMAP_MAYMOVE)) return -kENOMEM;
+    new_addr = find_free(new_size, kMmapBase);
+    if (new_addr == 0) return -kENOMEM;
+  }
+  std::vector<uint8_t> data(std::min(old_size, new_size));
+  engine_->read(old_addr, data.data(), data.size());
+  if (flags & kMREMAP_FIXED) unmap_range(new_addr, new_addr + new_size);
+  if (!map_new(new_addr, new_addr + new_size, vma.prot, vma.flags, vma.name)) return -kENOMEM;
+  engine_->write(new_addr, data.data(), data.size());
+  unmap_range(old_addr, old_addr + old_size);
+  if (vma.prot & kPROT_EXEC) engine_->watch_timestamp_insns(new_addr, new_size);
+  return int64_t(new_addr);
+}
+
+int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
+  if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
+  constexpr int kDontNeed = 4, kFree = 8, kRemove = 9, kDontFork = 10, kDoFork = 11,
+                kMergeable = 12, kUnmergeable = 13, kHugePage = 14, kNoHugePage = 15,
+                kDontDump = 16, kDoDump = 17, kWipeOnFork = 18, kKeepOnFork = 19, kCold = 20,
+                kPageOut = 21;
+  bool known = (advice >= 0 && advice <= 3) || advice == kDontNeed ||
+               (advice >= kFree && advice <= kPageOut);
+  if (!known) return -kEINVAL;
+  (void)kRemove, (void)kDontFork, (void)kDoFork, (void)kMergeable, (void)kUnmergeable;
+  (void)kHugePage, (void)kNoHugePage, (void)kDontDump, (void)kDoDump, (void)kWipeOnFork;
+  (void)kKeepOnFork, (void)kCold;
+  uint64_t size = page_up(len);
+  if (size < len) return -kEINVAL;
+  uint64_t end = addr + size;
+  if (end < addr) return -kEINVAL;
+  bool all_mapped = true;
+  for (uint64_t a = addr; a < end;) {
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin() || std::prev(it)->second.end <= a) {
+      all_mapped = false;
+      auto next = vmas_.lower_bound(a);
+      if (next == vmas_.end()) break;
+      a = next->second.start;
+      continue;
+    }
+    const Vma& v = std::prev(it)->second;
+    uint64_t seg_end = std::min(end, v.end);
+    // MADV_DONTNEED on a private anonymous mapping: the pages read as zero
+    // afterwards (madvise(2)). MADV_FREE may free lazily; keeping the data is
+    // one of the outcomes Linux allows.
+    if (advice == kDontNeed && !(v.flags & kMAP_SHARED)) {
+      std::vector<uint8_t> zeros(seg_end - a);
+      engine_->write(a, zeros.data(), zeros.size());
+    }
+    a = seg_end;
+  }
+  return all_mapped ? 0 : -kENOMEM;
+}
+
+void MemoryManager::set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
+
+uint64_t MemoryManager::brk(uint64_t want) {
+  if (want < brk_start_) return brk_;
+  uint64_t old_end = page_up(brk_), new_end = page_up(want);
+  if (new_end > old_end) {
+    if (new_end > kMmapBase || !range_free(old_end, new_end)) return brk_;
+    if (!map_new(old_end, new_end, kPROT_READ | kPROT_WRITE, kMAP_PRIVATE | kMAP_ANONYMOUS, "[heap]"))
+      return brk_;
+  } else if (new_end < old_end) {
+    unmap_range(new_end, old_end);
+  }
+  brk_ = want;
+  return brk_;
+}
+
+bool MemoryManager::accessible(uint64_t addr, size_t n, uint32_t need) const {
+  if (n == 0) return true;
+  uint64_t end = addr + n;
+  if (end < addr || end > kTaskSize) return false;
+  for (uint64_t a = addr; a < end;) {
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin()) return false;
+    const Vma& v = std::prev(it)->second;
+    if (v.end <= a || (v.prot & need) != need) return false;
+    a = v.end;
+  }
+  return true;
+}
+
+bool MemoryManager::copy_in(UserPtr src, void* dst, size_t n) {
+  return accessible(src.addr, n, kPROT_READ) && engine_->read(src.addr, dst, n);
+}
+
+bool MemoryManager::copy_out(UserPtr dst, const void* src, size_t n) {
+  return accessible(dst.addr, n, kPROT_WRITE) && engine_->write(dst.addr, src, n);
+}
+
+int64_t MemoryManager::read_cstring(UserPtr p, size_t max, std::string& out) {
+  out.clear();
+  uint64_t a = p.addr;
+  char chunk[256];
+  while (out.size() < max) {
+    size_t n = std::min<uint64_t>(sizeof chunk, cpu::kPageSize - (a & (cpu::kPageSize - 1)));
+    if (!copy_in(UserPtr(a), chunk, n)) return -kEFAULT;
+    for (size_t i = 0; i < n; ++i) {
+      if (chunk[i] == 0) return 0;
+      out.push_back(chunk[i]);
+      if (out.size() >= max) return -kENAMETOOLONG;
+    }
+    a += n;
+  }
+  return -kENAMETOOLONG;
+}
+
+}  // namespace kernel

@@ -1,0 +1,93 @@
+// kernel::MemoryManager — one guest address space: its VMAs, brk, fixed
+// (non-randomised) mmap placement, and checked copy-in/copy-out. It owns the
+// cpu::Engine that emulates the address space.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cpu/engine.h"
+
+namespace kernel {
+
+// A guest virtual address. Never dereferenced: read through MemoryManager.
+struct UserPtr {
+  uint64_t addr = 0;
+  UserPtr() = default;
+  explicit UserPtr(uint64_t a) : addr(a) {}
+  UserPtr operator+(uint64_t off) const { return UserPtr(addr + off); }
+  bool null() const { return addr == 0; }
+};
+
+struct Vma {
+  uint64_t start = 0, end = 0;  // [start, end), page aligned
+  uint32_t prot = 0;            // PROT_* bits
+  uint32_t flags = 0;           // MAP_* bits
+  std::string name;             // "[stack]", "[heap]", a file path, or ""
+};
+
+class MemoryManager {
+ public:
+  // Layout of a process without ASLR (what Linux gives under `setarch -R`).
+  static constexpr uint64_t kTaskSize = 0x7ffffffff000ULL;
+  static constexpr uint64_t kStackTop = kTaskSize;
+  static constexpr uint64_t kStackSize = 8ULL << 20;  // RLIMIT_STACK default
+  static constexpr uint64_t kMmapBase = 0x7ffff7fff000ULL;
+  static constexpr uint64_t kMinAddr = 0x10000;  // vm.mmap_min_addr
+  static constexpr uint64_t kStaticPieBrk = 0x555555554000ULL;  // ELF_ET_DYN_BASE
+  // Ditto's own cap on mapped guest memory: beyond it mmap/brk fail with ENOMEM.
+  static constexpr uint64_t kDefaultMemoryLimit = 16ULL << 30;
+
+  MemoryManager();
+  cpu::Engine& engine() { return *engine_; }
+
+  // Returns the mapped address or -errno. `contents` (private file mappings)
+  // is copied in, the rest of the mapping reads as zeros.
+  int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+               std::string_view contents, const std::string& name);
+  int64_t munmap(uint64_t addr, uint64_t len);
+  int64_t mprotect(uint64_t addr, uint64_t len, uint32_t prot);
+  int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+                 uint64_t new_addr);
+  int64_t madvise(uint64_t addr, uint64_t len, int advice);
+  uint64_t brk(uint64_t want);
+  void set_brk_start(uint64_t start);
+  uint64_t brk_start() const { return brk_start_; }
+
+  // Checked access honouring guest protections: false means EFAULT.
+  bool copy_in(UserPtr src, void* dst, size_t n);
+  bool copy_out(UserPtr dst, const void* src, size_t n);
+  template <class T>
+  bool read(UserPtr p, T& out) { return copy_in(p, &out, sizeof(T)); }
+  template <class T>
+  bool write(UserPtr p, const T& v) { return copy_out(p, &v, sizeof(T)); }
+  // A NUL-terminated string of at most `max` bytes (including the NUL):
+  // 0, -EFAULT, or -ENAMETOOLONG.
+  int64_t read_cstring(UserPtr p, size_t max, std::string& out);
+
+  const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
+  uint64_t mapped_bytes() const { return mapped_; }
+  void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
+
+ private:
+  bool range_free(uint64_t start, uint64_t end) const;
+  uint64_t find_free(uint64_t len, uint64_t below) const;
+  void split_at(uint64_t addr);
+  bool accessible(uint64_t addr, size_t n, uint32_t need) const;
+  void unmap_range(uint64_t start, uint64_t end);
+  bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
+
+  std::unique_ptr<cpu::Engine> engine_;
+  std::map<uint64_t, Vma> vmas_;
+  uint64_t brk_start_ = 0, brk_ = 0;
+  uint64_t mapped_ = 0;
+  uint64_t limit_ = kDefaultMemoryLimit;
+};
+
+inline uint64_t page_down(uint64_t a) { return a & ~(cpu::kPageSize - 1); }
+inline uint64_t page_up(uint64_t a) { return (a + cpu::kPageSize - 1) & ~(cpu::kPageSize - 1); }
+
+}  // namespace kernel

@@ -1,0 +1,663 @@
+// File-system syscalls: open/close/read/write and friends, stat, directories,
+// pipes, descriptors. Errno choices follow the man pages and fs/*.c.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+constexpr size_t kMaxChunk = 16u << 20;  // largest single host buffer for one read
+
+int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t* pos) {
+  if (!f.readable()) return -kEBADF;
+  if (f.inode() && f.inode()->is_dir()) return -kEISDIR;
+  count = std::min<uint64_t>(count, kMaxRwCount);
+  if (count == 0) return 0;
+  // Size the host buffer by what can come back.
+  uint64_t want = count;
+  if (f.inode() && f.inode()->kind == InodeKind::kRegular) {
+    uint64_t off = pos ? *pos : f.offset();
+    uint64_t size = f.inode()->data.size();
+    want = off >= size ? 0 : std::min(count, size - off);
+    if (want == 0) return 0;
+  }
+  want = std::min<uint64_t>(want, kMaxChunk);
+  std::vector<char> tmp(want);
+  int64_t r = pos ? f.pread(k, tmp.data(), want, *pos) : f.read(k, tmp.data(), want);
+  if (r == kWouldBlock) {
+    k.block_forever("read on an empty pipe whose writers are all in this task");
+    return -kEINTR;
+  }
+  if (r <= 0) return r;
+  if (!k.mm().copy_out(UserPtr(buf), tmp.data(), size_t(r))) return -kEFAULT;
+  return r;
+}
+
+int64_t do_write(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t* pos) {
+  if (!f.writable()) return -kEBADF;
+  count = std::min<uint64_t>(count, kMaxRwCount);
+  std::vector<char> tmp(count);
+  if (!k.mm().copy_in(UserPtr(buf), tmp.data(), count)) return -kEFAULT;
+  int64_t r = pos ? f.pwrite(k, tmp.data(), count, *pos) : f.write(k, tmp.data(), count);
+  if (r == kWouldBlock) {
+    k.block_forever("write to a full pipe whose readers are all in this task");
+    return -kEINTR;
+  }
+  return r;
+}
+
+int64_t sys_read(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  return do_read(k, *f, a[1], a[2], nullptr);
+}
+
+int64_t sys_write(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  return do_write(k, *f, a[1], a[2], nullptr);
+}
+
+int64_t sys_pread64(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (int64_t(a[3]) < 0) return -kEINVAL;
+  if (!f->readable()) return -kEBADF;
+  if (dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get())) return -kESPIPE;
+  return do_read(k, *f, a[1], a[2], &a[3]);
+}
+
+int64_t sys_pwrite64(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (int64_t(a[3]) < 0) return -kEINVAL;
+  if (!f->writable()) return -kEBADF;
+  if (dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get())) return -kESPIPE;
+  return do_write(k, *f, a[1], a[2], &a[3]);
+}
+
+// Reads and checks an iovec array: total length, or -errno.
+int64_t read_iovecs(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>& out) {
+  if (count > uint64_t(kIovMax)) return -kEINVAL;
+  out.resize(count);
+  if (count && !k.mm().copy_in(UserPtr(ptr), out.data(), count * sizeof(Iovec))) return -kEFAULT;
+  uint64_t total = 0;
+  for (const Iovec& v : out) {
+    if (int64_t(v.len) < 0) return -kEINVAL;
+    total += v.len;
+    if (int64_t(total) < 0) return -kEINVAL;  // sum overflows ssize_t
+  }
+  return int64_t(std::min<uint64_t>(total, kMaxRwCount));
+}
+
+int64_t sys_readv(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  std::vector<Iovec> iov;
+  int64_t total = read_iovecs(k, a[1], a[2], iov);
+  if (total < 0) return total;
+  if (!f->readable()) return -kEBADF;
+  if (f->inode() && f->inode()->is_dir()) return -kEISDIR;
+  if (total == 0) return 0;
+  std::vector<char> tmp(std::min<uint64_t>(uint64_t(total), kMaxChunk));
+  int64_t r = f->read(k, tmp.data(), tmp.size());
+  if (r == kWouldBlock) {
+    k.block_forever("readv on an empty pipe whose writers are all in this task");
+    return -kEINTR;
+  }
+  if (r <= 0) return r;
+  uint64_t done = 0;
+  for (const Iovec& v : iov) {
+    if (done == uint64_t(r)) break;
+    uint64_t n = std::min<uint64_t>(v.len, uint64_t(r) - done);
+    if (!k.mm().copy_out(UserPtr(v.base), tmp.data() + done, n)) return done ? int64_t(done) : -kEFAULT;
+    done += n;
+  }
+  return r;
+}
+
+int64_t sys_writev(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  std::vector<Iovec> iov;
+  int64_t total = read_iovecs(k, a[1], a[2], iov);
+  if (total < 0) return total;
+  if (!f->writable()) return -kEBADF;
+  std::string tmp;
+  tmp.reserve(size_t(total));
+  for (const Iovec& v : iov) {
+    uint64_t n = std::min<uint64_t>(v.len, uint64_t(total) - tmp.size());
+    size_t at = tmp.size();
+    tmp.resize(at + n);
+    if (!k.mm().copy_in(UserPtr(v.base), tmp.data() + at, n)) {
+      tmp.resize(at);
+      if (tmp.empty()) return -kEFAULT;
+      break;
+    }
+  }
+  if (tmp.empty()) return total == 0 ? f->write(k, "", 0) : -kEFAULT;
+  int64_t r = f->write(k, tmp.data(), tmp.size());
+  if (r == kWouldBlock) {
+    k.block_forever("writev to a full pipe whose readers are all in this task");
+    return -kEINTR;
+  }
+  return r;
+}
+
+int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  if ((flags & kO_TMPFILE) == kO_TMPFILE) return k.unsupported(257, "open O_TMPFILE");
+  bool follow = !(flags & kO_NOFOLLOW);
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, follow, &err);
+  if (err && !(err == -kENOTDIR && l.node == nullptr)) return err;
+  if (err) return err;
+  uint32_t acc = flags & kO_ACCMODE;
+  bool wants_write = acc == kO_WRONLY || acc == kO_RDWR || (flags & kO_TRUNC);
+  InodeRef node = l.node;
+  if (!node) {
+    if (!(flags & kO_CREAT)) return -kENOENT;
+    if (!l.parent) return -kENOENT;
+    if (path.back() == '/') return -kEISDIR;
+    if (l.parent->read_only) return -kEROFS;
+    node = k.vfs().make_node(InodeKind::kRegular, mode & 07777 & ~k.current().fs->umask);
+    node->parent = l.parent;
+    l.parent->children[l.name] = node;
+    l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  } else {
+    if ((flags & kO_CREAT) && (flags & kO_EXCL)) return -kEEXIST;
+    if (node->kind == InodeKind::kSymlink) {
+      // Only reached with O_NOFOLLOW (or O_PATH).
+      if (!(flags & kO_PATH)) return -kELOOP;
+    }
+    if ((flags & kO_DIRECTORY) && !node->is_dir()) return -kENOTDIR;
+    if (node->is_dir() && (wants_write || (flags & kO_CREAT))) return -kEISDIR;
+    if (wants_write && node->read_only && !(flags & kO_PATH) && node->kind != InodeKind::kCharDevice)
+      return -kEROFS;
+    if ((flags & kO_TRUNC) && node->kind == InodeKind::kRegular && wants_write && !(flags & kO_PATH)) {
+      node->data.clear();
+      node->mtime_ns = node->ctime_ns = k.realtime_ns();
+    }
+  }
+  if (node->kind == InodeKind::kFifo) return k.unsupported(257, "open of a named FIFO");
+  auto f = open_inode(node, flags & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
+  f->path = l.path;
+  return k.current().fds->alloc(f, flags & kO_CLOEXEC);
+}
+
+int64_t sys_open(Kernel& k, const uint64_t* a) { return do_openat(k, kAT_FDCWD, a[0], uint32_t(a[1]), uint32_t(a[2])); }
+int64_t sys_openat(Kernel& k, const uint64_t* a) {
+  return do_openat(k, int(a[0]), a[1], uint32_t(a[2]), uint32_t(a[3]));
+}
+int64_t sys_creat(Kernel& k, const uint64_t* a) {
+  return do_openat(k, kAT_FDCWD, a[0], kO_CREAT | kO_WRONLY | kO_TRUNC, uint32_t(a[1]));
+}
+
+int64_t sys_close(Kernel& k, const uint64_t* a) {
+  if (a[0] > 0x7fffffff) return -kEBADF;
+  return k.current().fds->close(int(a[0]));
+}
+
+int64_t sys_lseek(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  return f->seek(int64_t(a[1]), int(a[2]));
+}
+
+int64_t stat_out(Kernel& k, const Inode& n, uint64_t buf) {
+  Stat st;
+  fill_stat(n, st);
+  return k.mm().write(UserPtr(buf), st) ? 0 : -kEFAULT;
+}
+
+int64_t do_fstatat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint32_t flags) {
+  if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH | kAT_NO_AUTOMOUNT)) return -kEINVAL;
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
+  if (path.empty()) {
+    if (dirfd == kAT_FDCWD) {
+      Lookup l = k.vfs().resolve("/", k.current().fs->cwd, true);
+      if (!l.node) return -kENOENT;
+      return stat_out(k, *l.node, buf);
+    }
+    auto f = get_file(k, uint64_t(uint32_t(dirfd)));
+    if (!f) return -kEBADF;
+    Stat st;
+    f->stat(st);
+    return k.mm().write(UserPtr(buf), st) ? 0 : -kEFAULT;
+  }
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  return stat_out(k, *l.node, buf);
+}
+
+int64_t sys_stat(Kernel& k, const uint64_t* a) { return do_fstatat(k, kAT_FDCWD, a[0], a[1], 0); }
+int64_t sys_lstat(Kernel& k, const uint64_t* a) {
+  return do_fstatat(k, kAT_FDCWD, a[0], a[1], kAT_SYMLINK_NOFOLLOW);
+}
+int64_t sys_newfstatat(Kernel& k, const uint64_t* a) {
+  return do_fstatat(k, int(a[0]), a[1], a[2], uint32_t(a[3]));
+}
+int64_t sys_fstat(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  Stat st;
+  f->stat(st);
+  return k.mm().write(UserPtr(a[1]), st) ? 0 : -kEFAULT;
+}
+
+int64_t sys_statx(Kernel& k, const uint64_t* a) {
+  int dirfd = int(a[0]);
+  uint32_t flags = uint32_t(a[2]), mask = uint32_t(a[3]);
+  if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH | kAT_NO_AUTOMOUNT | kAT_STATX_SYNC_TYPE))
+    return -kEINVAL;
+  if ((flags & kAT_STATX_SYNC_TYPE) == kAT_STATX_SYNC_TYPE) return -kEINVAL;
+  if (mask & kSTATX__RESERVED) return -kEINVAL;
+  std::string path;
+  if (int64_t r = read_path(k, a[1], path, flags & kAT_EMPTY_PATH); r < 0) return r;
+  Stat st;
+  if (path.empty()) {
+    auto f = dirfd == kAT_FDCWD ? nullptr : get_file(k, uint64_t(uint32_t(dirfd)));
+    if (dirfd == kAT_FDCWD) {
+      Lookup l = k.vfs().resolve("/", k.current().fs->cwd, true);
+      if (!l.node) return -kENOENT;
+      fill_stat(*l.node, st);
+    } else if (!f) {
+      return -kEBADF;
+    } else {
+      f->stat(st);
+    }
+  } else {
+    int64_t err;
+    Lookup l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    fill_stat(*l.node, st);
+  }
+  Statx sx{};
+  sx.stx_mask = kSTATX_BASIC_STATS;
+  sx.stx_blksize = uint32_t(st.st_blksize);
+  sx.stx_nlink = uint32_t(st.st_nlink);
+  sx.stx_uid = st.st_uid;
+  sx.stx_gid = st.st_gid;
+  sx.stx_mode = uint16_t(st.st_mode);
+  sx.stx_ino = st.st_ino;
+  sx.stx_size = uint64_t(st.st_size);
+  sx.stx_blocks = uint64_t(st.st_blocks);
+  sx.stx_atime = {st.st_atim.tv_sec, uint32_t(st.st_atim.tv_nsec), 0};
+  sx.stx_mtime = {st.st_mtim.tv_sec, uint32_t(st.st_mtim.tv_nsec), 0};
+  sx.stx_ctime = {st.st_ctim.tv_sec, uint32_t(st.st_ctim.tv_nsec), 0};
+  sx.stx_rdev_major = uint32_t(st.st_rdev >> 8);
+  sx.stx_rdev_minor = uint32_t(st.st_rdev & 0xff);
+  sx.stx_dev_major = 0;
+  sx.stx_dev_minor = uint32_t(st.st_dev);
+  return k.mm().write(UserPtr(a[4]), sx) ? 0 : -kEFAULT;
+}
+
+int64_t do_faccessat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uint32_t flags) {
+  if (mode & ~uint32_t(kR_OK | kW_OK | kX_OK)) return -kEINVAL;
+  if (flags & ~(kAT_EACCESS | kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
+  InodeRef node;
+  if (path.empty()) {
+    auto f = get_file(k, uint64_t(uint32_t(dirfd)));
+    if (!f) return -kEBADF;
+    node = f->inode();
+  } else {
+    int64_t err;
+    Lookup l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    node = l.node;
+  }
+  // The guest is root: read and write are granted (save on a read-only file
+  // system), execute needs an x bit somewhere unless it is a directory.
+  if ((mode & kW_OK) && node->read_only && node->kind != InodeKind::kCharDevice) return -kEROFS;
+  if ((mode & kX_OK) && !node->is_dir() && !(node->perm & 0111)) return -kEACCES;
+  return 0;
+}
+
+int64_t sys_access(Kernel& k, const uint64_t* a) { return do_faccessat(k, kAT_FDCWD, a[0], uint32_t(a[1]), 0); }
+int64_t sys_faccessat(Kernel& k, const uint64_t* a) {
+  return do_faccessat(k, int(a[0]), a[1], uint32_t(a[2]), 0);
+}
+int64_t sys_faccessat2(Kernel& k, const uint64_t* a) {
+  return do_faccessat(k, int(a[0]), a[1], uint32_t(a[2]), uint32_t(a[3]));
+}
+
+int64_t do_pipe2(Kernel& k, uint64_t fds_ptr, uint32_t flags) {
+  if (flags & ~(kO_CLOEXEC | kO_NONBLOCK | kO_DIRECT)) return -kEINVAL;
+  auto pipe = std::make_shared<Pipe>();
+  auto node = k.vfs().make_node(InodeKind::kFifo, 0600);
+  auto r = std::make_shared<PipeEnd>(node, pipe, false, kO_RDONLY | (flags & kO_NONBLOCK));
+  auto w = std::make_shared<PipeEnd>(node, pipe, true, kO_WRONLY | (flags & kO_NONBLOCK));
+  r->path = w->path = "pipe:[" + std::to_string(node->ino) + "]";
+  FdTable& t = *k.current().fds;
+  int rfd = t.alloc(r, flags & kO_CLOEXEC);
+  if (rfd < 0) return rfd;
+  int wfd = t.alloc(w, flags & kO_CLOEXEC);
+  if (wfd < 0) {
+    t.close(rfd);
+    return wfd;
+  }
+  int32_t out[2] = {rfd, wfd};
+  if (!k.mm().copy_out(UserPtr(fds_ptr), out, sizeof out)) {
+    t.close(rfd);
+    t.close(wfd);
+    return -kEFAULT;
+  }
+  return 0;
+}
+
+int64_t sys_pipe(Kernel& k, const uint64_t* a) { return do_pipe2(k, a[0], 0); }
+int64_t sys_pipe2(Kernel& k, const uint64_t* a) { return do_pipe2(k, a[0], uint32_t(a[1])); }
+
+int64_t sys_dup(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  return k.current().fds->alloc(f, false);
+}
+
+int64_t sys_dup2(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (a[0] == a[1]) return int64_t(a[1]);
+  if (a[1] >= uint64_t(k.current().fds->max_fds())) return -kEBADF;
+  return k.current().fds->install(int(a[1]), f, false);
+}
+
+int64_t sys_dup3(Kernel& k, const uint64_t* a) {
+  if (a[2] & ~uint64_t(kO_CLOEXEC)) return -kEINVAL;
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (a[0] == a[1]) return -kEINVAL;
+  if (a[1] >= uint64_t(k.current().fds->max_fds())) return -kEBADF;
+  return k.current().fds->install(int(a[1]), f, a[2] & kO_CLOEXEC);
+}
+
+int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
+  FdTable& t = *k.current().fds;
+  FdEntry* e = a[0] > 0x7fffffff ? nullptr : t.entry(int(a[0]));
+  if (!e) return -kEBADF;
+  int cmd = int(a[1]);
+  switch (cmd) {
+    case kF_DUPFD:
+    case kF_DUPFD_CLOEXEC:
+      if (a[2] >= uint64_t(t.max_fds())) return -kEINVAL;
+      return t.alloc(e->file, cmd == kF_DUPFD_CLOEXEC, int(a[2]));
+    case kF_GETFD: return e->cloexec ? kFD_CLOEXEC : 0;
+    case kF_SETFD: e->cloexec = a[2] & kFD_CLOEXEC; return 0;
+    case kF_GETFL: return int64_t(e->file->flags());
+    case kF_SETFL: e->file->set_status_flags(uint32_t(a[2])); return 0;
+    default: {
+      // Known to Linux but not modelled yet (locks, leases, pipe size, seals...).
+      static const int known[] = {5, 6, 7, 8, 9, 10, 11, 15, 16, 36, 37, 38, 1024, 1025, 1026,
+                                  1031, 1032, 1033, 1034, 1035, 1036, 1037, 1038};
+      for (int c : known)
+        if (c == cmd) return k.unsupported(72, "fcntl command " + std::to_string(cmd));
+      return -kEINVAL;
+    }
+  }
+}
+
+int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
+  FdTable& t = *k.current().fds;
+  FdEntry* e = a[0] > 0x7fffffff ? nullptr : t.entry(int(a[0]));
+  if (!e) return -kEBADF;
+  switch (uint32_t(a[1])) {
+    case kFIOCLEX: e->cloexec = true; return 0;
+    case kFIONCLEX: e->cloexec = false; return 0;
+    case kFIONREAD: {
+      File& f = *e->file;
+      int32_t n;
+      if (f.inode() && f.inode()->kind == InodeKind::kRegular)
+        n = int32_t(std::min<uint64_t>(0x7fffffff, f.inode()->data.size() > f.offset() ? f.inode()->data.size() - f.offset() : 0));
+      else if (dynamic_cast<PipeEnd*>(&f))
+        n = int32_t(f.readable_bytes());
+      else
+        return -kENOTTY;
+      return k.mm().write(UserPtr(a[2]), n) ? 0 : -kEFAULT;
+    }
+    default:
+      // No terminal exists in Ditto's model: every terminal ioctl (TCGETS,
+      // TIOCGWINSZ, ...) and any request a file does not know is ENOTTY.
+      return -kENOTTY;
+  }
+}
+
+int64_t sys_getcwd(Kernel& k, const uint64_t* a) {
+  const std::string& cwd = k.current().fs->cwd;
+  if (a[1] < cwd.size() + 1) return -kERANGE;
+  if (!k.mm().copy_out(UserPtr(a[0]), cwd.c_str(), cwd.size() + 1)) return -kEFAULT;
+  return int64_t(cwd.size() + 1);
+}
+
+int64_t sys_chdir(Kernel& k, const uint64_t* a) {
+  std::string path;
+  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
+  int64_t err;
+  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  if (!l.node->is_dir()) return -kENOTDIR;
+  k.current().fs->cwd = l.path;
+  return 0;
+}
+
+int64_t sys_fchdir(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
+  k.current().fs->cwd = k.vfs().path_of(f->inode());
+  return 0;
+}
+
+int64_t do_mkdirat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode) {
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, false, &err);
+  if (err == -kENOTDIR && !l.node && l.parent) err = 0;  // "newdir/" is fine
+  if (err) return err;
+  if (l.node) return -kEEXIST;
+  if (!l.parent) return -kENOENT;
+  if (l.parent->read_only) return -kEROFS;
+  auto d = k.vfs().make_node(InodeKind::kDirectory, mode & 01777 & ~k.current().fs->umask);
+  d->parent = l.parent;
+  l.parent->children[l.name] = d;
+  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  return 0;
+}
+
+int64_t sys_mkdir(Kernel& k, const uint64_t* a) { return do_mkdirat(k, kAT_FDCWD, a[0], uint32_t(a[1])); }
+int64_t sys_mkdirat(Kernel& k, const uint64_t* a) {
+  return do_mkdirat(k, int(a[0]), a[1], uint32_t(a[2]));
+}
+
+int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
+  if (flags & ~kAT_REMOVEDIR) return -kEINVAL;
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  bool rmdir = flags & kAT_REMOVEDIR;
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, false, &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  if (rmdir) {
+    // fs/namei.c:do_rmdir(): "." is EINVAL, ".." is ENOTEMPTY, "/" is EBUSY.
+    if (l.name == ".") return -kEINVAL;
+    if (l.name == "..") return -kENOTEMPTY;
+    if (l.node == k.vfs().root()) return -kEBUSY;
+    if (!l.node->is_dir()) return -kENOTDIR;
+    k.vfs().materialize(l.node);
+    if (!l.node->children.empty()) return -kENOTEMPTY;
+  } else {
+    if (l.node->is_dir()) return -kEISDIR;
+  }
+  if (l.parent->read_only) return -kEROFS;
+  if (l.node->kind == InodeKind::kDirectory && !l.node->children.empty()) return -kENOTEMPTY;
+  l.parent->children.erase(l.name);
+  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  return 0;
+}
+
+int64_t sys_unlink(Kernel& k, const uint64_t* a) { return do_unlinkat(k, kAT_FDCWD, a[0], 0); }
+int64_t sys_rmdir(Kernel& k, const uint64_t* a) { return do_unlinkat(k, kAT_FDCWD, a[0], kAT_REMOVEDIR); }
+int64_t sys_unlinkat(Kernel& k, const uint64_t* a) {
+  return do_unlinkat(k, int(a[0]), a[1], uint32_t(a[2]));
+}
+
+bool is_ancestor(const InodeRef& maybe_parent, InodeRef node) {
+  while (node) {
+    if (node == maybe_parent) return true;
+    node = node->parent.lock();
+  }
+  return false;
+}
+
+int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint64_t newp, uint32_t flags) {
+  if (flags & ~(kRENAME_NOREPLACE | kRENAME_EXCHANGE | kRENAME_WHITEOUT)) return -kEINVAL;
+  if ((flags & kRENAME_EXCHANGE) && (flags & (kRENAME_NOREPLACE | kRENAME_WHITEOUT))) return -kEINVAL;
+  if (flags & kRENAME_WHITEOUT) return k.unsupported(316, "renameat2 RENAME_WHITEOUT");
+  std::string op, np;
+  if (int64_t r = read_path(k, oldp, op); r < 0) return r;
+  if (int64_t r = read_path(k, newp, np); r < 0) return r;
+  int64_t err;
+  Lookup from = lookup_at(k, olddirfd, op, false, &err);
+  if (err) return err;
+  if (!from.node) return -kENOENT;
+  Lookup to = lookup_at(k, newdirfd, np, false, &err);
+  if (err == -kENOTDIR && !to.node && to.parent && from.node->is_dir()) err = 0;
+  if (err) return err;
+  if (!to.parent) return -kENOENT;
+  if (from.name == "." || from.name == ".." || to.name == "." || to.name == "..") return -kEBUSY;
+  if (from.parent->read_only || to.parent->read_only) return -kEROFS;
+  if (flags & kRENAME_EXCHANGE) {
+    if (!to.node) return -kENOENT;
+    std::swap(from.parent->children[from.name], to.parent->children[to.name]);
+    from.parent->children[from.name]->parent = from.parent;
+    to.parent->children[to.name]->parent = to.parent;
+    return 0;
+  }
+  if (to.node == from.node) return 0;  // same file: nothing to do (rename(2))
+  if (to.node && (flags & kRENAME_NOREPLACE)) return -kEEXIST;
+  if (from.node->is_dir()) {
+    if (is_ancestor(from.node, to.parent)) return -kEINVAL;  // into its own subtree
+    if (to.node && !to.node->is_dir()) return -kENOTDIR;
+    if (to.node && !to.node->children.empty()) return -kENOTEMPTY;
+  } else if (to.node && to.node->is_dir()) {
+    return -kEISDIR;
+  }
+  InodeRef moving = from.node;
+  from.parent->children.erase(from.name);
+  to.parent->children[to.name] = moving;
+  if (moving->is_dir()) moving->parent = to.parent;
+  int64_t now = k.realtime_ns();
+  from.parent->mtime_ns = to.parent->mtime_ns = moving->ctime_ns = now;
+  return 0;
+}
+
+int64_t sys_rename(Kernel& k, const uint64_t* a) { return do_renameat2(k, kAT_FDCWD, a[0], kAT_FDCWD, a[1], 0); }
+int64_t sys_renameat(Kernel& k, const uint64_t* a) {
+  return do_renameat2(k, int(a[0]), a[1], int(a[2]), a[3], 0);
+}
+int64_t sys_renameat2(Kernel& k, const uint64_t* a) {
+  return do_renameat2(k, int(a[0]), a[1], int(a[2]), a[3], uint32_t(a[4]));
+}
+
+int64_t do_readlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint64_t size) {
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  if (int64_t(size) <= 0) return -kEINVAL;
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, false, &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  if (l.node->kind != InodeKind::kSymlink) return -kEINVAL;
+  size_t n = std::min<uint64_t>(size, l.node->target.size());
+  if (!k.mm().copy_out(UserPtr(buf), l.node->target.data(), n)) return -kEFAULT;
+  return int64_t(n);
+}
+
+int64_t sys_readlink(Kernel& k, const uint64_t* a) { return do_readlinkat(k, kAT_FDCWD, a[0], a[1], a[2]); }
+int64_t sys_readlinkat(Kernel& k, const uint64_t* a) {
+  return do_readlinkat(k, int(a[0]), a[1], a[2], a[3]);
+}
+
+int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
+  k.vfs().materialize(f->inode());
+  uint64_t count = std::min<uint64_t>(a[2], 1 << 20);
+  std::vector<char> tmp(count);
+  int64_t r = f->getdents(tmp.data(), count);
+  if (r <= 0) return r;
+  if (!k.mm().copy_out(UserPtr(a[1]), tmp.data(), size_t(r))) return -kEFAULT;
+  return r;
+}
+
+int64_t sys_umask(Kernel& k, const uint64_t* a) {
+  uint32_t old = k.current().fs->umask;
+  k.current().fs->umask = uint32_t(a[0]) & 0777;
+  return old;
+}
+
+}  // namespace
+
+void register_fs_syscalls(SyscallFn* t) {
+  t[0] = sys_read;
+  t[1] = sys_write;
+  t[2] = sys_open;
+  t[3] = sys_close;
+  t[4] = sys_stat;
+  t[5] = sys_fstat;
+  t[6] = sys_lstat;
+  t[8] = sys_lseek;
+  t[16] = sys_ioctl;
+  t[17] = sys_pread64;
+  t[18] = sys_pwrite64;
+  t[19] = sys_readv;
+  t[20] = sys_writev;
+  t[21] = sys_access;
+  t[22] = sys_pipe;
+  t[32] = sys_dup;
+  t[33] = sys_dup2;
+  t[72] = sys_fcntl;
+  t[79] = sys_getcwd;
+  t[80] = sys_chdir;
+  t[81] = sys_fchdir;
+  t[82] = sys_rename;
+  t[83] = sys_mkdir;
+  t[84] = sys_rmdir;
+  t[85] = sys_creat;
+  t[87] = sys_unlink;
+  t[89] = sys_readlink;
+  t[95] = sys_umask;
+  t[217] = sys_getdents64;
+  t[257] = sys_openat;
+  t[258] = sys_mkdirat;
+  t[262] = sys_newfstatat;
+  t[263] = sys_unlinkat;
+  t[264] = sys_renameat;
+  t[267] = sys_readlinkat;
+  t[269] = sys_faccessat;
+  t[292] = sys_dup3;
+  t[293] = sys_pipe2;
+  t[316] = sys_renameat2;
+  t[332] = sys_statx;
+  t[439] = sys_faccessat2;
+}
+
+}  // namespace kernel

@@ -1,0 +1,66 @@
+// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
+#include <algorithm>
+
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+int64_t sys_brk(Kernel& k, const uint64_t* a) { return int64_t(k.mm().brk(a[0])); }
+
+int64_t sys_mmap(Kernel& k, const uint64_t* a) {
+  uint64_t addr = a[0], len = a[1], off = a[5];
+  uint32_t prot = uint32_t(a[2]), flags = uint32_t(a[3]);
+  uint32_t type = flags & kMAP_TYPE;
+  if (type != kMAP_SHARED && type != kMAP_PRIVATE && type != kMAP_SHARED_VALIDATE) return -kEINVAL;
+  if (off & (cpu::kPageSize - 1)) return -kEINVAL;
+  if (len == 0) return -kEINVAL;
+  if (flags & kMAP_HUGETLB) return k.unsupported(9, "mmap MAP_HUGETLB");
+  std::string contents, name;
+  if (!(flags & kMAP_ANONYMOUS)) {
+    auto f = get_file(k, uint64_t(uint32_t(a[4])));
+    if (!f) return -kEBADF;
+    const InodeRef& n = f->inode();
+    if (!n || n->kind == InodeKind::kDirectory || n->kind == InodeKind::kFifo ||
+        n->kind == InodeKind::kSymlink || dynamic_cast<HostStdio*>(f.get()))
+      return -kENODEV;
+    if (!f->readable()) return -kEACCES;
+    if (type != kMAP_PRIVATE && (prot & kPROT_WRITE) && !f->writable()) return -kEACCES;
+    if (n->kind == InodeKind::kCharDevice && n->device == Device::kZero) {
+      // A private mapping of /dev/zero is anonymous memory.
+    } else if (n->kind != InodeKind::kRegular) {
+      return -kENODEV;
+    } else {
+      if (type != kMAP_PRIVATE) return k.unsupported(9, "mmap MAP_SHARED of a file");
+      if (off < n->data.size()) contents = n->data.substr(off, std::min<uint64_t>(len, n->data.size() - off));
+      name = f->path;
+    }
+  } else if (type != kMAP_PRIVATE) {
+    // Shared anonymous memory behaves as private while a process cannot fork.
+  }
+  return k.mm().mmap(addr, len, prot, flags, contents, name);
+}
+
+int64_t sys_munmap(Kernel& k, const uint64_t* a) { return k.mm().munmap(a[0], a[1]); }
+int64_t sys_mprotect(Kernel& k, const uint64_t* a) { return k.mm().mprotect(a[0], a[1], uint32_t(a[2])); }
+int64_t sys_mremap(Kernel& k, const uint64_t* a) {
+  return k.mm().mremap(a[0], a[1], a[2], uint32_t(a[3]), a[4]);
+}
+int64_t sys_madvise(Kernel& k, const uint64_t* a) { return k.mm().madvise(a[0], a[1], int(a[2])); }
+
+}  // namespace
+
+void register_mm_syscalls(SyscallFn* t) {
+  t[9] = sys_mmap;
+  t[10] = sys_mprotect;
+  t[11] = sys_munmap;
+  t[12] = sys_brk;
+  t[25] = sys_mremap;
+  t[28] = sys_madvise;
+}
+
+}  // namespace kernel

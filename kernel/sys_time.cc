@@ -1,0 +1,122 @@
+// Time syscalls, all on the virtual clock (kernel.h: ticks, never host time).
+// Sleeping advances the clock: with a single runnable task nothing else could
+// run meanwhile, so the wake-up is immediate in host time.
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr int64_t kTaiOffsetNs = 37 * kNsPerSec;  // TAI - UTC since 2017
+constexpr int64_t kCoarseResNs = 4000000;         // one jiffy at HZ=250
+
+// The clock's current value, or -EINVAL for an unknown clock.
+int64_t clock_now(Kernel& k, int64_t clk) {
+  switch (clk) {
+    case kCLOCK_REALTIME:
+    case kCLOCK_REALTIME_COARSE:
+    case kCLOCK_REALTIME_ALARM: return k.realtime_ns();
+    case kCLOCK_TAI: return k.realtime_ns() + kTaiOffsetNs;
+    case kCLOCK_MONOTONIC:
+    case kCLOCK_MONOTONIC_RAW:
+    case kCLOCK_MONOTONIC_COARSE:
+    case kCLOCK_BOOTTIME:
+    case kCLOCK_BOOTTIME_ALARM: return k.monotonic_ns();
+    case kCLOCK_PROCESS_CPUTIME_ID:
+    case kCLOCK_THREAD_CPUTIME_ID: return int64_t(k.ticks() * k.config().ns_per_tick);
+    default: return -kEINVAL;
+  }
+}
+
+Timespec to_timespec(int64_t ns) { return {ns / kNsPerSec, ns % kNsPerSec}; }
+
+int64_t sys_clock_gettime(Kernel& k, const uint64_t* a) {
+  int64_t now = clock_now(k, int32_t(a[0]));
+  if (now < 0) return now;
+  return k.mm().write(UserPtr(a[1]), to_timespec(now)) ? 0 : -kEFAULT;
+}
+
+int64_t sys_clock_getres(Kernel& k, const uint64_t* a) {
+  int64_t clk = int32_t(a[0]);
+  if (clock_now(k, clk) < 0) return -kEINVAL;
+  if (!a[1]) return 0;
+  bool coarse = clk == kCLOCK_REALTIME_COARSE || clk == kCLOCK_MONOTONIC_COARSE;
+  Timespec res{0, coarse ? kCoarseResNs : 1};
+  return k.mm().write(UserPtr(a[1]), res) ? 0 : -kEFAULT;
+}
+
+int64_t sys_gettimeofday(Kernel& k, const uint64_t* a) {
+  int64_t now = k.realtime_ns();
+  if (a[0]) {
+    Timeval tv{now / kNsPerSec, (now % kNsPerSec) / 1000};
+    if (!k.mm().write(UserPtr(a[0]), tv)) return -kEFAULT;
+  }
+  if (a[1]) {
+    int32_t tz[2] = {0, 0};  // UTC, no DST
+    if (!k.mm().copy_out(UserPtr(a[1]), tz, sizeof tz)) return -kEFAULT;
+  }
+  return 0;
+}
+
+int64_t sys_time(Kernel& k, const uint64_t* a) {
+  int64_t sec = k.realtime_ns() / kNsPerSec;
+  if (a[0] && !k.mm().write(UserPtr(a[0]), sec)) return -kEFAULT;
+  return sec;
+}
+
+// Reads and validates a sleep request: 0 or -errno.
+int64_t read_request(Kernel& k, uint64_t ptr, Timespec& ts) {
+  if (!k.mm().read(UserPtr(ptr), ts)) return -kEFAULT;
+  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return -kEINVAL;
+  return 0;
+}
+
+int64_t sleep_for(Kernel& k, const Timespec& ts) {
+  int64_t ns;
+  if (__builtin_mul_overflow(ts.tv_sec, kNsPerSec, &ns) || __builtin_add_overflow(ns, ts.tv_nsec, &ns))
+    ns = INT64_MAX / 4;  // "forever", still without overflowing the clock
+  k.advance_clock(ns);
+  return 0;
+}
+
+int64_t sys_nanosleep(Kernel& k, const uint64_t* a) {
+  Timespec ts;
+  if (int64_t r = read_request(k, a[0], ts); r < 0) return r;
+  return sleep_for(k, ts);
+}
+
+int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
+  int64_t clk = int32_t(a[0]);
+  uint64_t flags = a[1];
+  // kernel/time/posix-timers.c: the thread CPU clock cannot be slept on.
+  if (clk == kCLOCK_THREAD_CPUTIME_ID) return -kEINVAL;
+  if (clk != kCLOCK_REALTIME && clk != kCLOCK_MONOTONIC && clk != kCLOCK_BOOTTIME &&
+      clk != kCLOCK_TAI && clk != kCLOCK_PROCESS_CPUTIME_ID)
+    return clock_now(k, clk) < 0 ? -kEINVAL : -kENOTSUP;
+  Timespec ts;
+  if (int64_t r = read_request(k, a[2], ts); r < 0) return r;
+  if (flags & kTIMER_ABSTIME) {
+    int64_t target = ts.tv_sec * kNsPerSec + ts.tv_nsec;
+    int64_t now = clock_now(k, clk);
+    if (target > now) k.advance_clock(target - now);
+    return 0;
+  }
+  return sleep_for(k, ts);
+}
+
+}  // namespace
+
+void register_time_syscalls(SyscallFn* t) {
+  t[35] = sys_nanosleep;
+  t[96] = sys_gettimeofday;
+  t[201] = sys_time;
+  t[228] = sys_clock_gettime;
+  t[229] = sys_clock_getres;
+  t[230] = sys_clock_nanosleep;
+}
+
+}  // namespace kernel

@@ -1,0 +1,23 @@
+// The syscall table: number -> handler. Handlers live in one file per family
+// (sys_fs.cc, sys_mm.cc, sys_process.cc, sys_time.cc) and return the value for
+// RAX: a result, or -errno.
+#pragma once
+
+#include <cstdint>
+
+namespace kernel {
+
+class Kernel;
+using SyscallFn = int64_t (*)(Kernel& k, const uint64_t* args);
+constexpr uint32_t kMaxSyscall = 512;
+
+// Null for numbers Ditto does not implement (they return -ENOSYS, counted).
+SyscallFn syscall_handler(uint32_t nr);
+
+// Per-family registration, called once to build the table.
+void register_fs_syscalls(SyscallFn* table);
+void register_mm_syscalls(SyscallFn* table);
+void register_process_syscalls(SyscallFn* table);
+void register_time_syscalls(SyscallFn* table);
+
+}  // namespace kernel

@@ -1,0 +1,334 @@
+#include "kernel/vfs.h"
+
+#include <deque>
+
+namespace kernel {
+
+using namespace abi;
+
+uint32_t Inode::mode() const {
+  switch (kind) {
+    case InodeKind::kRegular: return kS_IFREG | perm;
+    case InodeKind::kDirectory: return kS_IFDIR | perm;
+    case InodeKind::kSymlink: return kS_IFLNK | perm;
+    case InodeKind::kCharDevice: return kS_IFCHR | perm;
+    case InodeKind::kFifo: return kS_IFIFO | perm;
+  }
+  return perm;
+}
+
+uint64_t Inode::size() const {
+  switch (kind) {
+    case InodeKind::kRegular: return data.size();
+    case InodeKind::kSymlink: return target.size();
+    case InodeKind::kDirectory: return 4096;
+    default: return 0;
+  }
+}
+
+uint32_t Inode::nlink() const {
+  if (kind != InodeKind::kDirectory) return 1;
+  uint32_t n = 2;
+  for (const auto& [name, c] : children)
+    if (c->kind == InodeKind::kDirectory) ++n;
+  return n;
+}
+
+void fill_stat(const Inode& n, Stat& st) {
+  st = Stat{};
+  st.st_dev = n.dev;
+  st.st_ino = n.ino;
+  st.st_nlink = n.nlink();
+  st.st_mode = n.mode();
+  st.st_rdev = (uint64_t(n.rdev_major) << 8) | n.rdev_minor;
+  st.st_size = int64_t(n.size());
+  st.st_blksize = 4096;
+  st.st_blocks = int64_t((n.size() + 511) / 512);
+  if (n.kind == InodeKind::kDirectory || n.kind == InodeKind::kCharDevice) st.st_blocks = 0;
+  st.st_atim = {n.atime_ns / 1000000000, n.atime_ns % 1000000000};
+  st.st_mtim = {n.mtime_ns / 1000000000, n.mtime_ns % 1000000000};
+  st.st_ctim = {n.ctime_ns / 1000000000, n.ctime_ns % 1000000000};
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+Vfs::Vfs(Io& io, std::function<int64_t()> now_ns) : io_(io), now_ns_(std::move(now_ns)) {
+  root_ = make_node(InodeKind::kDirectory, 0755);
+  auto tmp = ensure_dir("/tmp", false);
+  tmp->perm = 01777;
+  auto dev = ensure_dir("/dev", false);
+  auto add_dev = [&](const char* name, Device d, uint32_t minor) {
+    auto n = make_node(InodeKind::kCharDevice, 0666);
+    n->device = d;
+    n->rdev_major = 1;
+    n->rdev_minor = minor;
+    dev->children[name] = n;
+  };
+  add_dev("null", Device::kNull, 3);
+  add_dev("zero", Device::kZero, 5);
+  add_dev("urandom", Device::kUrandom, 9);
+  add_dev("random", Device::kUrandom, 8);
+  ensure_dir("/dev/shm", false)->perm = 01777;
+  ensure_dir("/proc", true)->perm = 0555;
+}
+
+InodeRef Vfs::make_node(InodeKind kind, uint32_t perm) {
+  auto n = std::make_shared<Inode>();
+  n->kind = kind;
+  n->perm = perm;
+  n->ino = next_ino_++;
+  n->mtime_ns = n->ctime_ns = n->atime_ns = now_ns_();
+  return n;
+}
+
+InodeRef Vfs::ensure_dir(const std::string& abs_path, bool read_only) {
+  InodeRef cur = root_;
+  for (const std::string& c : split_path(abs_path)) {
+    auto it = cur->children.find(c);
+    if (it == cur->children.end() || !it->second->is_dir()) {
+      auto d = make_node(InodeKind::kDirectory, 0755);
+      d->read_only = read_only;
+      d->parent = cur;
+      cur->children[c] = d;
+      cur = d;
+    } else {
+      cur = it->second;
+    }
+  }
+  return cur;
+}
+
+void Vfs::add_program(const std::string& path, const HostFile& file) {
+  auto parts = split_path(path);
+  if (parts.empty()) return;
+  std::string dir;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
+  InodeRef d = ensure_dir(dir, false);
+  auto f = make_node(InodeKind::kRegular, file.mode & 07777);
+  f->data = file.content;
+  f->read_only = true;
+  d->children[parts.back()] = f;
+}
+
+void Vfs::add_mount(const std::string& host, const std::string& guest) {
+  InodeRef d = ensure_dir(guest, true);
+  d->host_path = host;
+  d->host_pending = true;
+  d->read_only = true;
+}
+
+void Vfs::set_proc_pid(int pid, const std::string& exe_path) {
+  InodeRef proc = ensure_dir("/proc", true);
+  std::string pid_s = std::to_string(pid);
+  auto self = make_node(InodeKind::kSymlink, 0777);
+  self->target = pid_s;
+  proc->children["self"] = self;
+  InodeRef pdir = ensure_dir("/proc/" + pid_s, true);
+  pdir->perm = 0555;
+  auto exe = make_node(InodeKind::kSymlink, 0777);
+  exe->target = exe_path;
+  exe->read_only = true;
+  pdir->children["exe"] = exe;
+}
+
+void Vfs::materialize(const InodeRef& node) {
+  if (!node || !node->host_pending) return;
+  node->host_pending = false;
+  HostFile hf = io_.host_file(node->host_path, tid_, tick_);
+  if (hf.err != 0 || hf.kind == HostFileKind::kMissing) {
+    // Gone on the host (or unreadable): remove it from its directory.
+    if (auto p = node->parent.lock()) {
+      for (auto it = p->children.begin(); it != p->children.end(); ++it)
+        if (it->second == node) {
+          p->children.erase(it);
+          break;
+        }
+    }
+    node->kind = InodeKind::kRegular;
+    node->perm = 0;
+    return;
+  }
+  node->perm = hf.mode & 07777;
+  node->read_only = true;
+  switch (hf.kind) {
+    case HostFileKind::kRegular:
+      node->kind = InodeKind::kRegular;
+      node->data = std::move(hf.content);
+      break;
+    case HostFileKind::kSymlink:
+      node->kind = InodeKind::kSymlink;
+      node->target = std::move(hf.target);
+      break;
+    case HostFileKind::kDirectory:
+      node->kind = InodeKind::kDirectory;
+      for (const std::string& name : hf.entries) {
+        if (node->children.count(name)) continue;  // e.g. the program file itself
+        auto c = make_node(InodeKind::kRegular, 0);
+        c->host_path = node->host_path + "/" + name;
+        c->host_pending = true;
+        c->read_only = true;
+        c->parent = node;
+        node->children[name] = c;
+      }
+      break;
+    case HostFileKind::kMissing: break;
+  }
+}
+
+std::string Vfs::path_of(const InodeRef& dir) const {
+  std::vector<std::string> parts;
+  InodeRef cur = dir;
+  while (cur && cur != root_) {
+    InodeRef p = cur->parent.lock();
+    if (!p) break;
+    for (const auto& [name, c] : p->children)
+      if (c == cur) {
+        parts.push_back(name);
+        break;
+      }
+    cur = p;
+  }
+  std::string s;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) s += "/" + *it;
+  return s.empty() ? "/" : s;
+}
+
+Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow_last) {
+  Lookup r;
+  if (path.empty()) {
+    r.err = kENOENT;
+    return r;
+  }
+  if (path.size() >= kPathMax) {
+    r.err = kENAMETOOLONG;
+    return r;
+  }
+  bool trailing_slash = path.back() == '/';
+  if (trailing_slash) follow_last = true;
+  struct Step {
+    std::string name;
+    InodeRef node;
+  };
+  std::vector<Step> stack{{"", root_}};
+  std::deque<std::string> pending;
+  if (path[0] != '/') {
+    // cwd is canonical and made of directories.
+    for (const std::string& c : split_path(cwd)) {
+      InodeRef cur = stack.back().node;
+      materialize(cur);
+      auto it = cur->children.find(c);
+      if (it == cur->children.end() || !it->second->is_dir()) {
+        r.err = kENOENT;
+        return r;
+      }
+      stack.push_back({c, it->second});
+    }
+  }
+  for (const std::string& c : split_path(path)) pending.push_back(c);
+  int links = 0;
+  auto canonical = [&]() {
+    std::string s;
+    for (size_t i = 1; i < stack.size(); ++i) s += "/" + stack[i].name;
+    return s.empty() ? std::string("/") : s;
+  };
+  if (pending.empty()) {  // "/" or "///"
+    r.node = stack.back().node;
+    r.parent = stack.back().node;
+    r.name = "/";
+    r.path = "/";
+    return r;
+  }
+  while (!pending.empty()) {
+    std::string comp = std::move(pending.front());
+    pending.pop_front();
+    bool last = pending.empty();
+    if (comp.size() > kNameMax) {
+      r.err = kENAMETOOLONG;
+      return r;
+    }
+    InodeRef cur = stack.back().node;
+    if (!cur->is_dir()) {
+      r.err = kENOTDIR;
+      return r;
+    }
+    if (comp == "." || comp == "..") {
+      if (comp == ".." && stack.size() > 1) stack.pop_back();
+      if (last) {
+        r.node = stack.back().node;
+        r.parent = stack.size() > 1 ? stack[stack.size() - 2].node : root_;
+        r.name = comp;
+        r.path = canonical();
+        return r;
+      }
+      continue;
+    }
+    materialize(cur);
+    auto it = cur->children.find(comp);
+    if (it == cur->children.end()) {
+      if (!last) {
+        r.err = kENOENT;
+        return r;
+      }
+      r.parent = cur;
+      r.name = comp;
+      std::string base = canonical();
+      r.path = (base == "/" ? "" : base) + "/" + comp;
+      return r;
+    }
+    InodeRef next = it->second;
+    materialize(next);
+    if (next->host_pending == false && cur->children.find(comp) == cur->children.end()) {
+      // Vanished from the host while being captured.
+      if (!last) {
+        r.err = kENOENT;
+        return r;
+      }
+      r.parent = cur;
+      r.name = comp;
+      return r;
+    }
+    if (next->kind == InodeKind::kSymlink && (!last || follow_last)) {
+      if (++links > 40) {
+        r.err = kELOOP;
+        return r;
+      }
+      if (next->target.empty()) {
+        r.err = kENOENT;
+        return r;
+      }
+      if (next->target[0] == '/') stack.resize(1);
+      auto parts = split_path(next->target);
+      for (auto p = parts.rbegin(); p != parts.rend(); ++p) pending.push_front(*p);
+      if (pending.empty()) {  // target was "/"
+        r.node = root_;
+        r.parent = root_;
+        r.name = "/";
+        r.path = "/";
+        return r;
+      }
+      continue;
+    }
+    stack.push_back({comp, next});
+  }
+  r.node = stack.back().node;
+  r.parent = stack.size() > 1 ? stack[stack.size() - 2].node : root_;
+  r.name = stack.back().name.empty() ? "/" : stack.back().name;
+  r.path = canonical();
+  if (trailing_slash && !r.node->is_dir()) {
+    r.err = kENOTDIR;
+  }
+  return r;
+}
+
+}  // namespace kernel

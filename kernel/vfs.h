@@ -1,0 +1,93 @@
+// kernel::Vfs — Ditto's in-memory file system: a writable /tmp, /dev/null,
+// /dev/zero, /dev/urandom, /proc/self/exe, the guest program at its host path,
+// and host directories exposed read-only (--mount). Host content is captured
+// through kernel::Io when first touched, so replay needs no host files.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/abi.h"
+#include "kernel/io.h"
+
+namespace kernel {
+
+enum class InodeKind : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo };
+enum class Device : uint8_t { kNone, kNull, kZero, kUrandom };
+
+struct Inode {
+  InodeKind kind = InodeKind::kRegular;
+  uint32_t perm = 0644;  // permission bits only
+  uint64_t ino = 0;
+  uint64_t dev = 1;
+  bool read_only = false;
+  int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
+  std::string data;                                         // regular file
+  std::map<std::string, std::shared_ptr<Inode>> children;  // directory
+  std::weak_ptr<Inode> parent;                             // directory
+  std::string target;                                       // symlink
+  Device device = Device::kNone;                            // char device
+  uint32_t rdev_major = 0, rdev_minor = 0;
+  // A host-backed node not yet captured: its kind/metadata/content arrive
+  // through Io::host_file() on first use.
+  std::string host_path;
+  bool host_pending = false;
+
+  bool is_dir() const { return kind == InodeKind::kDirectory; }
+  uint32_t mode() const;  // S_IFMT bits | perm
+  uint64_t size() const;
+  uint32_t nlink() const;
+};
+using InodeRef = std::shared_ptr<Inode>;
+
+// Result of walking a path.
+struct Lookup {
+  int err = 0;           // positive errno, 0 on success
+  InodeRef node;         // the final node (null if it does not exist)
+  InodeRef parent;       // directory holding the last component (when it exists)
+  std::string name;      // last component
+  std::string path;      // canonical absolute path of `node`/(parent + name)
+};
+
+class Vfs {
+ public:
+  Vfs(Io& io, std::function<int64_t()> now_ns);
+  InodeRef root() const { return root_; }
+
+  // Path resolution relative to the absolute directory path `cwd`.
+  // follow_last: follow a symlink in the final component.
+  Lookup resolve(const std::string& cwd, const std::string& path, bool follow_last);
+  // Fills in a pending host-backed node.
+  void materialize(const InodeRef& node);
+
+  // Builds /dev, /tmp, /proc/self and the program file.
+  void add_program(const std::string& path, const HostFile& file);
+  void add_mount(const std::string& host, const std::string& guest);
+  void set_proc_pid(int pid, const std::string& exe_path);
+  void set_current_tid(uint32_t tid, uint64_t tick) { tid_ = tid, tick_ = tick; }
+
+  InodeRef make_node(InodeKind kind, uint32_t perm);
+  // Canonical absolute path of a directory node (for getcwd).
+  std::string path_of(const InodeRef& dir) const;
+
+ private:
+  InodeRef ensure_dir(const std::string& abs_path, bool read_only);
+  InodeRef child(const InodeRef& dir, const std::string& name);
+  Io& io_;
+  std::function<int64_t()> now_ns_;
+  InodeRef root_;
+  uint64_t next_ino_ = 2;
+  uint32_t tid_ = 0;
+  uint64_t tick_ = 0;
+};
+
+// Fills a guest `struct stat` from an inode.
+void fill_stat(const Inode& n, abi::Stat& st);
+// Splits "a//b/c/" into {"a","b","c"}.
+std::vector<std::string> split_path(const std::string& path);
+
+}  // namespace kernel

@@ -1,0 +1,209 @@
+#include "replay/replayer.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace replay {
+
+int Report::exit_status() const {
+  switch (verdict) {
+    case Verdict::kIdentical: return 0;
+    case Verdict::kDiverged: return 3;
+    case Verdict::kInvalid: return 4;
+    case Verdict::kIncomplete: return 5;
+  }
+  return 4;
+}
+
+ReplayIo::ReplayIo(trace::Store& store, int64_t run, bool complete, bool echo)
+    : store_(store), reader_(store.reader(run)), complete_(complete), echo_(echo) {}
+
+const trace::Event* ReplayIo::peek() {
+  if (!next_ && !exhausted_) {
+    trace::Event e;
+    if (reader_.next(e)) next_ = std::move(e);
+    else exhausted_ = true;
+  }
+  return next_ ? &*next_ : nullptr;
+}
+
+void ReplayIo::diverge(const std::string& what, const trace::Event* expected, const std::string& actual) {
+  if (stopped_) return;
+  stopped_ = true;
+  report_.verdict = Verdict::kDiverged;
+  report_.events = checked_;
+  std::string msg = "divergence at event #" + std::to_string(checked_);
+  if (expected) {
+    msg += " (tid " + std::to_string(expected->tid) + ", rip " + [&] {
+      char b[24];
+      std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(expected->rip));
+      return std::string(b);
+    }() + "): " + what + " differs";
+    msg += "\n  expected: " + trace::describe(*expected);
+  } else {
+    msg += ": " + what;
+  }
+  msg += "\n  actual:   " + actual;
+  report_.message = msg;
+}
+
+void ReplayIo::emit(trace::Event&& e) {
+  if (stopped_) return;
+  e.seq = checked_;
+  const trace::Event* rec = nullptr;
+  try {
+    rec = peek();
+  } catch (const trace::TraceError& ex) {
+    stopped_ = true;
+    report_.verdict = Verdict::kInvalid;
+    report_.message = ex.what();
+    report_.events = checked_;
+    return;
+  }
+  if (!rec) {
+    if (!complete_) {
+      stopped_ = true;
+      report_.verdict = Verdict::kIncomplete;
+      report_.events = checked_;
+      report_.message = "the recording is incomplete (the recorder stopped after event #" +
+                        std::to_string(checked_ ? checked_ - 1 : 0) + "); all " +
+                        std::to_string(checked_) + " recorded events replayed identically";
+      return;
+    }
+    diverge("the recording ends here but the guest went on", nullptr, trace::describe(e));
+    return;
+  }
+  std::string field;
+  if (!trace::same_event(*rec, e, &field)) {
+    diverge(field, rec, trace::describe(e));
+    return;
+  }
+  next_.reset();
+  ++checked_;
+}
+
+kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
+  kernel::HostFile hf;
+  hf.err = ENOENT;
+  if (stopped_) return hf;
+  const trace::Event* rec = nullptr;
+  try {
+    rec = peek();
+    if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path && rec->tid == tid &&
+        rec->tick == tick) {
+      hf.err = rec->err;
+      hf.kind = kernel::HostFileKind(rec->file_kind);
+      hf.mode = rec->mode;
+      hf.entries = rec->entries;
+      hf.target = rec->target;
+      if (rec->err == 0 && hf.kind == kernel::HostFileKind::kRegular) hf.content = store_.blob(rec->blob);
+    }
+  } catch (const trace::TraceError& ex) {
+    stopped_ = true;
+    report_.verdict = Verdict::kInvalid;
+    report_.message = ex.what();
+    report_.events = checked_;
+    return hf;
+  }
+  // Check it like any other event (this also reports a mismatch).
+  trace::Event ev;
+  ev.kind = trace::EventKind::kHostFile;
+  ev.tid = tid;
+  ev.tick = tick;
+  ev.path = path;
+  if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path) {
+    ev.err = rec->err;
+    ev.file_kind = rec->file_kind;
+    ev.mode = rec->mode;
+    ev.size = rec->size;
+    ev.blob = rec->blob;
+    ev.entries = rec->entries;
+    ev.target = rec->target;
+  }
+  emit(std::move(ev));
+  return hf;
+}
+
+int64_t ReplayIo::read_stdin(char* buf, size_t n) {
+  if (stopped_) return 0;
+  const trace::Event* rec = nullptr;
+  try {
+    rec = peek();
+  } catch (const trace::TraceError&) {
+    return 0;  // reported by the next emit()
+  }
+  if (!rec || rec->kind != trace::EventKind::kSyscall) return 0;
+  if (rec->result < 0) return rec->result;
+  size_t take = std::min(n, rec->data.size());
+  std::memcpy(buf, rec->data.data(), take);
+  return int64_t(take);
+}
+
+void ReplayIo::write_output(int fd, const char* buf, size_t n) {
+  if (!echo_) return;
+  while (n > 0) {
+    ssize_t w = ::write(fd, buf, n);
+    if (w <= 0) return;
+    buf += w;
+    n -= size_t(w);
+  }
+}
+
+void ReplayIo::finish() {
+  if (stopped_) return;
+  const trace::Event* rec = nullptr;
+  try {
+    rec = peek();
+  } catch (const trace::TraceError& ex) {
+    report_.verdict = Verdict::kInvalid;
+    report_.message = ex.what();
+    report_.events = checked_;
+    return;
+  }
+  report_.events = checked_;
+  if (rec) {
+    diverge("the guest ended but the recording goes on", rec, "(no more events)");
+    return;
+  }
+  if (!complete_) {
+    report_.verdict = Verdict::kIncomplete;
+    report_.message = "the recording is incomplete; all " + std::to_string(checked_) +
+                      " recorded events replayed identically";
+  }
+}
+
+Report replay_trace(const std::string& path, const Options& opts) {
+  Report rep;
+  try {
+    auto store = trace::Store::open(path);
+    auto runs = store->runs();
+    if (runs.empty()) throw trace::TraceError(path + " holds no run");
+    int64_t run = opts.run ? opts.run : runs.back();
+    trace::Header h = store->header(run);
+    trace::RunInfo info = store->run_info(run);
+    if (info.complete && info.stored_events != info.event_count)
+      throw trace::TraceError(path + ": run " + std::to_string(run) + " should hold " +
+                              std::to_string(info.event_count) + " events but " +
+                              std::to_string(info.stored_events) + " are stored (truncated?)");
+    ReplayIo io(*store, run, info.complete, opts.echo_output);
+    sim::Progress progress{opts.progress};
+    sim::RunResult res = sim::run_guest(sim::config_from(h), io, progress);
+    if (res.load.status && !io.stop_requested()) {
+      rep.verdict = Verdict::kDiverged;
+      rep.message = "the program failed to load during replay: " + res.load.message;
+      return rep;
+    }
+    io.finish();
+    rep = io.report();
+  } catch (const trace::TraceError& ex) {
+    rep.verdict = Verdict::kInvalid;
+    rep.message = ex.what();
+  } catch (const std::exception& ex) {
+    rep.verdict = Verdict::kInvalid;
+    rep.message = std::string("cannot replay ") + path + ": " + ex.what();
+  }
+  return rep;
+}
+
+}  // namespace replay

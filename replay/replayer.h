@@ -1,0 +1,63 @@
+// replay::Replayer — re-executes a recorded run and checks every event the
+// guest produces against the trace. Inputs that came from outside (host
+// files, stdin) are served from the trace, so no host file is needed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kernel/io.h"
+#include "sim/simulator.h"
+#include "trace/store.h"
+
+namespace replay {
+
+enum class Verdict { kIdentical, kDiverged, kInvalid, kIncomplete };
+
+struct Report {
+  Verdict verdict = Verdict::kIdentical;
+  uint64_t events = 0;   // events checked and found identical
+  std::string message;   // for kDiverged / kInvalid / kIncomplete
+  int exit_status() const;
+};
+
+struct Options {
+  int64_t run = 0;         // 0: the last run in the trace
+  bool echo_output = false;  // write the guest's output again while replaying
+  bool progress = false;
+};
+
+// Never throws: an unreadable trace is Verdict::kInvalid with the reason.
+Report replay_trace(const std::string& path, const Options& opts);
+
+// Io that answers from the trace and compares what the kernel emits.
+class ReplayIo : public kernel::Io {
+ public:
+  ReplayIo(trace::Store& store, int64_t run, bool complete, bool echo);
+  void emit(trace::Event&& e) override;
+  kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  int64_t read_stdin(char* buf, size_t n) override;
+  void write_output(int fd, const char* buf, size_t n) override;
+  bool stop_requested() const override { return stopped_; }
+
+  // After the guest ends: anything the recording has that replay did not produce.
+  void finish();
+  const Report& report() const { return report_; }
+
+ private:
+  const trace::Event* peek();
+  void diverge(const std::string& what, const trace::Event* expected, const std::string& actual);
+  trace::Store& store_;
+  trace::Store::Reader reader_;
+  bool complete_;
+  bool echo_;
+  std::optional<trace::Event> next_;
+  bool exhausted_ = false;
+  bool stopped_ = false;
+  uint64_t checked_ = 0;
+  Report report_;
+};
+
+}  // namespace replay

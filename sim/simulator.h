@@ -1,0 +1,58 @@
+// sim::Simulator — the run loop: picks the task to run, runs it on its
+// engine until a trap, fault or tick budget, hands traps to the kernel, and
+// repeats until the guest ends. Single host thread, deterministic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kernel/io.h"
+#include "kernel/kernel.h"
+#include "trace/store.h"
+
+namespace sim {
+
+struct RunResult {
+  kernel::LoadError load;  // status != 0: the program never started
+  kernel::Outcome outcome;
+  uint64_t ticks = 0;
+  std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported;
+  std::string error;  // a Ditto-side failure (trace I/O, internal error)
+};
+
+struct Progress {
+  bool enabled = false;  // print progress lines to stderr on long runs
+};
+
+// Runs the guest described by `cfg` to its end, with `io` as its world.
+RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const Progress& progress);
+
+trace::Header header_for(const kernel::Config& cfg);
+kernel::Config config_from(const trace::Header& h);
+
+// Io backed by the host. With a recorder it also writes the trace: every
+// event, and every host file's bytes as a content-addressed blob.
+class HostIo : public kernel::Io {
+ public:
+  HostIo(trace::Store* store, trace::Recorder* recorder) : store_(store), recorder_(recorder) {}
+  void emit(trace::Event&& e) override;
+  kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  int64_t read_stdin(char* buf, size_t n) override;
+  void write_output(int fd, const char* buf, size_t n) override;
+  bool stop_requested() const override { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  uint64_t events() const { return events_; }
+
+ private:
+  trace::Store* store_;
+  trace::Recorder* recorder_;
+  std::string error_;
+  uint64_t events_ = 0;
+};
+
+// Host lookup (lstat semantics) of one file, directory or symlink.
+kernel::HostFile read_host_file(const std::string& path);
+
+}  // namespace sim

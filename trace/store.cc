@@ -1,0 +1,526 @@
+#include "trace/store.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <kj/io.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "trace/sha256.h"
+#include "trace/trace.capnp.h"
+
+namespace trace {
+
+namespace {
+
+kj::StringPtr text(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
+capnp::Data::Reader as_data(std::string_view s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+std::string str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string str(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+std::string packed(capnp::MessageBuilder& msg) {
+  kj::VectorOutputStream out;
+  capnp::writePackedMessage(out, msg);
+  auto a = out.getArray();
+  return std::string(reinterpret_cast<const char*>(a.begin()), a.size());
+}
+
+capnp::ReaderOptions reader_options() {
+  capnp::ReaderOptions o;
+  o.traversalLimitInWords = uint64_t(1) << 34;
+  return o;
+}
+
+void to_capnp(const Event& e, schema::Event::Builder b) {
+  b.setSeq(e.seq);
+  b.setTid(e.tid);
+  b.setTick(e.tick);
+  switch (e.kind) {
+    case EventKind::kSyscall: {
+      auto s = b.initSyscall();
+      s.setNr(e.nr);
+      auto args = s.initArgs(6);
+      for (int i = 0; i < 6; ++i) args.set(i, e.args[i]);
+      s.setResult(e.result);
+      s.setRip(e.rip);
+      if (!e.data.empty()) s.setData(as_data(e.data));
+      break;
+    }
+    case EventKind::kSchedule:
+      b.initSchedule().setReason(text(e.data));
+      break;
+    case EventKind::kHostFile: {
+      auto h = b.initHostFile();
+      h.setPath(text(e.path));
+      h.setErrno(e.err);
+      h.setKind(e.file_kind);
+      h.setMode(e.mode);
+      h.setSize(e.size);
+      h.setBlob(text(e.blob));
+      auto ents = h.initEntries(e.entries.size());
+      for (size_t i = 0; i < e.entries.size(); ++i) ents.set(i, text(e.entries[i]));
+      h.setTarget(text(e.target));
+      break;
+    }
+    case EventKind::kFault: {
+      auto f = b.initFault();
+      f.setSignal(e.signal);
+      f.setKind(text(e.fault_kind));
+      f.setAddr(e.addr);
+      f.setRip(e.rip);
+      break;
+    }
+    case EventKind::kExit: {
+      auto x = b.initExit();
+      x.setStatus(e.status);
+      x.setSignal(e.signal);
+      break;
+    }
+    case EventKind::kSummary: {
+      auto s = b.initSummary();
+      s.setTicks(e.tick);
+      s.setRegsDigest(text(e.blob));
+      s.setMemDigest(text(e.target));
+      auto u = s.initUnsupported(e.unsupported.size());
+      for (size_t i = 0; i < e.unsupported.size(); ++i) {
+        u[i].setNr(e.unsupported[i].nr);
+        u[i].setName(text(e.unsupported[i].name));
+        u[i].setCount(e.unsupported[i].count);
+      }
+      break;
+    }
+  }
+}
+
+Event from_capnp(schema::Event::Reader r) {
+  Event e;
+  e.seq = r.getSeq();
+  e.tid = r.getTid();
+  e.tick = r.getTick();
+  switch (r.which()) {
+    case schema::Event::SYSCALL: {
+      e.kind = EventKind::kSyscall;
+      auto s = r.getSyscall();
+      e.nr = s.getNr();
+      auto args = s.getArgs();
+      if (args.size() != 6) throw TraceError("a syscall event does not have six arguments");
+      for (int i = 0; i < 6; ++i) e.args[i] = args[i];
+      e.result = s.getResult();
+      e.rip = s.getRip();
+      e.data = str(s.getData());
+      break;
+    }
+    case schema::Event::SCHEDULE:
+      e.kind = EventKind::kSchedule;
+      e.data = str(r.getSchedule().getReason());
+      break;
+    case schema::Event::HOST_FILE: {
+      e.kind = EventKind::kHostFile;
+      auto h = r.getHostFile();
+      e.path = str(h.getPath());
+      e.err = h.getErrno();
+      e.file_kind = h.getKind();
+      e.mode = h.getMode();
+      e.size = h.getSize();
+      e.blob = str(h.getBlob());
+      for (auto t : h.getEntries()) e.entries.push_back(str(t));
+      e.target = str(h.getTarget());
+      break;
+    }
+    case schema::Event::FAULT: {
+      e.kind = EventKind::kFault;
+      auto f = r.getFault();
+      e.signal = f.getSignal();
+      e.fault_kind = str(f.getKind());
+      e.addr = f.getAddr();
+      e.rip = f.getRip();
+      break;
+    }
+    case schema::Event::EXIT:
+      e.kind = EventKind::kExit;
+      e.status = r.getExit().getStatus();
+      e.signal = r.getExit().getSignal();
+      break;
+    case schema::Event::SUMMARY: {
+      e.kind = EventKind::kSummary;
+      auto s = r.getSummary();
+      e.tick = s.getTicks();
+      e.blob = str(s.getRegsDigest());
+      e.target = str(s.getMemDigest());
+      for (auto u : s.getUnsupported())
+        e.unsupported.push_back({u.getNr(), str(u.getName()), u.getCount()});
+      break;
+    }
+    default:
+      throw TraceError("an event of an unknown kind (written by a newer Ditto?)");
+  }
+  return e;
+}
+
+}  // namespace
+
+std::string encode_header(const Header& h) {
+  capnp::MallocMessageBuilder msg;
+  auto b = msg.initRoot<schema::Header>();
+  b.setFormatVersion(h.format_version);
+  b.setDittoVersion(text(h.ditto_version));
+  auto argv = b.initArgv(h.argv.size());
+  for (size_t i = 0; i < h.argv.size(); ++i) argv.set(i, text(h.argv[i]));
+  auto env = b.initEnv(h.env.size());
+  for (size_t i = 0; i < h.env.size(); ++i) env.set(i, text(h.env[i]));
+  b.setSeed(h.seed);
+  b.setPolicy(text(h.policy));
+  b.setCpuModel(text(h.cpu_model));
+  auto leaves = b.initCpuid(h.cpuid.size());
+  for (size_t i = 0; i < h.cpuid.size(); ++i) {
+    auto l = leaves[i];
+    const auto& c = h.cpuid[i];
+    l.setLeaf(c[0]), l.setSubleaf(c[1]), l.setEax(c[2]), l.setEbx(c[3]), l.setEcx(c[4]),
+        l.setEdx(c[5]);
+  }
+  b.setProgramPath(text(h.program_path));
+  b.setCwd(text(h.cwd));
+  auto mounts = b.initMounts(h.mounts.size());
+  for (size_t i = 0; i < h.mounts.size(); ++i) {
+    mounts[i].setHost(text(h.mounts[i].first));
+    mounts[i].setGuest(text(h.mounts[i].second));
+  }
+  b.setNsPerTick(h.ns_per_tick);
+  return packed(msg);
+}
+
+Header decode_header(std::string_view bytes) {
+  try {
+    kj::ArrayInputStream in(
+        kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+    capnp::PackedMessageReader msg(in, reader_options());
+    auto r = msg.getRoot<schema::Header>();
+    Header h;
+    h.format_version = r.getFormatVersion();
+    if (h.format_version != kFormatVersion)
+      throw TraceError("trace format version " + std::to_string(h.format_version) +
+                       " is not supported (this Ditto reads version " +
+                       std::to_string(kFormatVersion) + ")");
+    h.ditto_version = str(r.getDittoVersion());
+    for (auto t : r.getArgv()) h.argv.push_back(str(t));
+    for (auto t : r.getEnv()) h.env.push_back(str(t));
+    h.seed = r.getSeed();
+    h.policy = str(r.getPolicy());
+    h.cpu_model = str(r.getCpuModel());
+    for (auto l : r.getCpuid())
+      h.cpuid.push_back({l.getLeaf(), l.getSubleaf(), l.getEax(), l.getEbx(), l.getEcx(), l.getEdx()});
+    h.program_path = str(r.getProgramPath());
+    h.cwd = str(r.getCwd());
+    for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
+    h.ns_per_tick = r.getNsPerTick();
+    return h;
+  } catch (const kj::Exception& ex) {
+    throw TraceError(std::string("the run header cannot be decoded: ") + ex.getDescription().cStr());
+  }
+}
+
+std::string encode_batch(uint64_t first_seq, const std::vector<Event>& events) {
+  capnp::MallocMessageBuilder msg;
+  auto b = msg.initRoot<schema::Batch>();
+  b.setFirstSeq(first_seq);
+  auto list = b.initEvents(events.size());
+  for (size_t i = 0; i < events.size(); ++i) to_capnp(events[i], list[i]);
+  return packed(msg);
+}
+
+std::vector<Event> decode_batch(std::string_view bytes, uint64_t* first_seq) {
+  try {
+    kj::ArrayInputStream in(
+        kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+    capnp::PackedMessageReader msg(in, reader_options());
+    auto r = msg.getRoot<schema::Batch>();
+    *first_seq = r.getFirstSeq();
+    std::vector<Event> out;
+    out.reserve(r.getEvents().size());
+    for (auto e : r.getEvents()) out.push_back(from_capnp(e));
+    return out;
+  } catch (const kj::Exception& ex) {
+    throw TraceError(std::string("an event batch cannot be decoded: ") + ex.getDescription().cStr());
+  }
+}
+
+// ---- SQLite ----
+
+void Store::fail(const std::string& what) {
+  std::string msg = sqlite3_errmsg(db_);
+  int code = sqlite3_errcode(db_);
+  if (code == SQLITE_NOTADB)
+    throw TraceError(path_ + " is not a Ditto trace (not an SQLite database)");
+  if (code == SQLITE_CORRUPT)
+    throw TraceError(path_ + " is damaged (SQLite: " + msg + "); was it truncated or edited?");
+  throw TraceError(path_ + ": " + what + ": " + msg);
+}
+
+void Store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "?";
+    sqlite3_free(err);
+    fail(std::string("cannot run `") + sql + "`");
+  }
+}
+
+sqlite3_stmt* Store::prepare(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) fail("cannot read the trace");
+  return st;
+}
+
+namespace {
+struct Stmt {
+  sqlite3_stmt* st;
+  ~Stmt() { sqlite3_finalize(st); }
+};
+}  // namespace
+
+std::unique_ptr<Store> Store::create(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw TraceError("cannot create trace " + path + ": " + m);
+  }
+  std::unique_ptr<Store> s(new Store(db, path));
+  s->exec("PRAGMA journal_mode=WAL");
+  s->exec("PRAGMA synchronous=NORMAL");
+  s->exec(
+      "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE runs(id INTEGER PRIMARY KEY, header BLOB NOT NULL,"
+      "  complete INTEGER NOT NULL DEFAULT 0, event_count INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE batches(run INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+      "  count INTEGER NOT NULL, data BLOB NOT NULL, checksum INTEGER NOT NULL,"
+      "  PRIMARY KEY(run, first_seq));"
+      "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);");
+  std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('schema_version','" +
+                     std::to_string(kSchemaVersion) + "')";
+  s->exec(meta.c_str());
+  return s;
+}
+
+std::unique_ptr<Store> Store::open(const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) throw TraceError("cannot read trace " + path);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close(db);
+      throw TraceError("cannot open trace " + path + ": " + m);
+    }
+  }
+  std::unique_ptr<Store> s(new Store(db, path));
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &raw, nullptr) != SQLITE_OK) {
+    if (sqlite3_errcode(db) == SQLITE_ERROR)
+      throw TraceError(path + " is not a Ditto trace (it has no meta table)");
+    s->fail("cannot read the meta table");
+  }
+  Stmt st{raw};
+  std::string format, version;
+  int rc;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
+    std::string k = reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0));
+    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st.st, 1));
+    if (k == "format") format = v;
+    if (k == "schema_version") version = v;
+  }
+  if (rc != SQLITE_DONE) s->fail("cannot read the meta table");
+  if (format != "ditto-trace") throw TraceError(path + " is not a Ditto trace (meta.format is '" + format + "')");
+  if (version != std::to_string(kSchemaVersion))
+    throw TraceError(path + " has trace schema version " + version + "; this Ditto reads version " +
+                     std::to_string(kSchemaVersion));
+  return s;
+}
+
+Store::~Store() {
+  sqlite3_finalize(insert_batch_);
+  sqlite3_finalize(insert_blob_);
+  sqlite3_close(db_);
+}
+
+int64_t Store::begin_run(const Header& h) {
+  std::string bytes = encode_header(h);
+  Stmt st{prepare("INSERT INTO runs(header) VALUES(?)")};
+  sqlite3_bind_blob(st.st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+  if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot start a run");
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Event>& events) {
+  std::string bytes = encode_batch(first_seq, events);
+  if (!insert_batch_)
+    insert_batch_ = prepare("INSERT INTO batches(run, first_seq, count, data, checksum) VALUES(?,?,?,?,?)");
+  sqlite3_stmt* st = insert_batch_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_int64(st, 2, int64_t(first_seq));
+  sqlite3_bind_int64(st, 3, int64_t(events.size()));
+  sqlite3_bind_blob(st, 4, bytes.data(), int(bytes.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, int64_t(checksum64(bytes.data(), bytes.size())));
+  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
+}
+
+void Store::put_blob(const std::string& hash, std::string_view bytes) {
+  if (!insert_blob_) insert_blob_ = prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)");
+  sqlite3_stmt* st = insert_blob_;
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, int64_t(bytes.size()));
+  sqlite3_bind_blob(st, 3, bytes.data(), int(bytes.size()), SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
+}
+
+void Store::finish_run(int64_t run, uint64_t event_count) {
+  Stmt st{prepare("UPDATE runs SET complete=1, event_count=? WHERE id=?")};
+  sqlite3_bind_int64(st.st, 1, int64_t(event_count));
+  sqlite3_bind_int64(st.st, 2, run);
+  if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot finish the run");
+}
+
+std::vector<int64_t> Store::runs() {
+  Stmt st{prepare("SELECT id FROM runs ORDER BY id")};
+  std::vector<int64_t> out;
+  int rc;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st.st, 0));
+  if (rc != SQLITE_DONE) fail("cannot list runs");
+  return out;
+}
+
+Header Store::header(int64_t run) {
+  Stmt st{prepare("SELECT header FROM runs WHERE id=?")};
+  sqlite3_bind_int64(st.st, 1, run);
+  int rc = sqlite3_step(st.st);
+  if (rc == SQLITE_DONE) throw TraceError(path_ + " has no run " + std::to_string(run));
+  if (rc != SQLITE_ROW) fail("cannot read run header");
+  auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 0));
+  return decode_header(std::string_view(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0))));
+}
+
+RunInfo Store::run_info(int64_t run) {
+  RunInfo info;
+  info.id = run;
+  {
+    Stmt st{prepare("SELECT complete, event_count FROM runs WHERE id=?")};
+    sqlite3_bind_int64(st.st, 1, run);
+    int rc = sqlite3_step(st.st);
+    if (rc == SQLITE_DONE) throw TraceError(path_ + " has no run " + std::to_string(run));
+    if (rc != SQLITE_ROW) fail("cannot read the runs table");
+    info.complete = sqlite3_column_int(st.st, 0) != 0;
+    info.event_count = uint64_t(sqlite3_column_int64(st.st, 1));
+  }
+  Stmt st{prepare("SELECT count(*), coalesce(sum(count),0) FROM batches WHERE run=?")};
+  sqlite3_bind_int64(st.st, 1, run);
+  if (sqlite3_step(st.st) != SQLITE_ROW) fail("cannot read the batches table");
+  info.batches = uint64_t(sqlite3_column_int64(st.st, 0));
+  info.stored_events = uint64_t(sqlite3_column_int64(st.st, 1));
+  return info;
+}
+
+std::string Store::blob(const std::string& hash) {
+  Stmt st{prepare("SELECT data FROM blobs WHERE hash=?")};
+  sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(st.st);
+  if (rc == SQLITE_DONE) throw TraceError(path_ + " is missing blob " + hash);
+  if (rc != SQLITE_ROW) fail("cannot read blob " + hash);
+  auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 0));
+  std::string out(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0)));
+  if (sha256_hex(out) != hash) throw TraceError(path_ + ": blob " + hash + " is corrupt (its contents do not match its hash)");
+  return out;
+}
+
+std::vector<std::pair<std::string, uint64_t>> Store::blob_list() {
+  Stmt st{prepare("SELECT hash, size FROM blobs ORDER BY hash")};
+  std::vector<std::pair<std::string, uint64_t>> out;
+  while (sqlite3_step(st.st) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)),
+                     uint64_t(sqlite3_column_int64(st.st, 1)));
+  return out;
+}
+
+bool Store::Reader::load_batch() {
+  Stmt st{store_.prepare(
+      "SELECT first_seq, count, data, checksum FROM batches WHERE run=? AND first_seq>=? "
+      "ORDER BY first_seq LIMIT 1")};
+  sqlite3_bind_int64(st.st, 1, run_);
+  sqlite3_bind_int64(st.st, 2, int64_t(next_seq_));
+  int rc = sqlite3_step(st.st);
+  if (rc == SQLITE_DONE) return false;
+  if (rc != SQLITE_ROW) store_.fail("cannot read an event batch");
+  uint64_t first = uint64_t(sqlite3_column_int64(st.st, 0));
+  uint64_t count = uint64_t(sqlite3_column_int64(st.st, 1));
+  auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 2));
+  std::string_view bytes(p ? p : "", size_t(sqlite3_column_bytes(st.st, 2)));
+  uint64_t sum = uint64_t(sqlite3_column_int64(st.st, 3));
+  std::string where = "event batch starting at #" + std::to_string(first);
+  if (first != next_seq_)
+    throw TraceError(store_.path_ + ": events #" + std::to_string(next_seq_) + " to #" +
+                     std::to_string(first - 1) + " are missing");
+  if (checksum64(bytes.data(), bytes.size()) != sum)
+    throw TraceError(store_.path_ + ": " + where + " is corrupt (checksum mismatch)");
+  uint64_t decoded_first = 0;
+  batch_ = decode_batch(bytes, &decoded_first);
+  if (decoded_first != first || batch_.size() != count)
+    throw TraceError(store_.path_ + ": " + where + " does not match its index row");
+  for (size_t i = 0; i < batch_.size(); ++i)
+    if (batch_[i].seq != first + i)
+      throw TraceError(store_.path_ + ": " + where + " has out-of-order sequence numbers");
+  pos_ = 0;
+  return true;
+}
+
+bool Store::Reader::next(Event& out) {
+  if (done_) return false;
+  if (pos_ == batch_.size() && !load_batch()) {
+    done_ = true;
+    return false;
+  }
+  out = std::move(batch_[pos_++]);
+  ++next_seq_;
+  return true;
+}
+
+Recorder::~Recorder() {
+  // Without finish() (an error path) the pending events still reach the
+  // trace, which stays marked incomplete.
+  try {
+    flush();
+  } catch (...) {
+  }
+}
+
+void Recorder::append(Event&& e) {
+  e.seq = next_seq_++;
+  batch_bytes_ += 64 + e.data.size() + e.path.size();
+  pending_.push_back(std::move(e));
+  if (pending_.size() >= kBatchEvents || batch_bytes_ >= kBatchBytes) flush();
+}
+
+void Recorder::flush() {
+  if (pending_.empty()) return;
+  store_.append_batch(run_, batch_first_, pending_);
+  batch_first_ += pending_.size();
+  pending_.clear();
+  batch_bytes_ = 0;
+}
+
+void Recorder::finish() {
+  if (finished_) return;
+  flush();
+  store_.finish_run(run_, next_seq_);
+  finished_ = true;
+}
+
+}  // namespace trace

@@ -1,0 +1,136 @@
+// trace::Store — runs of Cap'n Proto events in one SQLite database.
+// Tables: meta (schema/format versions), runs (one header per run), batches
+// (packed Cap'n Proto Batch messages with a checksum), blobs (sha256 -> bytes).
+// WAL mode and one transaction per batch: a recorder killed at any moment
+// leaves every batch it committed readable, and the run marked incomplete.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trace/event.h"
+
+namespace trace {
+
+constexpr uint32_t kFormatVersion = 1;  // of the Cap'n Proto messages
+constexpr int kSchemaVersion = 1;       // of the SQLite tables
+
+// A trace that cannot be read: the message names what is wrong.
+class TraceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Header {
+  uint32_t format_version = kFormatVersion;
+  std::string ditto_version;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  uint64_t seed = 0;
+  std::string policy;
+  std::string cpu_model;
+  std::vector<std::array<uint32_t, 6>> cpuid;
+  std::string program_path;
+  std::string cwd;
+  std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
+  uint64_t ns_per_tick = 1;
+};
+
+struct RunInfo {
+  int64_t id = 0;
+  bool complete = false;
+  uint64_t event_count = 0;  // as recorded at finish (0 when incomplete)
+  uint64_t batches = 0;
+  uint64_t stored_events = 0;  // sum over the batches present
+};
+
+class Store {
+ public:
+  // A new, empty trace at `path` (an existing file there is replaced).
+  static std::unique_ptr<Store> create(const std::string& path);
+  // An existing trace; throws TraceError naming what is wrong.
+  static std::unique_ptr<Store> open(const std::string& path);
+  ~Store();
+
+  // Writing.
+  int64_t begin_run(const Header& h);
+  void append_batch(int64_t run, uint64_t first_seq, const std::vector<Event>& events);
+  void put_blob(const std::string& hash, std::string_view data);
+  void finish_run(int64_t run, uint64_t event_count);
+
+  // Reading.
+  std::vector<int64_t> runs();
+  Header header(int64_t run);
+  RunInfo run_info(int64_t run);
+  std::string blob(const std::string& hash);  // verified against its hash
+  std::vector<std::pair<std::string, uint64_t>> blob_list();
+
+  // Reads a run's events in order, checking every batch's checksum and that
+  // sequence numbers run on without gaps.
+  class Reader {
+   public:
+    bool next(Event& out);
+    uint64_t delivered() const { return next_seq_; }
+
+   private:
+    friend class Store;
+    Reader(Store& s, int64_t run) : store_(s), run_(run) {}
+    bool load_batch();
+    Store& store_;
+    int64_t run_;
+    uint64_t next_seq_ = 0;
+    std::vector<Event> batch_;
+    size_t pos_ = 0;
+    bool done_ = false;
+  };
+  Reader reader(int64_t run) { return Reader(*this, run); }
+
+ private:
+  Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  void exec(const char* sql);
+  [[noreturn]] void fail(const std::string& what);
+  sqlite3_stmt* prepare(const char* sql);
+  sqlite3* db_;
+  std::string path_;
+  sqlite3_stmt* insert_batch_ = nullptr;
+  sqlite3_stmt* insert_blob_ = nullptr;
+};
+
+// Batches events for a Store: the kernel emits one at a time, SQLite sees one
+// transaction per batch.
+class Recorder {
+ public:
+  Recorder(Store& store, int64_t run) : store_(store), run_(run) {}
+  ~Recorder();
+  void append(Event&& e);
+  void flush();
+  void finish();
+  uint64_t count() const { return next_seq_; }
+
+ private:
+  static constexpr size_t kBatchEvents = 8192;
+  static constexpr size_t kBatchBytes = 1 << 20;
+  Store& store_;
+  int64_t run_;
+  uint64_t next_seq_ = 0;
+  uint64_t batch_first_ = 0;
+  size_t batch_bytes_ = 0;
+  std::vector<Event> pending_;
+  bool finished_ = false;
+};
+
+// Cap'n Proto encoding of headers and batches (exposed for tests).
+std::string encode_header(const Header& h);
+Header decode_header(std::string_view bytes);
+std::string encode_batch(uint64_t first_seq, const std::vector<Event>& events);
+std::vector<Event> decode_batch(std::string_view bytes, uint64_t* first_seq);
+
+}  // namespace trace

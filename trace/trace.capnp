@@ -1,0 +1,105 @@
+# Ditto's trace format. One SQLite database holds many runs; each run has a
+# Header and a stream of Events, stored in packed Batches (see store.h).
+# Bump kFormatVersion (trace/store.h) on any change that old readers cannot read.
+@0xd7a1c4e2b9f30a51;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("trace::schema");
+
+struct Header {
+  formatVersion @0 :UInt32;
+  dittoVersion @1 :Text;
+  argv @2 :List(Text);
+  env @3 :List(Text);
+  seed @4 :UInt64;
+  policy @5 :Text;          # scheduling policy ("rr" for now)
+  cpuModel @6 :Text;
+  cpuid @7 :List(CpuidLeaf);
+  programPath @8 :Text;     # absolute path the guest sees its program at
+  cwd @9 :Text;
+  mounts @10 :List(Mount);
+  nsPerTick @11 :UInt64;    # virtual clock rate
+
+  struct CpuidLeaf {
+    leaf @0 :UInt32;
+    subleaf @1 :UInt32;
+    eax @2 :UInt32;
+    ebx @3 :UInt32;
+    ecx @4 :UInt32;
+    edx @5 :UInt32;
+  }
+  struct Mount {
+    host @0 :Text;
+    guest @1 :Text;
+  }
+}
+
+struct Event {
+  seq @0 :UInt64;           # global sequence number, from 0, no gaps
+  tid @1 :UInt32;
+  tick @2 :UInt64;          # the task's engine tick count when the event happened
+  union {
+    syscall @3 :Syscall;
+    schedule @4 :Schedule;
+    hostFile @5 :HostFile;
+    fault @6 :Fault;
+    exit @7 :Exit;
+    summary @8 :Summary;
+  }
+}
+
+struct Syscall {
+  nr @0 :UInt32;
+  args @1 :List(UInt64);
+  result @2 :Int64;
+  rip @3 :UInt64;
+  # Bytes that crossed the guest boundary and are not a function of the guest's
+  # own state: stdin read, guest output written to the host, getrandom bytes.
+  data @4 :Data;
+}
+
+struct Schedule {
+  # Task `tid` (the event's tid) runs from its tick count `tick`.
+  reason @0 :Text;
+}
+
+struct HostFile {
+  # A host file or directory captured into the trace, once, when first used.
+  path @0 :Text;
+  errno @1 :Int32;          # 0, or why the host lookup failed (ENOENT, ...)
+  kind @2 :UInt8;           # 1 regular, 2 directory, 3 symlink
+  mode @3 :UInt32;
+  size @4 :UInt64;
+  blob @5 :Text;            # sha256 of the contents (regular files), or ""
+  entries @6 :List(Text);   # directory entries, sorted
+  target @7 :Text;          # symlink target
+}
+
+struct Fault {
+  signal @0 :Int32;
+  kind @1 :Text;
+  addr @2 :UInt64;
+  rip @3 :UInt64;
+}
+
+struct Exit {
+  status @0 :Int32;         # exit code, or -1 when killed by a signal
+  signal @1 :Int32;
+}
+
+struct Summary {
+  ticks @0 :UInt64;
+  regsDigest @1 :Text;      # sha256 of the final general registers
+  memDigest @2 :Text;       # sha256 of every mapped page, address order
+  unsupported @3 :List(Unsupported);
+  struct Unsupported {
+    nr @0 :UInt32;
+    name @1 :Text;
+    count @2 :UInt64;
+  }
+}
+
+struct Batch {
+  firstSeq @0 :UInt64;
+  events @1 :List(Event);
+}
