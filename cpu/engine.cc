@@ -70,6 +70,8 @@ struct Engine::Impl {
   uint64_t ticks = 0;
   uint64_t tick_limit = 0;
   bool stop_requested = false;
+  uint64_t progress_every = 0, next_progress = ~uint64_t(0);
+  std::function<void(uint64_t)> progress;
   bool budget_hit = false;
   Fault fault;
   std::set<uint64_t> timestamp_sites;
@@ -86,7 +88,10 @@ struct Engine::Impl {
       uc_emu_stop(uc);
       return;
     }
-    ++self->ticks;
+    if (++self->ticks == self->next_progress) {
+      self->next_progress += self->progress_every;
+      self->progress(self->ticks);
+    }
   }
 
   static void on_syscall(uc_engine* uc, void* ud) {
@@ -347,6 +352,12 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
 void Engine::request_stop() {
   impl_->stop_requested = true;
   uc_emu_stop(impl_->uc);
+}
+
+void Engine::set_progress_callback(uint64_t every, std::function<void(uint64_t)> fn) {
+  impl_->progress_every = every;
+  impl_->next_progress = every ? impl_->ticks + every : ~uint64_t(0);
+  impl_->progress = std::move(fn);
 }
 
 uint64_t Engine::next_rip() const { return reg(Reg::rip); }

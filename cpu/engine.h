@@ -131,6 +131,9 @@ class Engine {
   // tick counter reaches `tick_limit`. Ticks count retired basic blocks.
   StopReason run(uint64_t rip, uint64_t tick_limit);
   void request_stop();
+  // Calls `fn` (from inside emulation, without stopping it) every `every`
+  // ticks: for progress output only; it must not touch guest state.
+  void set_progress_callback(uint64_t every, std::function<void(uint64_t ticks)> fn);
   // The guest resumes at `rip` the next time run() is called with next_rip().
   uint64_t next_rip() const;
   uint64_t ticks() const;

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "kernel/abi.h"
@@ -43,6 +44,10 @@ class File {
   bool readable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_WRONLY && !(flags_ & abi::kO_PATH); }
   bool writable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_RDONLY && !(flags_ & abi::kO_PATH); }
   uint64_t offset() const { return offset_; }
+  void advance(uint64_t n) { offset_ += n; }
+  // Regular files read at an offset that only moves once the copy to the
+  // guest succeeded (a failed copy_to_user leaves f_pos alone).
+  bool positional() const { return inode_ && inode_->kind == InodeKind::kRegular && typeid(*this) == typeid(File); }
   std::string path;  // as opened (canonical), for /proc and messages
 
  protected:

@@ -55,6 +55,28 @@ bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_
   return true;
 }
 
+// Joins neighbouring VMAs that Linux would merge (same protection, flags and
+// backing name), so that later mremap/mprotect see one mapping as Linux does.
+void MemoryManager::merge_around(uint64_t start, uint64_t end) {
+  auto it = vmas_.upper_bound(start);
+  if (it != vmas_.begin()) --it;
+  if (it != vmas_.begin()) --it;
+  while (it != vmas_.end() && it->second.start <= end) {
+    auto next = std::next(it);
+    if (next == vmas_.end()) break;
+    Vma& a = it->second;
+    const Vma& b = next->second;
+    // File-backed neighbours are left alone: their offsets need not line up.
+    bool anonymous = a.name.empty() || a.name[0] == '[';
+    if (a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.name == b.name && anonymous) {
+      a.end = b.end;
+      vmas_.erase(next);
+      continue;
+    }
+    it = next;
+  }
+}
+
 void MemoryManager::unmap_range(uint64_t start, uint64_t end) {
   split_at(start);
   split_at(end);
@@ -92,6 +114,7 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
     }
   }
   if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
+  if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
   if (!contents.empty()) engine_->write(start, contents.data(), std::min<uint64_t>(contents.size(), size));
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
@@ -128,6 +151,7 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it)
     it->second.prot = prot;
   engine_->protect(addr, size, prot);
+  merge_around(addr, end);
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
   return 0;
 }
@@ -161,6 +185,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
     if (old_addr + old_size == vma.end && grow_end <= kTaskSize &&
         range_free(old_addr + old_size, grow_end)) {
       if (!map_new(old_addr + old_size, grow_end, vma.prot, vma.flags, vma.name)) return -kENOMEM;
+      merge_around(old_addr, grow_end);
       return int64_t(old_addr);
     }
     if (!(flags & kMREMAP_MAYMOVE)) return -kENOMEM;
@@ -226,6 +251,7 @@ uint64_t MemoryManager::brk(uint64_t want) {
     if (new_end > kMmapBase || !range_free(old_end, new_end)) return brk_;
     if (!map_new(old_end, new_end, kPROT_READ | kPROT_WRITE, kMAP_PRIVATE | kMAP_ANONYMOUS, "[heap]"))
       return brk_;
+    merge_around(old_end, new_end);
   } else if (new_end < old_end) {
     unmap_range(new_end, old_end);
   }

@@ -78,6 +78,7 @@ class MemoryManager {
   void split_at(uint64_t addr);
   bool accessible(uint64_t addr, size_t n, uint32_t need) const;
   void unmap_range(uint64_t start, uint64_t end);
+  void merge_around(uint64_t start, uint64_t end);
   bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
 
   std::unique_ptr<cpu::Engine> engine_;

@@ -30,13 +30,17 @@ int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t
   }
   want = std::min<uint64_t>(want, kMaxChunk);
   std::vector<char> tmp(want);
-  int64_t r = pos ? f.pread(k, tmp.data(), want, *pos) : f.read(k, tmp.data(), want);
+  bool at_offset = !pos && f.positional();
+  int64_t r = pos          ? f.pread(k, tmp.data(), want, *pos)
+              : at_offset  ? f.pread(k, tmp.data(), want, f.offset())
+                           : f.read(k, tmp.data(), want);
   if (r == kWouldBlock) {
     k.block_forever("read on an empty pipe whose writers are all in this task");
     return -kEINTR;
   }
   if (r <= 0) return r;
   if (!k.mm().copy_out(UserPtr(buf), tmp.data(), size_t(r))) return -kEFAULT;
+  if (at_offset) f.advance(uint64_t(r));
   return r;
 }
 

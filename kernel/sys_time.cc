@@ -92,8 +92,9 @@ int64_t sys_nanosleep(Kernel& k, const uint64_t* a) {
 int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   int64_t clk = int32_t(a[0]);
   uint64_t flags = a[1];
-  // kernel/time/posix-timers.c: the thread CPU clock cannot be slept on.
-  if (clk == kCLOCK_THREAD_CPUTIME_ID) return -kEINVAL;
+  // kernel/time/posix-cpu-timers.c: the thread CPU clock cannot be slept on
+  // (EOPNOTSUPP from the raw syscall; glibc's wrapper turns it into EINVAL).
+  if (clk == kCLOCK_THREAD_CPUTIME_ID) return -kENOTSUP;
   if (clk != kCLOCK_REALTIME && clk != kCLOCK_MONOTONIC && clk != kCLOCK_BOOTTIME &&
       clk != kCLOCK_TAI && clk != kCLOCK_PROCESS_CPUTIME_ID)
     return clock_now(k, clk) < 0 ? -kEINVAL : -kENOTSUP;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The CLI's error paths: bad programs (126), missing ones (127), bad options
+# (125), and --help. Usage: cli_cases.sh BUILD_DIR
+set -u
+build=$1
+ditto=$build/ditto
+tool=$build/tests/trace_tool
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+check() {  # check WANT PATTERN -- command...
+  local want=$1 pattern=$2; shift 3
+  "$@" >"$tmp/out" 2>&1 </dev/null
+  local got=$?
+  if [ "$got" != "$want" ] || ! grep -Eq "$pattern" "$tmp/out"; then
+    echo "FAIL: '$*' exited $got (wanted $want), output:"; cat "$tmp/out"; fails=$((fails + 1))
+  else
+    echo "ok: $got $(grep -E "$pattern" "$tmp/out" | head -1)"
+  fi
+}
+
+echo "just text" >"$tmp/text"; chmod +x "$tmp/text"
+check 126 "not an ELF executable" -- "$ditto" run "$tmp/text"
+for k in class machine truncated truncated-segment segment-range; do
+  "$tool" elf "$k" "$build/corpus/hello" "$tmp/$k"; chmod +x "$tmp/$k"
+done
+check 126 "not a 64-bit ELF file" -- "$ditto" run "$tmp/class"
+check 126 "not an x86-64 program" -- "$ditto" run "$tmp/machine"
+check 126 "truncated ELF file" -- "$ditto" run "$tmp/truncated"
+check 126 "truncated ELF file \(segment" -- "$ditto" run "$tmp/truncated-segment"
+check 126 "outside the user address space" -- "$ditto" run "$tmp/segment-range"
+check 126 "dynamically linked executables are not supported yet; link with -static" -- "$ditto" run "$build/corpus/dynamic_hello"
+check 127 "No such file or directory" -- "$ditto" run "$tmp/does-not-exist"
+check 126 "Is a directory" -- "$ditto" run "$tmp"
+cp "$build/corpus/hello" "$tmp/noexec"; chmod -x "$tmp/noexec"
+check 126 "Permission denied" -- "$ditto" run "$tmp/noexec"
+check 125 "no program given" -- "$ditto" run
+check 125 "" -- "$ditto" frobnicate
+check 0 "Exit status:" -- "$ditto" --help
+check 0 "record" -- "$ditto" record --help
+check 0 "Hello" -- "$ditto" run -- "$build/corpus/hello"
+check 3 "argc 4" -- "$ditto" run "$build/corpus/args_env" -x --seed 5
+check 139 "killed by SIGSEGV \(Segmentation fault\), core dumped at rip 0x[0-9a-f]+, address 0x0: write to unmapped memory" -- "$ditto" run "$build/corpus/null_deref"
+check 132 "killed by SIGILL" -- "$ditto" run "$build/corpus/illegal_insn"
+check 136 "killed by SIGFPE.*divide error" -- "$ditto" run "$build/corpus/div_zero"
+check 0 "unsupported syscalls \(returned ENOSYS\): rseq x1" -- "$ditto" run "$build/corpus/hello"
+check 125 "is not a directory" -- "$ditto" run --mount /nonexistent "$build/corpus/hello"
+[ $fails = 0 ] || { echo "$fails failures"; exit 1; }

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Record/replay end to end: identical replays, byte-identical re-recordings,
+# every kind of bad trace (exit 4 with a message naming it), a tampered event
+# (exit 3), and a recorder killed with SIGKILL (complete batches replay, exit 5).
+# Usage: trace_cases.sh BUILD_DIR CASE
+set -u
+build=$1
+case_name=$2
+ditto=$build/ditto
+tool=$build/tests/trace_tool
+corpus=$build/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect_status() {  # expect_status WANT MESSAGE_REGEX -- command...
+  local want=$1 pattern=$2; shift 3
+  "$@" >"$tmp/out" 2>&1
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: '$*' exited $got, wanted $want"; cat "$tmp/out"; exit 1
+  fi
+  if ! grep -Eq "$pattern" "$tmp/out"; then
+    echo "FAIL: '$*' output does not match /$pattern/:"; cat "$tmp/out"; exit 1
+  fi
+  echo "ok: $* -> $got: $(grep -E "$pattern" "$tmp/out" | head -1)"
+}
+
+record() {  # record OUT PROG [ARGS...]
+  local out=$1; shift
+  "$ditto" record -q -o "$out" "$@" >/dev/null 2>"$tmp/rec.err" </dev/null || true
+}
+
+case "$case_name" in
+  replay_corpus)
+    # Every corpus program (glibc, musl, static-pie) replays identically.
+    for p in hello fileio mmap_prot brk_grow args_env random_clock errno_checks null_deref \
+             illegal_insn div_zero stdin_echo; do
+      for v in "" .musl .pie; do
+        record "$tmp/t.db" "$corpus/$p$v" a b
+        expect_status 0 "identical: [0-9]+ events" -- "$ditto" replay "$tmp/t.db"
+      done
+    done
+    ;;
+  replay_stdin)
+    # stdin is captured into the trace: replay needs no stdin at all.
+    seq 1 5000 >"$tmp/input"
+    "$ditto" record -q -o "$tmp/t.db" "$corpus/stdin_echo" <"$tmp/input" >"$tmp/rec.out"
+    want="$(wc -c <"$tmp/input") bytes, 5000 lines"
+    grep -q "$want" "$tmp/rec.out" || { echo "FAIL: bad record output"; cat "$tmp/rec.out"; exit 1; }
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    "$ditto" replay --echo "$tmp/t.db" </dev/null >"$tmp/rep.out"
+    grep -q "$want" "$tmp/rep.out" || { echo "FAIL: --echo output differs"; exit 1; }
+    echo "ok: replay --echo reproduces the output from the recorded stdin"
+    ;;
+  replay_without_host_files)
+    # The program and a mounted directory come from the trace's blobs.
+    mkdir -p "$tmp/data" && echo "captured" >"$tmp/data/f.txt"
+    cp "$corpus/hello" "$tmp/prog"
+    "$ditto" record -q -o "$tmp/t.db" --mount "$tmp/data:/data" "$tmp/prog" >/dev/null
+    rm -rf "$tmp/data" "$tmp/prog"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  same_seed_identical)
+    for p in hello random_clock fileio; do
+      record "$tmp/a.db" "$corpus/$p"
+      record "$tmp/b.db" "$corpus/$p"
+      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+      "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
+      cmp "$tmp/a.json" "$tmp/b.json" || { echo "FAIL: two recordings of $p differ"; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      echo "ok: two recordings of $p are identical ($(wc -l <"$tmp/a.json") lines)"
+    done
+    "$ditto" record -q -o "$tmp/c.db" --seed 99 "$corpus/random_clock" >/dev/null
+    "$ditto" dump --json "$tmp/c.db" >"$tmp/c.json"
+    "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+    if cmp -s "$tmp/a.json" "$tmp/c.json"; then echo "FAIL: another seed gave the same trace"; exit 1; fi
+    echo "ok: another seed gives another getrandom stream"
+    ;;
+  dump_json)
+    record "$tmp/t.db" "$corpus/hello"
+    "$ditto" dump --json "$tmp/t.db" | jq -e -s 'length > 5 and .[0].kind == "header" and
+      (map(select(.kind == "syscall" and .name == "write"))[0].data | startswith("Hello"))' >/dev/null \
+      || { echo "FAIL: dump --json does not parse as expected"; exit 1; }
+    echo "ok: dump --json parses with jq"
+    expect_status 0 "exit status 0" -- "$ditto" info "$tmp/t.db"
+    ;;
+  not_sqlite)
+    echo "this is not a database" >"$tmp/t.db"
+    expect_status 4 "not a Ditto trace \(not an SQLite database\)" -- "$ditto" replay "$tmp/t.db"
+    expect_status 4 "not a Ditto trace" -- "$ditto" dump "$tmp/t.db"
+    ;;
+  missing_file)
+    expect_status 4 "cannot read trace" -- "$ditto" replay "$tmp/none.db"
+    ;;
+  wrong_schema_version)
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" set-schema "$tmp/t.db" 99
+    expect_status 4 "schema version 99; this Ditto reads version 1" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  wrong_format_version)
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" set-format "$tmp/t.db" 7
+    expect_status 4 "trace format version 7 is not supported" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  flipped_byte)
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" flip "$tmp/t.db"
+    expect_status 4 "event batch starting at #0 is corrupt \(checksum mismatch\)" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  missing_blob)
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" drop-blobs "$tmp/t.db"
+    expect_status 4 "is missing blob [0-9a-f]{64}" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  missing_batch)
+    record "$tmp/t.db" "$corpus/bench_getpid" 20000
+    "$tool" drop-last-batch "$tmp/t.db"
+    expect_status 4 "should hold [0-9]+ events but [0-9]+ are stored" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  truncated_file)
+    record "$tmp/t.db" "$corpus/bench_getpid" 20000
+    size=$(stat -c %s "$tmp/t.db")
+    truncate -s $((size / 2)) "$tmp/t.db"
+    expect_status 4 "damaged|missing|malformed|should hold" -- "$ditto" replay "$tmp/t.db"
+    truncate -s 100 "$tmp/t.db"
+    expect_status 4 "not a Ditto trace|damaged" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  tampered_getrandom)
+    record "$tmp/t.db" "$corpus/random_clock"
+    "$tool" edit-getrandom "$tmp/t.db"
+    expect_status 3 "divergence at event #[0-9]+ \(tid 1000, rip 0x[0-9a-f]+\): data differs" -- "$ditto" replay "$tmp/t.db"
+    grep -q "expected: .*getrandom" "$tmp/out" && grep -q "actual: .*getrandom" "$tmp/out" \
+      || { echo "FAIL: divergence report lacks expected/actual"; cat "$tmp/out"; exit 1; }
+    ;;
+  killed_recorder)
+    # A recorder killed mid-run: the committed batches replay, the run is incomplete.
+    "$ditto" record -q -o "$tmp/t.db" "$corpus/bench_getpid" 100000000 >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 1 100); do
+      sleep 0.1
+      [ -f "$tmp/t.db-wal" ] && [ "$(stat -c %s "$tmp/t.db-wal")" -gt 400000 ] && break
+    done
+    kill -9 $pid; wait $pid 2>/dev/null
+    expect_status 5 "incomplete.*all [0-9]+ recorded events replayed identically" -- "$ditto" replay "$tmp/t.db"
+    expect_status 0 "INCOMPLETE" -- "$ditto" info "$tmp/t.db"
+    ;;
+  *)
+    echo "unknown case $case_name"; exit 2 ;;
+esac

@@ -1,0 +1,136 @@
+// Test helper: damages or edits a trace in precise ways, so that the tests can
+// check that `ditto replay` names each problem (exit 4) or reports the
+// divergence (exit 3). Not installed; used only by tests/trace_cases.sh.
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "trace/sha256.h"
+#include "trace/store.h"
+
+namespace {
+
+sqlite3* db_open(const char* path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path, &db) != SQLITE_OK) {
+    std::cerr << "cannot open " << path << "\n";
+    std::exit(2);
+  }
+  return db;
+}
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::cerr << "sql failed: " << (err ? err : "?") << "\n";
+    std::exit(2);
+  }
+}
+
+std::string blob_column(sqlite3_stmt* st, int col) {
+  auto* p = static_cast<const char*>(sqlite3_column_blob(st, col));
+  return std::string(p ? p : "", size_t(sqlite3_column_bytes(st, col)));
+}
+
+}  // namespace
+
+// elf KIND IN OUT: writes a copy of the ELF file IN damaged in one way.
+int corrupt_elf(const std::string& kind, const char* in, const char* out) {
+  FILE* f = std::fopen(in, "rb");
+  if (!f) return 2;
+  std::string b;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) b.append(buf, n);
+  std::fclose(f);
+  uint64_t phoff;
+  std::memcpy(&phoff, b.data() + 0x20, 8);
+  auto first_load = [&]() -> size_t {
+    for (size_t off = phoff;; off += 56) {
+      uint32_t type;
+      std::memcpy(&type, b.data() + off, 4);
+      if (type == 1) return off;
+    }
+  };
+  if (kind == "class") b[4] = 1;  // ELFCLASS32
+  else if (kind == "machine") { b[18] = char(183); b[19] = 0; }  // EM_AARCH64
+  else if (kind == "truncated") b.resize(40);
+  else if (kind == "truncated-segment") b.resize(b.size() / 3);
+  else if (kind == "segment-range") {
+    uint64_t vaddr = 0xffff800000000000ULL;
+    std::memcpy(b.data() + first_load() + 16, &vaddr, 8);  // p_vaddr
+  } else return 2;
+  f = std::fopen(out, "wb");
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[1]) == "elf") return corrupt_elf(argv[2], argv[3], argv[4]);
+  if (argc < 3) {
+    std::cerr << "usage: trace_tool set-schema|set-format|flip|drop-blobs|drop-last-batch|edit-getrandom FILE [N]\n";
+    return 2;
+  }
+  std::string cmd = argv[1];
+  sqlite3* db = db_open(argv[2]);
+  if (cmd == "set-schema") {
+    exec(db, std::string("UPDATE meta SET value='") + argv[3] + "' WHERE key='schema_version'");
+  } else if (cmd == "set-format") {
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "SELECT header FROM runs WHERE id=1", -1, &st, nullptr);
+    if (sqlite3_step(st) != SQLITE_ROW) return 2;
+    trace::Header h = trace::decode_header(blob_column(st, 0));
+    sqlite3_finalize(st);
+    h.format_version = uint32_t(std::stoul(argv[3]));
+    std::string bytes = trace::encode_header(h);
+    sqlite3_prepare_v2(db, "UPDATE runs SET header=? WHERE id=1", -1, &st, nullptr);
+    sqlite3_bind_blob(st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+  } else if (cmd == "flip") {
+    // One byte in the middle of the first batch, checksum left as it was.
+    exec(db,
+         "UPDATE batches SET data = substr(data, 1, length(data)/2) || "
+         "CAST(char((unicode(substr(data, length(data)/2 + 1, 1)) + 1) % 128) AS BLOB) || "
+         "substr(data, length(data)/2 + 2) WHERE first_seq = 0");
+  } else if (cmd == "drop-blobs") {
+    exec(db, "DELETE FROM blobs");
+  } else if (cmd == "drop-last-batch") {
+    exec(db, "DELETE FROM batches WHERE first_seq = (SELECT max(first_seq) FROM batches)");
+  } else if (cmd == "edit-getrandom") {
+    // A consistent edit (valid checksum): replay must catch it as a divergence.
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "SELECT first_seq, data FROM batches ORDER BY first_seq", -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      uint64_t first = 0;
+      std::vector<trace::Event> evs = trace::decode_batch(blob_column(st, 1), &first);
+      for (trace::Event& e : evs) {
+        if (e.kind != trace::EventKind::kSyscall || e.nr != 318 || e.data.empty()) continue;
+        e.data[0] = char(e.data[0] ^ 0x5a);
+        std::string bytes = trace::encode_batch(first, evs);
+        sqlite3_stmt* up;
+        sqlite3_prepare_v2(db, "UPDATE batches SET data=?, checksum=? WHERE first_seq=?", -1, &up, nullptr);
+        sqlite3_bind_blob(up, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(up, 2, int64_t(trace::checksum64(bytes.data(), bytes.size())));
+        sqlite3_bind_int64(up, 3, int64_t(first));
+        sqlite3_step(up);
+        sqlite3_finalize(up);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        std::cout << "edited getrandom event #" << e.seq << "\n";
+        return 0;
+      }
+    }
+    std::cerr << "no getrandom event found\n";
+    return 2;
+  } else {
+    std::cerr << "unknown command " << cmd << "\n";
+    return 2;
+  }
+  sqlite3_close(db);
+  return 0;
+}
