@@ -1,5 +1,6 @@
 #include "kernel/kernel.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/syscalls.h"
@@ -288,7 +289,8 @@ void Kernel::emit_syscall(const cpu::SyscallRegs& regs, int64_t result) {
   ev.tid = current_->tid;
   ev.tick = ticks();
   ev.nr = uint32_t(regs.nr);
-  std::memcpy(ev.args, regs.args, sizeof ev.args);
+  ev.nargs = syscall_arity(ev.nr);
+  std::memcpy(ev.args, regs.args, ev.nargs * sizeof(uint64_t));
   ev.result = result;
   ev.rip = regs.rip;
   ev.data = std::move(event_data_);
@@ -319,10 +321,18 @@ void Kernel::emit_summary() {
     trace::Sha256 rh;
     rh.update(r.gpr, sizeof r.gpr);
     ev.blob = rh.hex_digest();
+    // Pages that are still all zero (most of the stack, untouched heap) are
+    // left out: hashing them would cost more than the run itself.
     trace::Sha256 mh;
+    static const uint8_t zero[cpu::kPageSize] = {};
     e.hash_memory([&](uint64_t addr, const uint8_t* data, size_t len) {
-      mh.update(&addr, sizeof addr);
-      mh.update(data, len);
+      for (size_t off = 0; off < len; off += cpu::kPageSize) {
+        size_t n = std::min<size_t>(cpu::kPageSize, len - off);
+        if (std::memcmp(data + off, zero, n) == 0) continue;
+        uint64_t a = addr + off;
+        mh.update(&a, sizeof a);
+        mh.update(data + off, n);
+      }
     });
     ev.target = mh.hex_digest();
   }

@@ -14,6 +14,10 @@ constexpr uint32_t kMaxSyscall = 512;
 // Null for numbers Ditto does not implement (they return -ENOSYS, counted).
 SyscallFn syscall_handler(uint32_t nr);
 
+// How many argument registers syscall `nr` reads (6 when unknown): the trace
+// records exactly those.
+uint8_t syscall_arity(uint32_t nr);
+
 // Per-family registration, called once to build the table.
 void register_fs_syscalls(SyscallFn* table);
 void register_mm_syscalls(SyscallFn* table);

@@ -73,7 +73,8 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
     case EventKind::kSyscall:
       if (differ("syscall number", x.nr, y.nr, what) || differ("rip", x.rip, y.rip, what))
         return false;
-      for (int i = 0; i < 6; ++i)
+      if (differ("argument count", x.nargs, y.nargs, what)) return false;
+      for (unsigned i = 0; i < x.nargs; ++i)
         if (differ("argument", x.args[i], y.args[i], what)) return false;
       return !differ("result", x.result, y.result, what) && !differ("data", x.data, y.data, what);
     case EventKind::kSchedule:
@@ -117,7 +118,7 @@ std::string describe(const Event& e) {
       const char* name = syscall_name(e.nr);
       s += *name ? name : ("syscall_" + std::to_string(e.nr));
       s += "(";
-      for (int i = 0; i < 6; ++i) s += (i ? ", " : "") + hex(e.args[i]);
+      for (unsigned i = 0; i < e.nargs; ++i) s += (i ? ", " : "") + hex(e.args[i]);
       s += ") = " + std::to_string(e.result);
       s += "  rip " + hex(e.rip);
       if (!e.data.empty()) s += "  data \"" + preview(e.data) + "\"";
@@ -181,7 +182,7 @@ std::string to_json(const Event& e) {
     case EventKind::kSyscall:
       s += ",\"nr\":" + std::to_string(e.nr) + ",\"name\":" + json_quote(syscall_name(e.nr)) +
            ",\"args\":[";
-      for (int i = 0; i < 6; ++i) s += (i ? "," : "") + std::to_string(e.args[i]);
+      for (unsigned i = 0; i < e.nargs; ++i) s += (i ? "," : "") + std::to_string(e.args[i]);
       s += "],\"result\":" + std::to_string(e.result) + ",\"rip\":" + std::to_string(e.rip);
       if (!e.data.empty()) s += ",\"data\":" + json_quote(e.data);
       break;

@@ -27,6 +27,7 @@ struct Event {
   // kSyscall
   uint32_t nr = 0;
   uint64_t args[6] = {};
+  uint8_t nargs = 6;  // how many of args[] the syscall takes
   int64_t result = 0;
   uint64_t rip = 0;
   std::string data;  // also: kSchedule reason

@@ -36,16 +36,15 @@ capnp::ReaderOptions reader_options() {
   return o;
 }
 
-void to_capnp(const Event& e, schema::Event::Builder b) {
-  b.setSeq(e.seq);
+void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
   b.setTid(e.tid);
-  b.setTick(e.tick);
+  b.setTickDelta(e.tick - prev_tick);
   switch (e.kind) {
     case EventKind::kSyscall: {
       auto s = b.initSyscall();
       s.setNr(e.nr);
-      auto args = s.initArgs(6);
-      for (int i = 0; i < 6; ++i) args.set(i, e.args[i]);
+      auto args = s.initArgs(e.nargs);
+      for (unsigned i = 0; i < e.nargs; ++i) args.set(i, e.args[i]);
       s.setResult(e.result);
       s.setRip(e.rip);
       if (!e.data.empty()) s.setData(as_data(e.data));
@@ -97,19 +96,20 @@ void to_capnp(const Event& e, schema::Event::Builder b) {
   }
 }
 
-Event from_capnp(schema::Event::Reader r) {
+Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
   Event e;
-  e.seq = r.getSeq();
+  e.seq = seq;
   e.tid = r.getTid();
-  e.tick = r.getTick();
+  e.tick = prev_tick + r.getTickDelta();
   switch (r.which()) {
     case schema::Event::SYSCALL: {
       e.kind = EventKind::kSyscall;
       auto s = r.getSyscall();
       e.nr = s.getNr();
       auto args = s.getArgs();
-      if (args.size() != 6) throw TraceError("a syscall event does not have six arguments");
-      for (int i = 0; i < 6; ++i) e.args[i] = args[i];
+      if (args.size() > 6) throw TraceError("a syscall event has more than six arguments");
+      e.nargs = uint8_t(args.size());
+      for (unsigned i = 0; i < args.size(); ++i) e.args[i] = args[i];
       e.result = s.getResult();
       e.rip = s.getRip();
       e.data = str(s.getData());
@@ -229,7 +229,11 @@ std::string encode_batch(uint64_t first_seq, const std::vector<Event>& events) {
   auto b = msg.initRoot<schema::Batch>();
   b.setFirstSeq(first_seq);
   auto list = b.initEvents(events.size());
-  for (size_t i = 0; i < events.size(); ++i) to_capnp(events[i], list[i]);
+  uint64_t prev = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    to_capnp(events[i], prev, list[i]);
+    prev = events[i].tick;
+  }
   return packed(msg);
 }
 
@@ -242,7 +246,11 @@ std::vector<Event> decode_batch(std::string_view bytes, uint64_t* first_seq) {
     *first_seq = r.getFirstSeq();
     std::vector<Event> out;
     out.reserve(r.getEvents().size());
-    for (auto e : r.getEvents()) out.push_back(from_capnp(e));
+    uint64_t prev = 0, seq = *first_seq;
+    for (auto e : r.getEvents()) {
+      out.push_back(from_capnp(e, seq++, prev));
+      prev = out.back().tick;
+    }
     return out;
   } catch (const kj::Exception& ex) {
     throw TraceError(std::string("an event batch cannot be decoded: ") + ex.getDescription().cStr());
@@ -474,9 +482,6 @@ bool Store::Reader::load_batch() {
   batch_ = decode_batch(bytes, &decoded_first);
   if (decoded_first != first || batch_.size() != count)
     throw TraceError(store_.path_ + ": " + where + " does not match its index row");
-  for (size_t i = 0; i < batch_.size(); ++i)
-    if (batch_[i].seq != first + i)
-      throw TraceError(store_.path_ + ": " + where + " has out-of-order sequence numbers");
   pos_ = 0;
   return true;
 }

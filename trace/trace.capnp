@@ -35,22 +35,24 @@ struct Header {
 }
 
 struct Event {
-  seq @0 :UInt64;           # global sequence number, from 0, no gaps
-  tid @1 :UInt32;
-  tick @2 :UInt64;          # the task's engine tick count when the event happened
+  # An event's sequence number is its batch's firstSeq plus its index: global,
+  # from 0, without gaps. Ticks are stored as the difference from the previous
+  # event of the batch (from 0 for the first), which packs to a byte or two.
+  tid @0 :UInt32;
+  tickDelta @1 :UInt64;
   union {
-    syscall @3 :Syscall;
-    schedule @4 :Schedule;
-    hostFile @5 :HostFile;
-    fault @6 :Fault;
-    exit @7 :Exit;
-    summary @8 :Summary;
+    syscall @2 :Syscall;
+    schedule @3 :Schedule;
+    hostFile @4 :HostFile;
+    fault @5 :Fault;
+    exit @6 :Exit;
+    summary @7 :Summary;
   }
 }
 
 struct Syscall {
   nr @0 :UInt32;
-  args @1 :List(UInt64);
+  args @1 :List(UInt64);    # as many as the syscall takes (six when unknown)
   result @2 :Int64;
   rip @3 :UInt64;
   # Bytes that crossed the guest boundary and are not a function of the guest's
