@@ -61,7 +61,7 @@ case "$case_name" in
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     ;;
   same_seed_identical)
-    for p in hello random_clock fileio; do
+    for p in hello random_clock fileio rdtsc_virtual; do
       record "$tmp/a.db" "$corpus/$p"
       record "$tmp/b.db" "$corpus/$p"
       "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
@@ -74,6 +74,22 @@ case "$case_name" in
     "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
     if cmp -s "$tmp/a.json" "$tmp/c.json"; then echo "FAIL: another seed gave the same trace"; exit 1; fi
     echo "ok: another seed gives another getrandom stream"
+    ;;
+  rdtsc_deterministic)
+    # rdtsc reads the virtual clock: the raw values repeat exactly across runs.
+    "$ditto" run -q "$corpus/rdtsc_virtual" print >"$tmp/a.out"
+    "$ditto" run -q "$corpus/rdtsc_virtual" print >"$tmp/b.out"
+    grep -q "rdtsc values [0-9]" "$tmp/a.out" || { echo "FAIL: no values"; cat "$tmp/a.out"; exit 1; }
+    cmp "$tmp/a.out" "$tmp/b.out" || { echo "FAIL: rdtsc differs between runs"; diff "$tmp/a.out" "$tmp/b.out"; exit 1; }
+    echo "ok: $(grep values "$tmp/a.out") in both runs"
+    ;;
+  syscall_fuzz)
+    # Random syscalls with hostile arguments: answered, never a host crash.
+    for v in "" .musl; do
+      expect_status 0 "survived [0-9]+ random syscalls" -- "$ditto" run "$corpus/syscall_fuzz$v" 30000
+      record "$tmp/t.db" "$corpus/syscall_fuzz$v" 5000
+      expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    done
     ;;
   dump_json)
     record "$tmp/t.db" "$corpus/hello"
