@@ -44,6 +44,8 @@ check 3 "argc 4" -- "$ditto" run "$build/corpus/args_env" -x --seed 5
 check 139 "killed by SIGSEGV \(Segmentation fault\), core dumped at rip 0x[0-9a-f]+, address 0x0: write to unmapped memory" -- "$ditto" run "$build/corpus/null_deref"
 check 132 "killed by SIGILL" -- "$ditto" run "$build/corpus/illegal_insn"
 check 136 "killed by SIGFPE.*divide error" -- "$ditto" run "$build/corpus/div_zero"
+check 132 "cpuid rdrand bit: 0" -- "$ditto" run "$build/corpus/rdrand_absent"
+check 132 "killed by SIGILL \(Illegal instruction\), core dumped at rip 0x[0-9a-f]+.*invalid opcode" -- "$ditto" run "$build/corpus/rdrand_absent"
 check 0 "unsupported syscalls \(returned ENOSYS\): rseq x1" -- "$ditto" run "$build/corpus/hello"
 check 125 "is not a directory" -- "$ditto" run --mount /nonexistent "$build/corpus/hello"
 [ $fails = 0 ] || { echo "$fails failures"; exit 1; }
