@@ -78,14 +78,20 @@ struct Engine::Impl {
 
   // ---- hooks (called from inside uc_emu_start) ----
 
-  // One tick per basic block about to execute. Stopping here stops *before*
-  // the block runs, and on restart the hook fires again for the same block;
-  // so the tick is only counted when the block is really going to run.
-  static void on_block(uc_engine* uc, uint64_t, uint32_t, void* ud) {
+  // One tick per basic block about to execute. At the budget, the block must
+  // not run: uc_emu_stop() alone is not enough (measured: the stop takes
+  // effect a few chained blocks later while RIP keeps the value of this
+  // block, so resuming there re-ran guest code and corrupted results).
+  // Writing RIP from the hook leaves the translated block at once; with the
+  // stop request pending, uc_emu_start returns with RIP = this block. On
+  // restart the hook fires again for it and counts it then. Ticks are thus
+  // exact whatever the budgets (tests/trace_cases.sh slice_invariance).
+  static void on_block(uc_engine* uc, uint64_t address, uint32_t, void* ud) {
     auto* self = static_cast<Impl*>(ud);
     if (self->ticks >= self->tick_limit) {
       self->budget_hit = true;
       uc_emu_stop(uc);
+      uc_reg_write(uc, UC_X86_REG_RIP, &address);
       return;
     }
     if (++self->ticks == self->next_progress) {

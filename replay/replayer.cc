@@ -187,8 +187,10 @@ Report replay_trace(const std::string& path, const Options& opts) {
                               std::to_string(info.event_count) + " events but " +
                               std::to_string(info.stored_events) + " are stored (truncated?)");
     ReplayIo io(*store, run, info.complete, opts.echo_output);
-    sim::Progress progress{opts.progress};
-    sim::RunResult res = sim::run_guest(sim::config_from(h), io, progress);
+    sim::RunOptions run_opts;
+    run_opts.progress = opts.progress;
+    run_opts.slice_ticks = opts.slice_ticks;
+    sim::RunResult res = sim::run_guest(sim::config_from(h), io, run_opts);
     if (res.load.status && !io.stop_requested()) {
       rep.verdict = Verdict::kDiverged;
       rep.message = "the program failed to load during replay: " + res.load.message;

@@ -27,6 +27,7 @@ struct Options {
   int64_t run = 0;         // 0: the last run in the trace
   bool echo_output = false;  // write the guest's output again while replaying
   bool progress = false;
+  uint64_t slice_ticks = 0;  // see sim::RunOptions
 };
 
 // Never throws: an unreadable trace is Verdict::kInvalid with the reason.

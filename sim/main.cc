@@ -53,6 +53,7 @@ struct GuestOptions {
   std::vector<std::string> mounts;
   bool quiet = false;
   std::string output = "ditto.db";
+  uint64_t slice_ticks = 0;
 };
 
 void add_guest_options(CLI::App* cmd, GuestOptions& o) {
@@ -62,13 +63,15 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
                 "Start from Ditto's own environment instead of the fixed minimal one");
   cmd->add_option("--mount", o.mounts, "Expose a host directory read-only: HOST[:GUEST] (repeatable)");
   cmd->add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
+  cmd->add_option("--slice-ticks", o.slice_ticks,
+                  "Self-check: stop and resume the guest every N ticks (the run must not change)");
 }
 
 // Splits `args` (after the subcommand) into Ditto's options and PROG ARGS...
 // Options stop at the first word that is not an option, or after `--`.
 void split_guest_command(const std::vector<std::string>& args, std::vector<std::string>& opts,
                          std::vector<std::string>& guest) {
-  static const char* with_value[] = {"-o", "--output", "--seed", "--env", "--mount"};
+  static const char* with_value[] = {"-o", "--output", "--seed", "--env", "--mount", "--slice-ticks"};
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -200,7 +203,9 @@ int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet)
 int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool record) {
   kernel::Config cfg;
   if (int s = make_config(o, guest, cfg)) return s;
-  sim::Progress progress{::isatty(2) != 0};
+  sim::RunOptions progress;
+  progress.progress = ::isatty(2) != 0;
+  progress.slice_ticks = o.slice_ticks;
   if (!record) {
     sim::HostIo io(nullptr, nullptr);
     sim::RunResult r = sim::run_guest(cfg, io, progress);
@@ -369,6 +374,7 @@ int main(int argc, char** argv) {
   rep->add_option("trace", file, "Trace file")->required();
   rep->add_option("--run", rep_opts.run, "Run number in the trace (default: the last)");
   rep->add_flag("--echo", rep_opts.echo_output, "Write the guest's output again while replaying");
+  rep->add_option("--slice-ticks", rep_opts.slice_ticks, "Self-check: stop and resume every N ticks");
   bool json = false;
   int64_t dump_run = 0;
   auto* dump = app.add_subcommand("dump", "Print a trace's events, one per line");

@@ -44,14 +44,14 @@ kernel::Config config_from(const trace::Header& h) {
   return cfg;
 }
 
-RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const Progress& progress) {
+RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts) {
   RunResult res;
   kernel::Kernel k(cfg, io);
   res.load = k.start();
   if (res.load.status) return res;
 
-  // One task runs until it traps: no preemption is needed while a guest has a
-  // single task, and none happens (see docs/DESIGN.md on budget stops).
+  // A task runs until it traps, or until its tick budget ends (a deterministic
+  // preemption point: cpu/engine.cc stops exactly before a block).
   auto t0 = std::chrono::steady_clock::now();
   bool printed = false;
   uint32_t last_tid = 0;
@@ -67,14 +67,15 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const Progress& p
     }
     k.begin_slice(*t);
     cpu::Engine& e = t->mm->engine();
-    if (progress.enabled)
+    if (opts.progress)
       e.set_progress_callback(1ULL << 28, [&](uint64_t ticks) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (secs < 2.0) return;
         std::fprintf(stderr, "\r[ditto] %.0f s, %.2f G ticks", secs, double(ticks) / 1e9);
         printed = true;
       });
-    cpu::StopReason why = e.run(t->resume_rip, ~uint64_t(0));
+    uint64_t limit = opts.slice_ticks ? e.ticks() + opts.slice_ticks : ~uint64_t(0);
+    cpu::StopReason why = e.run(t->resume_rip, limit);
     k.end_slice(*t, why);
   }
   if (printed) std::fprintf(stderr, "\n");

@@ -22,12 +22,16 @@ struct RunResult {
   std::string error;  // a Ditto-side failure (trace I/O, internal error)
 };
 
-struct Progress {
-  bool enabled = false;  // print progress lines to stderr on long runs
+struct RunOptions {
+  bool progress = false;  // print progress lines to stderr on long runs
+  // Stop and resume the running task every this many ticks. A single-task
+  // guest needs no preemption, so this only proves that a stop at a tick
+  // boundary changes nothing (the trace must be identical with any value).
+  uint64_t slice_ticks = 0;  // 0: no slicing
 };
 
 // Runs the guest described by `cfg` to its end, with `io` as its world.
-RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const Progress& progress);
+RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts);
 
 trace::Header header_for(const kernel::Config& cfg);
 kernel::Config config_from(const trace::Header& h);

@@ -75,6 +75,22 @@ case "$case_name" in
     if cmp -s "$tmp/a.json" "$tmp/c.json"; then echo "FAIL: another seed gave the same trace"; exit 1; fi
     echo "ok: another seed gives another getrandom stream"
     ;;
+  slice_invariance)
+    # Preempting and resuming at tick boundaries changes nothing: output,
+    # ticks and every event are identical with any slice length.
+    for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock"; do
+      set -- $p
+      "$ditto" record -q -o "$tmp/a.db" "$corpus/$1" ${2:-} >"$tmp/a.out"
+      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+      for s in 1000003 9973 101; do
+        "$ditto" record -q --slice-ticks $s -o "$tmp/b.db" "$corpus/$1" ${2:-} >"$tmp/b.out"
+        "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
+        cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
+          || { echo "FAIL: $1 with slices of $s ticks differs"; diff "$tmp/a.out" "$tmp/b.out"; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      done
+      expect_status 0 "identical" -- "$ditto" replay --slice-ticks 997 "$tmp/a.db"
+    done
+    ;;
   rdtsc_deterministic)
     # rdtsc reads the virtual clock: the raw values repeat exactly across runs.
     "$ditto" run -q "$corpus/rdtsc_virtual" print >"$tmp/a.out"
