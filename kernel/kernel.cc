@@ -60,8 +60,8 @@ void Kernel::random_bytes(char* out, size_t n) {
 }
 
 uint64_t Kernel::ticks() const {
-  if (!current_) return retired_ticks_;
-  return retired_ticks_ + (current_->mm->engine().ticks() - slice_start_);
+  if (!slice_mm_) return retired_ticks_;
+  return retired_ticks_ + (slice_mm_->engine().ticks() - slice_start_);
 }
 
 int64_t Kernel::monotonic_ns() const {
@@ -131,13 +131,18 @@ LoadError Kernel::start() {
   std::string base = cfg_.program_path.substr(cfg_.program_path.rfind('/') + 1);
   t->comm = base.substr(0, 15);
   vfs_->set_proc_pid(int(t->tgid), cfg_.program_path);
+  vfs_->set_current_pid(t->tgid);
   t->mm->engine().set_trap_handler(this);
 
+  t->pgid = t->sid = t->tgid;
+  t->exe = cfg_.program_path;
   Task& task = *t;
   tasks_[task.tid] = std::move(t);
+  init_tid_ = task.tid;
   current_ = &task;
-  slice_start_ = 0;
-  LoadError err = load_program(task, vfs_->resolve("/", cfg_.program_path, true).node->data);
+  LoadError err = load_program(task, vfs_->resolve("/", cfg_.program_path, true).node->data, cfg_.argv,
+                               cfg_.env, cfg_.execfn);
+  task.mm->active_tid = task.tid;
   if (err.status) {
     current_ = nullptr;
     tasks_.clear();
@@ -145,22 +150,106 @@ LoadError Kernel::start() {
   return err;
 }
 
+Task* Kernel::task(uint32_t tid) {
+  auto it = tasks_.find(tid);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+// Attempts a blocked task's syscall again; true when it completed (its
+// event is emitted now, its result reaches RAX when it next runs).
+bool Kernel::try_wake(Task& t) {
+  Task* saved = current_;
+  current_ = &t;
+  event_data_.clear();
+  int64_t r;
+  try {
+    r = t.blocked.retry();
+  } catch (const std::exception& ex) {
+    outcome_.detail = std::string("internal error in a blocked syscall: ") + ex.what();
+    r = -kEIO;
+  }
+  if (r != kBlocked) {
+    t.run_state = RunState::kRunnable;
+    t.has_pending_result = true;
+    t.pending_result = r;
+    emit_syscall(t.blocked.regs, r);
+    t.blocked = BlockedSyscall{};
+  }
+  current_ = saved;
+  return r != kBlocked;
+}
+
+// The scheduling policy (round-robin in tid order, from the task after the
+// last one that ran): a pure function of kernel state, so replay repeats it.
 Task* Kernel::runnable_task() {
-  if (outcome_.finished || io_.stop_requested()) return nullptr;
-  for (auto& [tid, t] : tasks_)
-    if (t->exit_state == ExitState::kNone) return t.get();
-  return nullptr;
+  while (true) {
+    if (io_.stop_requested() || !outcome_.detail.empty()) return nullptr;
+    bool any_alive = false;
+    std::vector<Task*> order;
+    for (auto it = tasks_.upper_bound(last_tid_); it != tasks_.end(); ++it) order.push_back(it->second.get());
+    for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= last_tid_; ++it)
+      order.push_back(it->second.get());
+    int64_t next_timer = -1;
+    for (Task* t : order) {
+      if (t->run_state == RunState::kExited) continue;
+      any_alive = true;
+      if (t->run_state == RunState::kBlocked && !try_wake(*t)) {
+        if (t->blocked.wake_at_ns >= 0 && (next_timer < 0 || t->blocked.wake_at_ns < next_timer))
+          next_timer = t->blocked.wake_at_ns;
+        continue;
+      }
+      last_tid_ = t->tid;
+      return t;
+    }
+    if (!any_alive) {
+      outcome_.finished = true;
+      return nullptr;
+    }
+    if (next_timer >= 0) {
+      // Everyone waits and a timer is due: virtual time jumps to it.
+      int64_t now = monotonic_ns();
+      if (next_timer > now) sleep_ns_ += next_timer - now;
+      continue;
+    }
+    std::string who;
+    for (auto& [tid, t] : tasks_)
+      if (t->run_state == RunState::kBlocked)
+        who += (who.empty() ? "" : "; ") + std::string("task ") + std::to_string(tid) + " in " + t->blocked.reason;
+    outcome_.deadlock = true;
+    outcome_.finished = true;
+    outcome_.detail = "every task is blocked forever: " + who;
+    return nullptr;
+  }
+}
+
+// Gives the engine of t's address space t's registers (tasks sharing an
+// address space take turns holding the engine's CPU state).
+void Kernel::switch_engine_to(Task& t) {
+  MemoryManager& mm = *t.mm;
+  if (mm.active_tid == t.tid) return;
+  if (Task* holder = task(mm.active_tid); holder && holder->mm.get() == &mm && holder->run_state != RunState::kExited)
+    holder->ctx = mm.engine().save();
+  if (t.ctx.valid()) mm.engine().restore(t.ctx);
+  mm.active_tid = t.tid;
 }
 
 void Kernel::begin_slice(Task& t) {
   current_ = &t;
-  slice_start_ = t.mm->engine().ticks();
+  switch_engine_to(t);
+  if (t.has_pending_result) {
+    t.mm->engine().set_reg(cpu::Reg::rax, uint64_t(t.pending_result));
+    t.has_pending_result = false;
+  }
+  slice_mm_ = t.mm;
+  slice_start_ = slice_mm_->engine().ticks();
+  resume_set_ = false;
   vfs_->set_current_tid(t.tid, ticks());
+  vfs_->set_current_pid(t.tgid);
 }
 
 void Kernel::end_slice(Task& t, cpu::StopReason why) {
-  cpu::Engine& e = t.mm->engine();
-  if (why == cpu::StopReason::kFault && t.exit_state == ExitState::kNone) {
+  cpu::Engine& e = slice_mm_->engine();
+  if (why == cpu::StopReason::kFault && t.run_state != RunState::kExited) {
     const cpu::Fault& f = e.fault();
     int sig = kSIGSEGV;
     switch (f.kind) {
@@ -178,85 +267,43 @@ void Kernel::end_slice(Task& t, cpu::StopReason why) {
     ev.addr = f.addr;
     ev.rip = f.rip;
     io_.emit(std::move(ev));
-    outcome_.fault = f;
+    if (t.tgid == init_tid_) outcome_.fault = f;
     // Synchronous faults are fatal until signal delivery exists: the default
     // action of SIGSEGV/SIGILL/SIGFPE/SIGTRAP terminates with a core dump.
-    kill_process(sig, true);
+    exit_process(t, 0, sig, true);
     flush_exit_event();
   }
   retired_ticks_ += e.ticks() - slice_start_;
-  slice_start_ = e.ticks();
-  if (t.exit_state == ExitState::kNone) t.resume_rip = e.next_rip();
+  if (t.run_state == RunState::kRunnable && !resume_set_) t.resume_rip = e.next_rip();
+  slice_mm_.reset();
+  resume_set_ = false;
 }
 
-void Kernel::kill_process(int sig, bool core) {
-  exit_group(0, sig);
-  outcome_.core = core;
-}
+void Kernel::kill_process(int sig, bool core) { exit_process(*current_, 0, sig, core); }
 
-// The exit event follows the event of whatever caused it (the exit_group
+// Exit events follow the event of whatever caused them (the exit_group
 // syscall, a fatal signal, a fault).
 void Kernel::flush_exit_event() {
-  if (!exit_event_pending_) return;
-  exit_event_pending_ = false;
-  trace::Event ev;
-  ev.kind = trace::EventKind::kExit;
-  ev.tid = current_->tid;
-  ev.tick = ticks();
-  ev.status = outcome_.signal ? -1 : outcome_.exit_code;
-  ev.signal = outcome_.signal;
-  io_.emit(std::move(ev));
-}
-
-void Kernel::exit_group(int code, int signal) {
-  Task& t = *current_;
-  for (auto& [tid, task] : tasks_)
-    if (task->tgid == t.tgid && task->exit_state == ExitState::kNone) {
-      task->exit_state = ExitState::kZombie;
-      task->exit_code = code & 0xff;
-      task->exit_signal = signal;
-    }
-  exit_event_pending_ = true;
-  outcome_.finished = true;
-  outcome_.exit_code = code & 0xff;
-  outcome_.signal = signal;
-  t.mm->engine().request_stop();
-}
-
-int64_t Kernel::send_signal_to_self(int sig) {
-  if (sig == 0) return 0;
-  if (sig < 1 || sig > kNSIG) return -kEINVAL;
-  const KernelSigaction& act = current_->sighand->actions[size_t(sig)];
-  bool blocked = (current_->sigmask >> (sig - 1)) & 1;
-  auto default_ignored = [](int s) {
-    return s == kSIGCHLD || s == kSIGCONT || s == kSIGURG || s == kSIGWINCH;
-  };
-  if (sig != kSIGKILL && sig != kSIGSTOP) {
-    if (act.handler == kSIG_IGN || (act.handler == kSIG_DFL && default_ignored(sig))) return 0;
-    if (act.handler != kSIG_DFL || blocked) {
-      // Handlers and pending sets belong to the signals issue: say so.
-      return -kENOSYS;
-    }
-    if (sig == kSIGTSTP || sig == kSIGTTIN || sig == kSIGTTOU) return -kENOSYS;  // job control stop
+  for (trace::Event& ev : pending_exit_events_) {
+    ev.tick = ticks();
+    io_.emit(std::move(ev));
   }
-  if (sig == kSIGSTOP) return -kENOSYS;
-  bool core = sig == kSIGQUIT || sig == kSIGILL || sig == kSIGTRAP || sig == kSIGABRT ||
-              sig == kSIGBUS || sig == kSIGFPE || sig == kSIGSEGV || sig == kSIGXCPU ||
-              sig == kSIGXFSZ || sig == kSIGSYS;
-  kill_process(sig, core);
-  return 0;
+  pending_exit_events_.clear();
 }
 
-void Kernel::block_forever(const std::string& why) {
-  outcome_.deadlock = true;
-  outcome_.detail = "task " + std::to_string(current_->tid) + " blocked forever: " + why;
-  outcome_.finished = true;
-  current_->mm->engine().request_stop();
+void Kernel::exit_group(int code, int signal) { exit_process(*current_, code, signal, false); }
+
+int64_t Kernel::block(std::string reason, std::function<int64_t()> retry, int64_t wake_at_ns) {
+  Task& t = *current_;
+  t.blocked.reason = std::move(reason);
+  t.blocked.retry = std::move(retry);
+  t.blocked.wake_at_ns = wake_at_ns;
+  return kBlocked;
 }
 
 void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   Task& t = *current_;
-  cpu::Engine& engine = t.mm->engine();
+  cpu::Engine& engine = slice_mm_->engine();
   event_data_.clear();
   int64_t result;
   // Exceptions must not unwind through Unicorn's C frames: contain them here.
@@ -265,6 +312,15 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
     SyscallFn fn = regs.nr < kMaxSyscall ? syscall_handler(nr) : nullptr;
     if (fn) {
       result = fn(*this, regs.args);
+      if (result == kBlocked) {
+        // Parked until its retry succeeds; the slice ends here, execution
+        // resumes after the `syscall` instruction with the result in RAX.
+        t.run_state = RunState::kBlocked;
+        t.blocked.regs = regs;
+        set_resume(t, regs.rip + 2);
+        engine.request_stop();
+        return;
+      }
     } else {
       const char* name = trace::syscall_name(nr);
       result = unsupported(nr, *name ? name : "syscall " + std::to_string(regs.nr));
@@ -272,15 +328,15 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   } catch (const std::bad_alloc&) {
     result = -kENOMEM;
   } catch (const std::exception& ex) {
-    outcome_.finished = true;
     outcome_.detail = std::string("internal error in syscall handler: ") + ex.what();
     engine.request_stop();
     result = -kEIO;
   }
-  engine.set_reg(cpu::Reg::rax, uint64_t(result));
+  // After exec, the task's registers live in its new engine (set by the loader).
+  if (t.mm.get() == slice_mm_.get() && t.run_state != RunState::kExited) engine.set_reg(cpu::Reg::rax, uint64_t(result));
   emit_syscall(regs, result);
   flush_exit_event();
-  if (io_.stop_requested()) engine.request_stop();
+  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_) engine.request_stop();
 }
 
 void Kernel::emit_syscall(const cpu::SyscallRegs& regs, int64_t result) {
@@ -313,10 +369,12 @@ uint64_t Kernel::on_timestamp() {
 void Kernel::emit_summary() {
   trace::Event ev;
   ev.kind = trace::EventKind::kSummary;
-  ev.tid = current_ ? current_->tid : 0;
+  Task* init = task(init_tid_);
+  ev.tid = init_tid_;
   ev.tick = ticks();
-  if (current_) {
-    cpu::Engine& e = current_->mm->engine();
+  if (init && init->mm) {
+    cpu::Engine& e = init->mm->engine();
+    if (init->mm->active_tid != init->tid && init->ctx.valid()) e.restore(init->ctx);
     cpu::Regs r = e.regs();
     trace::Sha256 rh;
     rh.update(r.gpr, sizeof r.gpr);

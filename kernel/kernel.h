@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -34,13 +35,38 @@ struct FsContext {
   uint32_t umask = 022;
 };
 
+// Why a task is not running right now.
+enum class RunState : uint8_t { kRunnable, kBlocked, kExited };
+
+// A blocked syscall: `retry` is called (with the task current) until it
+// returns something other than kBlocked; that is the syscall's result.
+struct BlockedSyscall {
+  std::string reason;                     // for deadlock reports
+  std::function<int64_t()> retry;
+  int64_t wake_at_ns = -1;                // a timer (monotonic), or -1
+  cpu::SyscallRegs regs{};                // the syscall, for its event
+};
+
 struct Task {
   uint32_t tid = 0, tgid = 0, ppid = 0;
+  uint32_t pgid = 0, sid = 0;
+  RunState run_state = RunState::kRunnable;
+  BlockedSyscall blocked;
+  bool has_pending_result = false;  // a woken syscall's result, for RAX
+  int64_t pending_result = 0;
+  cpu::Context ctx;                 // saved CPU state while another task holds the engine
+  uint32_t vfork_parent = 0;        // (child) the parent stopped until this child execs or exits
+  uint32_t vfork_child = 0;         // (parent) the child it waits for in a vfork stop
+  bool core_dumped = false;
+  std::string exe;                  // path of the running executable (/proc/PID/exe)
+  int exit_signal_to_parent = 17;   // SIGCHLD for fork()
+  std::vector<uint32_t> children;
   std::shared_ptr<MemoryManager> mm;
   std::shared_ptr<FdTable> fds;
   std::shared_ptr<FsContext> fs;
   std::shared_ptr<SignalHandlers> sighand;
   uint64_t sigmask = 0;
+  uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
   abi::StackT altstack{0, abi::kSS_DISABLE, 0, 0};
   uint64_t clear_child_tid = 0;
   uint64_t robust_list = 0, robust_list_len = 0;
@@ -52,6 +78,9 @@ struct Task {
   std::string comm;
   std::array<abi::Rlimit, abi::kRLIM_NLIMITS> rlimits{};
 };
+
+// A blocked syscall's sentinel result (never a valid return value).
+constexpr int64_t kBlocked = -(1LL << 41);
 
 // The immutable description of a run; it is the trace header's content.
 struct Config {
@@ -99,6 +128,7 @@ class Kernel : public cpu::TrapHandler {
   void begin_slice(Task& t);
   void end_slice(Task& t, cpu::StopReason why);
   bool finished() const { return outcome_.finished; }
+  uint32_t init_tid() const { return init_tid_; }
   const Outcome& outcome() const { return outcome_; }
   void emit_summary();
 
@@ -127,8 +157,23 @@ class Kernel : public cpu::TrapHandler {
   // A signal sent to the calling process with no handler support yet:
   // applies the default action (terminate or ignore).
   int64_t send_signal_to_self(int sig);
-  // The task blocks forever (nothing else can wake it): a deadlock.
-  void block_forever(const std::string& why);
+  // Blocks the calling task: returns kBlocked for the handler to return.
+  int64_t block(std::string reason, std::function<int64_t()> retry, int64_t wake_at_ns = -1);
+  // The run's tasks, by tid (ordered: iteration is deterministic).
+  std::map<uint32_t, std::unique_ptr<Task>>& tasks() { return tasks_; }
+  Task* task(uint32_t tid);
+  uint32_t alloc_tid() { return next_tid_++; }
+  // Process life cycle (process.cc).
+  void exit_process(Task& t, int code, int signal, bool core);
+  void release_vfork_parent(Task& t);
+  int64_t kill_process_by_pid(uint32_t pid, int sig);
+  // Acts on pending signals that are no longer blocked (after a mask change).
+  void deliver_pending(Task& t);
+  // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
+  LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
+                       const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+  // The task this slice runs; its resume point has been set explicitly (exec).
+  void set_resume(Task& t, uint64_t rip) { t.resume_rip = rip, resume_set_ = true; }
 
   // A syscall, or a command/flag of one, that Ditto does not model: counted
   // and listed in the run summary. Returns -ENOSYS for convenience.
@@ -138,7 +183,10 @@ class Kernel : public cpu::TrapHandler {
 
  private:
   void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);
-  LoadError load_program(Task& t, const std::string& content);
+  LoadError load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
+                         const std::vector<std::string>& envp, const std::string& execfn);
+  bool try_wake(Task& t);
+  void switch_engine_to(Task& t);
   void kill_process(int sig, bool core);
   void flush_exit_event();
 
@@ -148,12 +196,16 @@ class Kernel : public cpu::TrapHandler {
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
   Task* current_ = nullptr;
   uint32_t next_tid_ = kFirstPid;
+  uint32_t init_tid_ = 0;       // the first guest process: its status is the run's
+  uint32_t last_tid_ = 0;       // round-robin position
+  std::shared_ptr<MemoryManager> slice_mm_;  // the address space this slice runs in
+  bool resume_set_ = false;
   uint64_t retired_ticks_ = 0;  // ticks of slices already ended
-  uint64_t slice_start_ = 0;    // engine tick count when the current slice began
+  uint64_t slice_start_ = 0;    // slice_mm_'s tick count when the current slice began
   int64_t sleep_ns_ = 0;
   std::array<uint64_t, 4> rng_{};
   std::string event_data_;
-  bool exit_event_pending_ = false;
+  std::vector<trace::Event> pending_exit_events_;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   Outcome outcome_;
 };

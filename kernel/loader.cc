@@ -19,7 +19,8 @@ constexpr uint64_t kMaxArgTotal = MemoryManager::kStackSize / 4;
 
 }  // namespace
 
-LoadError Kernel::load_program(Task& t, const std::string& content) {
+LoadError Kernel::load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& envp, const std::string& execfn_str) {
   ElfImage img;
   std::string why = parse_elf(content, img);
   if (!why.empty()) return {126, why};
@@ -49,7 +50,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content) {
     std::string bytes;
     if (s.offset >= head) bytes = content.substr(s.offset - head, head + s.filesz);
     else bytes = std::string(head - s.offset, '\0') + content.substr(0, s.offset + s.filesz);
-    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, cfg_.program_path);
+    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, execfn_str);
     if (r < 0) return {126, "cannot map ELF segment at " + std::to_string(start)};
   }
   mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);
@@ -62,7 +63,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content) {
 
   // ---- strings, from the top ----
   uint64_t total = 0;
-  for (const auto* v : {&cfg_.argv, &cfg_.env})
+  for (const auto* v : {&argv, &envp})
     for (const std::string& s : *v) {
       if (s.size() + 1 > kMaxArgStrlen) return {126, "an argument or environment string is too long (E2BIG)"};
       total += s.size() + 1 + 8;
@@ -76,10 +77,10 @@ LoadError Kernel::load_program(Task& t, const std::string& content) {
     return sp;
   };
   auto push_string = [&](const std::string& s) { return push_bytes(s.c_str(), s.size() + 1); };
-  uint64_t execfn = push_string(cfg_.execfn);
+  uint64_t execfn = push_string(execfn_str);
   std::vector<uint64_t> env_ptrs, argv_ptrs;
-  for (auto it = cfg_.env.rbegin(); it != cfg_.env.rend(); ++it) env_ptrs.insert(env_ptrs.begin(), push_string(*it));
-  for (auto it = cfg_.argv.rbegin(); it != cfg_.argv.rend(); ++it) argv_ptrs.insert(argv_ptrs.begin(), push_string(*it));
+  for (auto it = envp.rbegin(); it != envp.rend(); ++it) env_ptrs.insert(env_ptrs.begin(), push_string(*it));
+  for (auto it = argv.rbegin(); it != argv.rend(); ++it) argv_ptrs.insert(argv_ptrs.begin(), push_string(*it));
   uint64_t platform = push_string("x86_64");
   char random[16];
   random_bytes(random, sizeof random);  // AT_RANDOM: stack protector and pointer guard
@@ -109,7 +110,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content) {
       {kAT_NULL, 0},
   };
   std::vector<uint64_t> words;
-  words.push_back(cfg_.argv.size());
+  words.push_back(argv.size());
   for (uint64_t p : argv_ptrs) words.push_back(p);
   words.push_back(0);
   for (uint64_t p : env_ptrs) words.push_back(p);

@@ -299,3 +299,33 @@ int64_t MemoryManager::read_cstring(UserPtr p, size_t max, std::string& out) {
 }
 
 }  // namespace kernel
+
+namespace kernel {
+
+std::shared_ptr<MemoryManager> MemoryManager::fork() const {
+  auto child = std::make_shared<MemoryManager>();
+  child->vmas_ = vmas_;
+  child->brk_start_ = brk_start_;
+  child->brk_ = brk_;
+  child->mapped_ = mapped_;
+  child->limit_ = limit_;
+  std::vector<uint8_t> buf;
+  static const uint8_t zero[cpu::kPageSize] = {};
+  for (const auto& [start, v] : vmas_) {
+    uint64_t len = v.end - v.start;
+    child->engine_->map(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC));
+    buf.resize(len);
+    engine_->read(v.start, buf.data(), len);
+    for (uint64_t off = 0; off < len; off += cpu::kPageSize) {
+      if (std::memcmp(buf.data() + off, zero, cpu::kPageSize) == 0) continue;
+      uint64_t run = off + cpu::kPageSize;  // coalesce consecutive non-zero pages
+      while (run < len && std::memcmp(buf.data() + run, zero, cpu::kPageSize) != 0) run += cpu::kPageSize;
+      child->engine_->write(v.start + off, buf.data() + off, run - off);
+      off = run;
+    }
+    if (v.prot & kPROT_EXEC) child->engine_->watch_timestamp_insns(v.start, len);
+  }
+  return child;
+}
+
+}  // namespace kernel

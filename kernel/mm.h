@@ -71,6 +71,12 @@ class MemoryManager {
   const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
   uint64_t mapped_bytes() const { return mapped_; }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
+  // The task whose registers the engine holds (tasks sharing this address
+  // space swap their saved contexts in and out).
+  uint32_t active_tid = 0;
+  // A copy of this address space in a new engine (fork): every mapping with
+  // its protection and contents; all-zero pages are not written.
+  std::shared_ptr<MemoryManager> fork() const;
 
  private:
   bool range_free(uint64_t start, uint64_t end) const;

@@ -1,6 +1,7 @@
 // File-system syscalls: open/close/read/write and friends, stat, directories,
 // pipes, descriptors. Errno choices follow the man pages and fs/*.c.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -34,11 +35,7 @@ int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t
   int64_t r = pos          ? f.pread(k, tmp.data(), want, *pos)
               : at_offset  ? f.pread(k, tmp.data(), want, f.offset())
                            : f.read(k, tmp.data(), want);
-  if (r == kWouldBlock) {
-    k.block_forever("read on an empty pipe whose writers are all in this task");
-    return -kEINTR;
-  }
-  if (r <= 0) return r;
+  if (r <= 0) return r;  // including kWouldBlock
   if (!k.mm().copy_out(UserPtr(buf), tmp.data(), size_t(r))) return -kEFAULT;
   if (at_offset) f.advance(uint64_t(r));
   return r;
@@ -50,23 +47,33 @@ int64_t do_write(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_
   std::vector<char> tmp(count);
   if (!k.mm().copy_in(UserPtr(buf), tmp.data(), count)) return -kEFAULT;
   int64_t r = pos ? f.pwrite(k, tmp.data(), count, *pos) : f.write(k, tmp.data(), count);
-  if (r == kWouldBlock) {
-    k.block_forever("write to a full pipe whose readers are all in this task");
-    return -kEINTR;
-  }
   return r;
+}
+
+// Runs `op` now; when it would block, parks the task and runs it again each
+// time the scheduler looks, until it completes (pipe(7) blocking I/O).
+template <class Op>
+int64_t blocking(Kernel& k, const char* reason, Op op) {
+  int64_t r = op();
+  if (r != kWouldBlock) return r;
+  return k.block(reason, [op]() mutable {
+    int64_t again = op();
+    return again == kWouldBlock ? kBlocked : again;
+  });
 }
 
 int64_t sys_read(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
-  return do_read(k, *f, a[1], a[2], nullptr);
+  uint64_t buf = a[1], count = a[2];
+  return blocking(k, "read", [&k, f, buf, count] { return do_read(k, *f, buf, count, nullptr); });
 }
 
 int64_t sys_write(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
-  return do_write(k, *f, a[1], a[2], nullptr);
+  uint64_t buf = a[1], count = a[2];
+  return blocking(k, "write", [&k, f, buf, count] { return do_write(k, *f, buf, count, nullptr); });
 }
 
 int64_t sys_pread64(Kernel& k, const uint64_t* a) {
@@ -101,7 +108,7 @@ int64_t read_iovecs(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>&
   return int64_t(std::min<uint64_t>(total, kMaxRwCount));
 }
 
-int64_t sys_readv(Kernel& k, const uint64_t* a) {
+int64_t do_readv(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   std::vector<Iovec> iov;
@@ -112,11 +119,7 @@ int64_t sys_readv(Kernel& k, const uint64_t* a) {
   if (total == 0) return 0;
   std::vector<char> tmp(std::min<uint64_t>(uint64_t(total), kMaxChunk));
   int64_t r = f->read(k, tmp.data(), tmp.size());
-  if (r == kWouldBlock) {
-    k.block_forever("readv on an empty pipe whose writers are all in this task");
-    return -kEINTR;
-  }
-  if (r <= 0) return r;
+  if (r <= 0) return r;  // including kWouldBlock
   uint64_t done = 0;
   for (const Iovec& v : iov) {
     if (done == uint64_t(r)) break;
@@ -127,7 +130,7 @@ int64_t sys_readv(Kernel& k, const uint64_t* a) {
   return r;
 }
 
-int64_t sys_writev(Kernel& k, const uint64_t* a) {
+int64_t do_writev(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   std::vector<Iovec> iov;
@@ -147,12 +150,19 @@ int64_t sys_writev(Kernel& k, const uint64_t* a) {
     }
   }
   if (tmp.empty()) return total == 0 ? f->write(k, "", 0) : -kEFAULT;
-  int64_t r = f->write(k, tmp.data(), tmp.size());
-  if (r == kWouldBlock) {
-    k.block_forever("writev to a full pipe whose readers are all in this task");
-    return -kEINTR;
-  }
-  return r;
+  return f->write(k, tmp.data(), tmp.size());
+}
+
+int64_t sys_readv(Kernel& k, const uint64_t* a) {
+  std::array<uint64_t, 6> args;
+  std::copy_n(a, 6, args.begin());
+  return blocking(k, "readv", [&k, args] { return do_readv(k, args.data()); });
+}
+
+int64_t sys_writev(Kernel& k, const uint64_t* a) {
+  std::array<uint64_t, 6> args;
+  std::copy_n(a, 6, args.begin());
+  return blocking(k, "writev", [&k, args] { return do_writev(k, args.data()); });
 }
 
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {

@@ -164,6 +164,7 @@ int64_t sys_rt_sigprocmask(Kernel& k, const uint64_t* a) {
     t.sigmask = old;
     return -kEFAULT;
   }
+  if (t.sigpending & ~t.sigmask) k.deliver_pending(t);
   return 0;
 }
 
@@ -177,17 +178,6 @@ int64_t sys_getrandom(Kernel& k, const uint64_t* a) {
   if (!k.mm().copy_out(UserPtr(a[0]), bytes.data(), len)) return -kEFAULT;
   k.set_event_data(std::move(bytes));
   return int64_t(len);
-}
-
-int64_t sys_kill(Kernel& k, const uint64_t* a) {
-  int64_t pid = int32_t(a[0]);
-  int sig = int(a[1]);
-  if (sig < 0 || sig > kNSIG) return -kEINVAL;
-  Task& t = k.current();
-  // kill(-1) reaches every process but init and the caller: none here.
-  if (pid == -1) return -kESRCH;
-  if (pid == 0 || pid == int64_t(t.tgid) || pid == -int64_t(t.tgid)) return k.send_signal_to_self(sig);
-  return -kESRCH;
 }
 
 int64_t sys_tgkill(Kernel& k, const uint64_t* a) {
@@ -216,7 +206,6 @@ void register_process_syscalls(SyscallFn* t) {
   t[24] = sys_sched_yield;
   t[39] = sys_getpid;
   t[60] = sys_exit;
-  t[62] = sys_kill;
   t[63] = sys_uname;
   t[97] = sys_getrlimit;
   t[102] = sys_getuid;  // getuid

@@ -1,6 +1,6 @@
 // Time syscalls, all on the virtual clock (kernel.h: ticks, never host time).
-// Sleeping advances the clock: with a single runnable task nothing else could
-// run meanwhile, so the wake-up is immediate in host time.
+// A sleeping task blocks; when no task can run, virtual time jumps to the
+// next deadline, so sleeping never waits in host time.
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -75,12 +75,19 @@ int64_t read_request(Kernel& k, uint64_t ptr, Timespec& ts) {
   return 0;
 }
 
+// Blocks until the monotonic clock reaches `deadline`; when every task is
+// blocked, the scheduler moves virtual time to the earliest deadline.
+int64_t sleep_until(Kernel& k, int64_t deadline) {
+  if (k.monotonic_ns() >= deadline) return 0;
+  return k.block("nanosleep", [&k, deadline] { return k.monotonic_ns() >= deadline ? 0 : kBlocked; }, deadline);
+}
+
 int64_t sleep_for(Kernel& k, const Timespec& ts) {
   int64_t ns;
   if (__builtin_mul_overflow(ts.tv_sec, kNsPerSec, &ns) || __builtin_add_overflow(ns, ts.tv_nsec, &ns))
     ns = INT64_MAX / 4;  // "forever", still without overflowing the clock
-  k.advance_clock(ns);
-  return 0;
+  int64_t now = k.monotonic_ns();
+  return sleep_until(k, ns > INT64_MAX / 2 - now ? INT64_MAX / 2 : now + ns);
 }
 
 int64_t sys_nanosleep(Kernel& k, const uint64_t* a) {
@@ -103,8 +110,8 @@ int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   if (flags & kTIMER_ABSTIME) {
     int64_t target = ts.tv_sec * kNsPerSec + ts.tv_nsec;
     int64_t now = clock_now(k, clk);
-    if (target > now) k.advance_clock(target - now);
-    return 0;
+    if (target <= now) return 0;
+    return sleep_until(k, k.monotonic_ns() + (target - now));
   }
   return sleep_for(k, ts);
 }

@@ -23,5 +23,6 @@ void register_fs_syscalls(SyscallFn* table);
 void register_mm_syscalls(SyscallFn* table);
 void register_process_syscalls(SyscallFn* table);
 void register_time_syscalls(SyscallFn* table);
+void register_process_lifecycle_syscalls(SyscallFn* table);
 
 }  // namespace kernel

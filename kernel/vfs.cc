@@ -131,9 +131,11 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
 void Vfs::set_proc_pid(int pid, const std::string& exe_path) {
   InodeRef proc = ensure_dir("/proc", true);
   std::string pid_s = std::to_string(pid);
-  auto self = make_node(InodeKind::kSymlink, 0777);
-  self->target = pid_s;
-  proc->children["self"] = self;
+  proc_ = proc;
+  if (!proc->children.count("self")) {
+    // Its target is filled in at lookup: the current process (resolve()).
+    proc->children["self"] = make_node(InodeKind::kSymlink, 0777);
+  }
   InodeRef pdir = ensure_dir("/proc/" + pid_s, true);
   pdir->perm = 0555;
   auto exe = make_node(InodeKind::kSymlink, 0777);
@@ -298,6 +300,7 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       r.name = comp;
       return r;
     }
+    if (cur == proc_ && comp == "self") next->target = std::to_string(pid_);
     if (next->kind == InodeKind::kSymlink && (!last || follow_last)) {
       if (++links > 40) {
         r.err = kELOOP;

@@ -69,6 +69,8 @@ class Vfs {
   void add_mount(const std::string& host, const std::string& guest);
   void set_proc_pid(int pid, const std::string& exe_path);
   void set_current_tid(uint32_t tid, uint64_t tick) { tid_ = tid, tick_ = tick; }
+  // The process /proc/self names.
+  void set_current_pid(uint32_t pid) { pid_ = pid; }
 
   InodeRef make_node(InodeKind kind, uint32_t perm);
   // Canonical absolute path of a directory node (for getcwd).
@@ -82,6 +84,8 @@ class Vfs {
   InodeRef root_;
   uint64_t next_ino_ = 2;
   uint32_t tid_ = 0;
+  uint32_t pid_ = 0;
+  InodeRef proc_;
   uint64_t tick_ = 0;
 };
 

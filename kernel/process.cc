@@ -1,0 +1,467 @@
+// The process life cycle: fork/vfork/clone of processes, exit and exit
+// notification, wait4, execve, kill with default actions, process groups and
+// sessions. Rules follow Linux (kernel/fork.c, kernel/exit.c, fs/exec.c) as
+// gVisor's task_clone.go/task_exit.go lay them out; threads (CLONE_THREAD)
+// and signal handlers come with the next issues.
+#include <algorithm>
+#include <cstring>
+
+#include "kernel/elf.h"
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+constexpr uint64_t kCLONE_VM = 0x100, kCLONE_FS = 0x200, kCLONE_FILES = 0x400,
+                   kCLONE_SIGHAND = 0x800, kCLONE_PIDFD = 0x1000, kCLONE_PTRACE = 0x2000,
+                   kCLONE_VFORK = 0x4000, kCLONE_PARENT = 0x8000, kCLONE_THREAD = 0x10000,
+                   kCLONE_NEWNS = 0x20000, kCLONE_SYSVSEM = 0x40000, kCLONE_SETTLS = 0x80000,
+                   kCLONE_PARENT_SETTID = 0x100000, kCLONE_CHILD_CLEARTID = 0x200000,
+                   kCLONE_DETACHED = 0x400000, kCLONE_UNTRACED = 0x800000,
+                   kCLONE_CHILD_SETTID = 0x1000000, kCLONE_NEWCGROUP = 0x2000000,
+                   kCLONE_NEWUTS = 0x4000000, kCLONE_NEWIPC = 0x8000000, kCLONE_NEWUSER = 0x10000000,
+                   kCLONE_NEWPID = 0x20000000, kCLONE_NEWNET = 0x40000000, kCLONE_IO = 0x80000000ULL;
+constexpr uint64_t kCloneNamespaces = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_NEWUTS | kCLONE_NEWIPC |
+                                      kCLONE_NEWUSER | kCLONE_NEWPID | kCLONE_NEWNET;
+
+// Ditto's cap on live processes: each owns an emulated address space.
+// Beyond it fork fails with EAGAIN, as at RLIMIT_NPROC.
+constexpr size_t kMaxLiveProcesses = 256;
+
+// The default action of a signal (signal(7)): terminate, terminate with a
+// core dump, ignore, stop or continue.
+enum class DefaultAction { kTerm, kCore, kIgnore, kStop, kCont };
+DefaultAction default_action(int sig) {
+  switch (sig) {
+    case kSIGCHLD: case kSIGURG: case kSIGWINCH: return DefaultAction::kIgnore;
+    case kSIGCONT: return DefaultAction::kCont;
+    case kSIGSTOP: case kSIGTSTP: case kSIGTTIN: case kSIGTTOU: return DefaultAction::kStop;
+    case kSIGQUIT: case kSIGILL: case kSIGTRAP: case kSIGABRT: case kSIGBUS: case kSIGFPE:
+    case kSIGSEGV: case kSIGXCPU: case kSIGXFSZ: case kSIGSYS: return DefaultAction::kCore;
+    default: return DefaultAction::kTerm;
+  }
+}
+
+}  // namespace
+
+// Delivers `sig` to process `target` with the default or ignore action; a
+// caught or stopping signal is not modelled yet (-ENOSYS, counted).
+static int64_t signal_process(Kernel& k, Task& target, int sig) {
+  if (sig == 0) return 0;
+  const KernelSigaction& act = target.sighand->actions[size_t(sig)];
+  DefaultAction d = default_action(sig);
+  if (sig != kSIGKILL && sig != kSIGSTOP) {
+    if (act.handler == kSIG_IGN || (act.handler == kSIG_DFL && (d == DefaultAction::kIgnore || d == DefaultAction::kCont)))
+      return 0;
+    if (act.handler != kSIG_DFL) return k.unsupported(62, "signal delivery to a handler");
+    if ((target.sigmask >> (sig - 1)) & 1) {
+      target.sigpending |= 1ULL << (sig - 1);  // signal(7): pending until unblocked
+      return 0;
+    }
+  }
+  if (d == DefaultAction::kStop) return k.unsupported(62, "job-control stop");
+  k.exit_process(target, 0, sig, d == DefaultAction::kCore);
+  return 0;
+}
+
+int64_t Kernel::send_signal_to_self(int sig) {
+  if (sig == 0) return 0;
+  if (sig < 1 || sig > kNSIG) return -kEINVAL;
+  return signal_process(*this, *current_, sig);
+}
+
+void Kernel::deliver_pending(Task& t) {
+  uint64_t ready = t.sigpending & ~t.sigmask;
+  for (int sig = 1; ready && sig <= kNSIG && t.run_state != RunState::kExited; ++sig) {
+    uint64_t bit = 1ULL << (sig - 1);
+    if (!(ready & bit)) continue;
+    t.sigpending &= ~bit;
+    ready &= ~bit;
+    signal_process(*this, t, sig);
+  }
+}
+
+void Kernel::release_vfork_parent(Task& t) {
+  if (!t.vfork_parent) return;
+  if (Task* p = task(t.vfork_parent)) p->vfork_child = 0;  // its retry sees it
+  t.vfork_parent = 0;
+}
+
+// kernel/exit.c:do_exit() for every task of t's process, then the exit
+// notification (exit_notify()): the parent gets a zombie to wait for, unless
+// it ignores SIGCHLD (or set SA_NOCLDWAIT), or it is init, which reaps.
+void Kernel::exit_process(Task& t, int code, int signal, bool core) {
+  if (t.run_state == RunState::kExited) return;
+  uint32_t tgid = t.tgid;
+  for (auto& [tid, task] : tasks_) {
+    if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
+    task->run_state = RunState::kExited;
+    task->exit_state = ExitState::kZombie;
+    task->exit_code = code & 0xff;
+    task->exit_signal = signal;
+    task->core_dumped = core;
+    task->blocked = BlockedSyscall{};
+    release_vfork_parent(*task);
+    task->fds.reset();  // closes pipes: readers see EOF, writers EPIPE
+    if (tid != init_tid_) task->mm.reset();
+    // Orphans go to init (the virtual pid 1), which reaps them.
+    for (uint32_t c : task->children)
+      if (Task* child = this->task(c)) {
+        child->ppid = 1;
+        if (child->exit_state == ExitState::kZombie) child->exit_state = ExitState::kDead;
+      }
+    task->children.clear();
+  }
+  Task& leader = *task(tgid);
+  Task* parent = task(leader.ppid);
+  bool autoreap = !parent || parent->run_state == RunState::kExited;
+  if (parent && !autoreap) {
+    const KernelSigaction& a = parent->sighand->actions[kSIGCHLD];
+    constexpr uint64_t kSA_NOCLDWAIT = 2;
+    autoreap = a.handler == kSIG_IGN || (a.flags & kSA_NOCLDWAIT);
+  }
+  if (autoreap) {
+    leader.exit_state = ExitState::kDead;
+    if (parent) std::erase(parent->children, leader.tid);
+  }
+  trace::Event ev;
+  ev.kind = trace::EventKind::kExit;
+  ev.tid = leader.tid;
+  ev.status = signal ? -1 : (code & 0xff);
+  ev.signal = signal;
+  pending_exit_events_.push_back(std::move(ev));
+  if (tgid == init_tid_) {
+    outcome_.exit_code = code & 0xff;
+    outcome_.signal = signal;
+    outcome_.core = core;
+  }
+  if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
+}
+
+int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
+  Task* t = task(pid);
+  if (!t || t->run_state == RunState::kExited || t->tgid != pid) return -kESRCH;
+  return signal_process(*this, *t, sig);
+}
+
+namespace {
+
+int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
+                 uint64_t tls) {
+  Task& parent = k.current();
+  // kernel/fork.c:copy_process() checks, in its order.
+  if ((flags & (kCLONE_NEWNS | kCLONE_FS)) == (kCLONE_NEWNS | kCLONE_FS)) return -kEINVAL;
+  if ((flags & (kCLONE_NEWUSER | kCLONE_FS)) == (kCLONE_NEWUSER | kCLONE_FS)) return -kEINVAL;
+  if ((flags & kCLONE_THREAD) && !(flags & kCLONE_SIGHAND)) return -kEINVAL;
+  if ((flags & kCLONE_SIGHAND) && !(flags & kCLONE_VM)) return -kEINVAL;
+  if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
+  int exit_signal = int(flags & 0xff);
+  if (exit_signal > kNSIG) return -kEINVAL;
+  if (flags & kCLONE_THREAD) return k.unsupported(56, "clone CLONE_THREAD");
+  if (flags & kCloneNamespaces) return k.unsupported(56, "clone of namespaces");
+  if (flags & kCLONE_PIDFD) return k.unsupported(56, "clone CLONE_PIDFD");
+  size_t live = 0;
+  for (auto& [tid, t] : k.tasks())
+    if (t->run_state != RunState::kExited) ++live;
+  if (live >= kMaxLiveProcesses) return -kEAGAIN;
+
+  auto child = std::make_unique<Task>();
+  Task& c = *child;
+  c.tid = c.tgid = k.alloc_tid();
+  c.ppid = (flags & kCLONE_PARENT) ? parent.ppid : parent.tgid;
+  c.pgid = parent.pgid;
+  c.sid = parent.sid;
+  c.exit_signal_to_parent = exit_signal;
+  c.fs = (flags & kCLONE_FS) ? parent.fs : std::make_shared<FsContext>(*parent.fs);
+  c.fds = (flags & kCLONE_FILES) ? parent.fds : std::make_shared<FdTable>(*parent.fds);
+  c.sighand = (flags & kCLONE_SIGHAND) ? parent.sighand : std::make_shared<SignalHandlers>(*parent.sighand);
+  c.sigmask = parent.sigmask;
+  // sigaltstack(2): inherited by fork, cleared when sharing the address space.
+  if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
+  c.rlimits = parent.rlimits;
+  c.comm = parent.comm;
+  c.exe = parent.exe;
+
+  cpu::Engine& pe = parent.mm->engine();
+  uint64_t after_syscall = pe.reg(cpu::Reg::rip) + 2;  // RIP is the `syscall` itself here
+  cpu::Context pctx = pe.save();
+  if (flags & kCLONE_VM) {
+    c.mm = parent.mm;
+    // The child's registers: the parent's, with RAX 0 and the new stack/TLS.
+    pe.set_reg(cpu::Reg::rax, 0);
+    if (stack) pe.set_reg(cpu::Reg::rsp, stack);
+    if (flags & kCLONE_SETTLS) pe.set_reg(cpu::Reg::fs_base, tls);
+    c.ctx = pe.save();
+    pe.restore(pctx);
+  } else {
+    c.mm = parent.mm->fork();
+    cpu::Engine& ce = c.mm->engine();
+    ce.set_trap_handler(&k);
+    ce.restore(pctx);
+    ce.set_reg(cpu::Reg::rax, 0);
+    if (stack) ce.set_reg(cpu::Reg::rsp, stack);
+    if (flags & kCLONE_SETTLS) ce.set_reg(cpu::Reg::fs_base, tls);
+    c.mm->active_tid = c.tid;
+  }
+  c.resume_rip = after_syscall;
+  if (flags & kCLONE_CHILD_SETTID) {
+    int32_t v = int32_t(c.tid);
+    if (!c.mm->write(UserPtr(child_tid), v)) { /* Linux ignores the fault here */ }
+  }
+  if (flags & kCLONE_CHILD_CLEARTID) c.clear_child_tid = child_tid;
+  if (flags & kCLONE_PARENT_SETTID) {
+    int32_t v = int32_t(c.tid);
+    k.mm().write(UserPtr(parent_tid), v);
+  }
+  uint32_t ctid = c.tid;
+  if (Task* p = k.task(c.ppid)) p->children.push_back(ctid);
+  k.vfs().set_proc_pid(int(ctid), c.exe);
+  if (flags & kCLONE_VFORK) c.vfork_parent = parent.tid;
+  k.tasks()[ctid] = std::move(child);
+  if (flags & kCLONE_VFORK) {
+    // The parent sleeps in a (killable) vfork stop until the child execs or exits.
+    Task* pp = &parent;
+    pp->vfork_child = ctid;
+    return k.block("vfork stop", [pp, ctid]() -> int64_t { return pp->vfork_child == ctid ? kBlocked : ctid; });
+  }
+  return ctid;
+}
+
+int64_t sys_clone(Kernel& k, const uint64_t* a) {
+  // x86-64 argument order: flags, stack, parent_tid, child_tid, tls.
+  return do_clone(k, a[0], a[1], a[2], a[3], a[4]);
+}
+int64_t sys_fork(Kernel& k, const uint64_t*) { return do_clone(k, kSIGCHLD, 0, 0, 0, 0); }
+int64_t sys_vfork(Kernel& k, const uint64_t*) {
+  return do_clone(k, kCLONE_VM | kCLONE_VFORK | kSIGCHLD, 0, 0, 0, 0);
+}
+
+// Status words as the kernel encodes them (wait(2), WIFEXITED & co.).
+int32_t wait_status(const Task& t) {
+  if (t.exit_signal) return t.exit_signal | (t.core_dumped ? 0x80 : 0);
+  return (t.exit_code & 0xff) << 8;
+}
+
+constexpr uint64_t kWNOHANG = 1, kWUNTRACED = 2, kWCONTINUED = 8, kWNOTHREAD = 0x20000000,
+                   kWALL = 0x40000000, kWCLONE = 0x80000000ULL;
+
+int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
+  Task& self = k.current();
+  std::vector<uint32_t> candidates;
+  for (uint32_t c : self.children) {
+    Task* t = k.task(c);
+    if (!t) continue;
+    bool clone_child = t->exit_signal_to_parent != kSIGCHLD;
+    if (!(options & kWALL) && clone_child != bool(options & kWCLONE)) continue;
+    if (pid > 0 && t->tgid != uint32_t(pid)) continue;
+    if (pid == 0 && t->pgid != self.pgid) continue;
+    if (pid < -1 && t->pgid != uint32_t(-pid)) continue;
+    candidates.push_back(c);
+  }
+  if (candidates.empty()) return -kECHILD;
+  std::sort(candidates.begin(), candidates.end());
+  for (uint32_t c : candidates) {
+    Task& t = *k.task(c);
+    if (t.exit_state != ExitState::kZombie || t.tid != t.tgid) continue;
+    int32_t st = wait_status(t);
+    if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
+    if (rusage_ptr) {
+      // struct rusage: 18 longs; user time from the child's ticks would need
+      // per-process accounting; zeros are what Linux reports for a process
+      // that used under a tick of CPU.
+      uint64_t ru[18] = {};
+      if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
+    }
+    t.exit_state = ExitState::kDead;
+    std::erase(self.children, c);
+    return c;
+  }
+  if (options & kWNOHANG) return 0;
+  return kBlocked;
+}
+
+int64_t sys_wait4(Kernel& k, const uint64_t* a) {
+  int64_t pid = int32_t(a[0]);
+  uint64_t options = a[2] & 0xffffffffu;
+  if (options & ~(kWNOHANG | kWUNTRACED | kWCONTINUED | kWNOTHREAD | kWALL | kWCLONE)) return -kEINVAL;
+  if (pid == int32_t(0x80000000)) return -kESRCH;  // INT_MIN: kernel/exit.c refuses it
+  int64_t r = do_wait4(k, pid, a[1], options, a[3]);
+  if (r != kBlocked) return r;
+  uint64_t status = a[1], rusage = a[3];
+  return k.block("wait4", [&k, pid, status, options, rusage] { return do_wait4(k, pid, status, options, rusage); });
+}
+
+// Reads a NULL-terminated array of string pointers (execve's argv/envp).
+int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out, uint64_t& total) {
+  if (!ptr) return 0;  // Linux treats NULL as an empty array
+  for (size_t i = 0;; ++i) {
+    uint64_t p;
+    if (!k.mm().read(UserPtr(ptr + i * 8), p)) return -kEFAULT;
+    if (!p) return 0;
+    std::string s;
+    int64_t r = k.mm().read_cstring(UserPtr(p), 32 * 4096, s);  // MAX_ARG_STRLEN
+    if (r == -kENAMETOOLONG) return -kE2BIG;
+    if (r < 0) return r;
+    total += s.size() + 1 + 8;
+    if (total > MemoryManager::kStackSize / 4) return -kE2BIG;
+    out.push_back(std::move(s));
+  }
+}
+
+int64_t sys_execve(Kernel& k, const uint64_t* a) {
+  std::string path;
+  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
+  std::vector<std::string> argv, envp;
+  uint64_t total = 0;
+  if (int64_t r = read_string_array(k, a[1], argv, total); r < 0) return r;
+  if (int64_t r = read_string_array(k, a[2], envp, total); r < 0) return r;
+  int64_t err;
+  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  ElfImage img;
+  bool dynamic = false;
+  std::string why = parse_elf(l.node->data, img, &dynamic);
+  if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
+  if (!why.empty()) return -kENOEXEC;
+  Task& t = k.current();
+  LoadError le = k.exec_image(t, l.path, path, l.node->data, argv, envp);
+  if (le.status) {
+    // Past the point of no return: Linux kills the process with SIGSEGV.
+    k.exit_process(t, 0, kSIGSEGV, false);
+  }
+  return 0;
+}
+
+int64_t sys_kill(Kernel& k, const uint64_t* a) {
+  int64_t pid = int32_t(a[0]);
+  int sig = int(a[1]);
+  if (sig < 0 || sig > kNSIG) return -kEINVAL;
+  Task& self = k.current();
+  if (pid > 0) {
+    if (uint32_t(pid) == self.tgid) return k.send_signal_to_self(sig);
+    return k.kill_process_by_pid(uint32_t(pid), sig);
+  }
+  // A group, or everyone: collect first, signal the caller last so that the
+  // others are reached even when the caller dies of it.
+  uint32_t pgid = pid == 0 ? self.pgid : uint32_t(-pid);
+  std::vector<uint32_t> targets;
+  bool self_too = false;
+  for (auto& [tid, t] : k.tasks()) {
+    if (t->run_state == RunState::kExited || t->tid != t->tgid) continue;
+    bool match = pid == -1 ? true : t->pgid == pgid;
+    if (!match) continue;
+    if (t->tgid == self.tgid) self_too = pid != -1;  // kill(-1) spares the caller
+    else targets.push_back(tid);
+  }
+  if (targets.empty() && !self_too) return -kESRCH;
+  int64_t result = 0;
+  for (uint32_t tid : targets) {
+    int64_t r = k.kill_process_by_pid(tid, sig);
+    if (r < 0) result = r;
+  }
+  if (self_too) {
+    int64_t r = k.send_signal_to_self(sig);
+    if (r < 0) result = r;
+  }
+  return result;
+}
+
+int64_t sys_getpgrp(Kernel& k, const uint64_t*) { return k.current().pgid; }
+
+int64_t sys_getpgid(Kernel& k, const uint64_t* a) {
+  uint32_t pid = uint32_t(a[0]);
+  Task* t = pid == 0 ? &k.current() : k.task(pid);
+  if (!t || t->run_state == RunState::kExited) return -kESRCH;
+  return t->pgid;
+}
+
+int64_t sys_getsid(Kernel& k, const uint64_t* a) {
+  uint32_t pid = uint32_t(a[0]);
+  Task* t = pid == 0 ? &k.current() : k.task(pid);
+  if (!t || t->run_state == RunState::kExited) return -kESRCH;
+  return t->sid;
+}
+
+int64_t sys_setsid(Kernel& k, const uint64_t*) {
+  Task& self = k.current();
+  // setsid(2): EPERM for a process group leader.
+  for (auto& [tid, t] : k.tasks())
+    if (t->run_state != RunState::kExited && t->pgid == self.tgid) return -kEPERM;
+  self.sid = self.pgid = self.tgid;
+  return self.sid;
+}
+
+int64_t sys_setpgid(Kernel& k, const uint64_t* a) {
+  Task& self = k.current();
+  int64_t pid = int32_t(a[0]), pgid = int32_t(a[1]);
+  if (pgid < 0) return -kEINVAL;
+  Task* t = pid == 0 ? &self : k.task(uint32_t(pid));
+  if (!t || t->run_state == RunState::kExited) return -kESRCH;
+  if (t != &self && t->ppid != self.tgid) return -kESRCH;  // only itself or a child
+  if (t->sid != self.sid) return -kEPERM;
+  if (t->sid == t->tgid) return -kEPERM;  // a session leader cannot move
+  uint32_t target = pgid == 0 ? t->tgid : uint32_t(pgid);
+  if (target != t->tgid) {
+    bool exists = false;
+    for (auto& [tid, o] : k.tasks())
+      if (o->run_state != RunState::kExited && o->pgid == target && o->sid == self.sid) exists = true;
+    if (!exists) return -kEPERM;
+  }
+  t->pgid = target;
+  return 0;
+}
+
+}  // namespace
+
+LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
+                             const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+  // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
+  // descriptors closed, caught signals back to default, no alternate stack.
+  std::shared_ptr<MemoryManager> old = t.mm;
+  t.mm = std::make_shared<MemoryManager>();
+  t.mm->engine().set_trap_handler(this);
+  t.mm->active_tid = t.tid;
+  LoadError err = load_program(t, content, argv, envp, execfn);
+  if (err.status) return err;
+  auto fds = std::make_shared<FdTable>(*t.fds);
+  for (size_t fd = 0; fd < fds->entries().size(); ++fd)
+    if (fds->entries()[fd].cloexec) fds->close(int(fd));
+  t.fds = fds;
+  auto handlers = std::make_shared<SignalHandlers>(*t.sighand);
+  for (auto& act : handlers->actions)
+    if (act.handler != kSIG_IGN) act = KernelSigaction{};
+  t.sighand = handlers;
+  t.altstack = {0, kSS_DISABLE, 0, 0};
+  t.clear_child_tid = 0;
+  t.robust_list = 0;
+  std::string base = exe.substr(exe.rfind('/') + 1);
+  t.comm = base.substr(0, 15);
+  t.exe = exe;
+  vfs_->set_proc_pid(int(t.tgid), exe);
+  release_vfork_parent(t);
+  set_resume(t, t.resume_rip);
+  if (old.get() == slice_mm_.get()) slice_mm_->engine().request_stop();
+  return {};
+}
+
+void register_process_lifecycle_syscalls(SyscallFn* t) {
+  t[56] = sys_clone;
+  t[57] = sys_fork;
+  t[58] = sys_vfork;
+  t[59] = sys_execve;
+  t[61] = sys_wait4;
+  t[62] = sys_kill;
+  t[109] = sys_setpgid;
+  t[111] = sys_getpgrp;
+  t[112] = sys_setsid;
+  t[121] = sys_getpgid;
+  t[124] = sys_getsid;
+}
+
+}  // namespace kernel
