@@ -15,7 +15,7 @@ enum : int {
   kEISDIR = 21, kEINVAL = 22, kENFILE = 23, kEMFILE = 24, kENOTTY = 25, kEFBIG = 27,
   kENOSPC = 28, kESPIPE = 29, kEROFS = 30, kEMLINK = 31, kEPIPE = 32, kERANGE = 34,
   kENAMETOOLONG = 36, kENOSYS = 38, kENOTEMPTY = 39, kELOOP = 40, kEOVERFLOW = 75,
-  kENOTSUP = 95,
+  kENOTSUP = 95, kETIMEDOUT = 110,
 };
 
 // open(2) flags

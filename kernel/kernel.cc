@@ -233,6 +233,13 @@ void Kernel::switch_engine_to(Task& t) {
   mm.active_tid = t.tid;
 }
 
+uint64_t Kernel::slice_budget() const {
+  int live = 0;
+  for (const auto& [tid, t] : tasks_)
+    if (t->run_state != RunState::kExited && ++live > 1) return kTimeSliceTicks;
+  return ~uint64_t(0);
+}
+
 void Kernel::begin_slice(Task& t) {
   current_ = &t;
   switch_engine_to(t);

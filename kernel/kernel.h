@@ -58,6 +58,7 @@ struct Task {
   uint32_t vfork_parent = 0;        // (child) the parent stopped until this child execs or exits
   uint32_t vfork_child = 0;         // (parent) the child it waits for in a vfork stop
   bool core_dumped = false;
+  bool futex_woken = false;
   std::string exe;                  // path of the running executable (/proc/PID/exe)
   int exit_signal_to_parent = 17;   // SIGCHLD for fork()
   std::vector<uint32_t> children;
@@ -126,6 +127,10 @@ class Kernel : public cpu::TrapHandler {
   // ---- the run loop's view (sim::Simulator) ----
   Task* runnable_task();
   void begin_slice(Task& t);
+  // Ticks the task may run before the scheduler looks again: unlimited while
+  // it is the only live task, a fixed time slice otherwise.
+  uint64_t slice_budget() const;
+  static constexpr uint64_t kTimeSliceTicks = 200'000;
   void end_slice(Task& t, cpu::StopReason why);
   bool finished() const { return outcome_.finished; }
   uint32_t init_tid() const { return init_tid_; }
@@ -166,6 +171,17 @@ class Kernel : public cpu::TrapHandler {
   // Process life cycle (process.cc).
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
+  void exit_thread(Task& t, int code);
+  // Ends the current slice after this syscall (sched_yield).
+  void yield() { if (slice_mm_) slice_mm_->engine().request_stop(); }
+  // Futexes (futex.cc): wakes up to `n` waiters on (mm, addr) whose bitset
+  // matches, first come first woken; returns how many.
+  int futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset);
+  struct FutexWaiter {
+    uint32_t tid;
+    uint32_t bitset;
+  };
+  std::map<std::pair<const MemoryManager*, uint64_t>, std::vector<FutexWaiter>>& futex_queues() { return futexes_; }
   int64_t kill_process_by_pid(uint32_t pid, int sig);
   // Acts on pending signals that are no longer blocked (after a mask change).
   void deliver_pending(Task& t);
@@ -206,6 +222,7 @@ class Kernel : public cpu::TrapHandler {
   std::array<uint64_t, 4> rng_{};
   std::string event_data_;
   std::vector<trace::Event> pending_exit_events_;
+  std::map<std::pair<const MemoryManager*, uint64_t>, std::vector<FutexWaiter>> futexes_;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   Outcome outcome_;
 };

@@ -161,7 +161,6 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
   int exit_signal = int(flags & 0xff);
   if (exit_signal > kNSIG) return -kEINVAL;
-  if (flags & kCLONE_THREAD) return k.unsupported(56, "clone CLONE_THREAD");
   if (flags & kCloneNamespaces) return k.unsupported(56, "clone of namespaces");
   if (flags & kCLONE_PIDFD) return k.unsupported(56, "clone CLONE_PIDFD");
   size_t live = 0;
@@ -171,11 +170,15 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 
   auto child = std::make_unique<Task>();
   Task& c = *child;
-  c.tid = c.tgid = k.alloc_tid();
-  c.ppid = (flags & kCLONE_PARENT) ? parent.ppid : parent.tgid;
+  c.tid = k.alloc_tid();
+  // A thread joins the caller's group and shares its parent; a new process
+  // is the caller's child (or its parent's, with CLONE_PARENT).
+  bool thread = flags & kCLONE_THREAD;
+  c.tgid = thread ? parent.tgid : c.tid;
+  c.ppid = (thread || (flags & kCLONE_PARENT)) ? parent.ppid : parent.tgid;
   c.pgid = parent.pgid;
   c.sid = parent.sid;
-  c.exit_signal_to_parent = exit_signal;
+  c.exit_signal_to_parent = thread ? -1 : exit_signal;
   c.fs = (flags & kCLONE_FS) ? parent.fs : std::make_shared<FsContext>(*parent.fs);
   c.fds = (flags & kCLONE_FILES) ? parent.fds : std::make_shared<FdTable>(*parent.fds);
   c.sighand = (flags & kCLONE_SIGHAND) ? parent.sighand : std::make_shared<SignalHandlers>(*parent.sighand);
@@ -218,8 +221,10 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     k.mm().write(UserPtr(parent_tid), v);
   }
   uint32_t ctid = c.tid;
-  if (Task* p = k.task(c.ppid)) p->children.push_back(ctid);
-  k.vfs().set_proc_pid(int(ctid), c.exe);
+  // Children belong to the thread group (kept on its leader).
+  if (!thread)
+    if (Task* p = k.task(c.ppid)) k.task(p->tgid)->children.push_back(ctid);
+  if (!thread) k.vfs().set_proc_pid(int(ctid), c.exe);
   if (flags & kCLONE_VFORK) c.vfork_parent = parent.tid;
   k.tasks()[ctid] = std::move(child);
   if (flags & kCLONE_VFORK) {
@@ -250,7 +255,7 @@ constexpr uint64_t kWNOHANG = 1, kWUNTRACED = 2, kWCONTINUED = 8, kWNOTHREAD = 0
                    kWALL = 0x40000000, kWCLONE = 0x80000000ULL;
 
 int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
-  Task& self = k.current();
+  Task& self = *k.task(k.current().tgid);  // children belong to the thread group
   std::vector<uint32_t> candidates;
   for (uint32_t c : self.children) {
     Task* t = k.task(c);
@@ -450,7 +455,78 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   return {};
 }
 
+namespace {
+
+// exit(2) ends only the calling thread; the last one out ends the process
+// with its status (kernel/exit.c: do_exit() without group_exit).
+int64_t sys_exit(Kernel& k, const uint64_t* a) {
+  Task& t = k.current();
+  int code = int(a[0] & 0xff);
+  bool others = false;
+  for (auto& [tid, o] : k.tasks())
+    if (o.get() != &t && o->tgid == t.tgid && o->run_state != RunState::kExited) others = true;
+  if (!others) {
+    k.exit_group(code, 0);
+    return 0;
+  }
+  k.exit_thread(t, code);
+  return 0;
+}
+
+// clone3(2): struct clone_args, in its 64/80/88-byte versions.
+int64_t sys_clone3(Kernel& k, const uint64_t* a) {
+  uint64_t size = a[1];
+  constexpr uint64_t kVer0 = 64, kLatest = 88;
+  if (size < kVer0) return -kEINVAL;
+  if (size > cpu::kPageSize) return -kE2BIG;
+  uint64_t args[16] = {};
+  if (!k.mm().copy_in(UserPtr(a[0]), args, std::min(size, uint64_t(sizeof args)))) return -kEFAULT;
+  if (size > kLatest) {
+    // Bytes this kernel does not know must be zero (kernel/fork.c).
+    std::vector<uint8_t> rest(size - kLatest);
+    if (!k.mm().copy_in(UserPtr(a[0] + kLatest), rest.data(), rest.size())) return -kEFAULT;
+    for (uint8_t b : rest)
+      if (b) return -kE2BIG;
+  }
+  uint64_t flags = args[0], pidfd = args[1], child_tid = args[2], parent_tid = args[3];
+  uint64_t exit_signal = args[4], stack = args[5], stack_size = args[6], tls = args[7];
+  uint64_t set_tid = args[8], set_tid_size = args[9];
+  (void)pidfd;
+  if (flags & 0xff) return -kEINVAL;  // CSIGNAL goes in exit_signal
+  if (exit_signal > uint64_t(kNSIG)) return -kEINVAL;
+  if ((stack == 0) != (stack_size == 0)) return -kEINVAL;
+  if (set_tid_size > 32 || (set_tid == 0) != (set_tid_size == 0)) return -kEINVAL;
+  if (set_tid_size) return k.unsupported(435, "clone3 set_tid");
+  return do_clone(k, flags | exit_signal, stack ? stack + stack_size : 0, parent_tid, child_tid, tls);
+}
+
+int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
+  k.yield();
+  return 0;
+}
+
+}  // namespace
+
+void Kernel::exit_thread(Task& t, int code) {
+  t.run_state = RunState::kExited;
+  t.exit_state = t.tid == t.tgid ? ExitState::kZombie : ExitState::kDead;
+  t.exit_code = code;
+  t.blocked = BlockedSyscall{};
+  release_vfork_parent(t);
+  // CLONE_CHILD_CLEARTID: zero the word and wake one futex waiter on it
+  // (kernel/fork.c:mm_release()); pthread_join waits on this.
+  if (t.clear_child_tid && t.mm) {
+    uint32_t zero = 0;
+    if (t.mm->write(UserPtr(t.clear_child_tid), zero)) futex_wake(*t.mm, t.clear_child_tid, 1, ~0u);
+  }
+  t.fds.reset();
+  if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
+}
+
 void register_process_lifecycle_syscalls(SyscallFn* t) {
+  t[24] = sys_sched_yield;
+  t[60] = sys_exit;
+  t[435] = sys_clone3;
   t[56] = sys_clone;
   t[57] = sys_fork;
   t[58] = sys_vfork;

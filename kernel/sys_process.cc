@@ -22,13 +22,6 @@ int64_t sys_exit_group(Kernel& k, const uint64_t* a) {
   return 0;
 }
 
-int64_t sys_exit(Kernel& k, const uint64_t* a) {
-  // With one thread per process (threads arrive with clone), the last thread
-  // exiting ends the process with its status.
-  k.exit_group(int(a[0] & 0xff), 0);
-  return 0;
-}
-
 int64_t sys_arch_prctl(Kernel& k, const uint64_t* a) {
   cpu::Engine& e = k.mm().engine();
   switch (int(a[0])) {
@@ -109,7 +102,6 @@ int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
   return k.mm().write(UserPtr(a[2]), mask) ? 8 : -kEFAULT;
 }
 
-int64_t sys_sched_yield(Kernel&, const uint64_t*) { return 0; }
 
 int64_t sys_sigaltstack(Kernel& k, const uint64_t* a) {
   Task& t = k.current();
@@ -203,9 +195,7 @@ int64_t sys_tkill(Kernel& k, const uint64_t* a) {
 void register_process_syscalls(SyscallFn* t) {
   t[13] = sys_rt_sigaction;
   t[14] = sys_rt_sigprocmask;
-  t[24] = sys_sched_yield;
   t[39] = sys_getpid;
-  t[60] = sys_exit;
   t[63] = sys_uname;
   t[97] = sys_getrlimit;
   t[102] = sys_getuid;  // getuid

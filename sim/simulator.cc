@@ -74,7 +74,9 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
         std::fprintf(stderr, "\r[ditto] %.0f s, %.2f G ticks", secs, double(ticks) / 1e9);
         printed = true;
       });
-    uint64_t limit = opts.slice_ticks ? e.ticks() + opts.slice_ticks : ~uint64_t(0);
+    uint64_t budget = k.slice_budget();
+    if (opts.slice_ticks) budget = std::min(budget, opts.slice_ticks);
+    uint64_t limit = budget == ~uint64_t(0) ? budget : e.ticks() + budget;
     cpu::StopReason why = e.run(t->resume_rip, limit);
     k.end_slice(*t, why);
   }

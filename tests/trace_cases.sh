@@ -33,7 +33,7 @@ record() {  # record OUT PROG [ARGS...]
 case "$case_name" in
   replay_corpus)
     # Every corpus program (glibc, musl, static-pie) replays identically.
-    for p in hello fileio mmap_prot brk_grow args_env random_clock errno_checks null_deref fork_wait \
+    for p in hello fileio mmap_prot brk_grow args_env random_clock errno_checks null_deref fork_wait threads \
              illegal_insn div_zero stdin_echo; do
       for v in "" .musl .pie; do
         record "$tmp/t.db" "$corpus/$p$v" a b
@@ -61,7 +61,7 @@ case "$case_name" in
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     ;;
   same_seed_identical)
-    for p in hello random_clock fileio rdtsc_virtual fork_wait; do
+    for p in hello random_clock fileio rdtsc_virtual fork_wait threads; do
       record "$tmp/a.db" "$corpus/$p"
       record "$tmp/b.db" "$corpus/$p"
       "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"

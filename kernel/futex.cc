@@ -1,0 +1,172 @@
+// futex(2): wait queues keyed by (address space, address). Waiters are woken
+// first come, first woken, so which waiter a wake picks is a function of the
+// (deterministic) schedule; the woken task's futex event records it.
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+constexpr int kFUTEX_WAIT = 0, kFUTEX_WAKE = 1, kFUTEX_REQUEUE = 3, kFUTEX_CMP_REQUEUE = 4,
+              kFUTEX_WAKE_OP = 5, kFUTEX_WAIT_BITSET = 9, kFUTEX_WAKE_BITSET = 10;
+constexpr int kFUTEX_PRIVATE_FLAG = 128, kFUTEX_CLOCK_REALTIME = 256;
+constexpr int64_t kNsPerSec = 1000000000;
+
+using Key = std::pair<const MemoryManager*, uint64_t>;
+
+// Blocks the current task on `key` until a wake or the monotonic deadline.
+int64_t futex_wait(Kernel& k, Key key, uint32_t bitset, int64_t deadline) {
+  Task& t = k.current();
+  t.futex_woken = false;
+  k.futex_queues()[key].push_back({t.tid, bitset});
+  Task* tp = &t;
+  return k.block("futex wait", [&k, tp, key, deadline]() -> int64_t {
+    if (tp->futex_woken) {
+      tp->futex_woken = false;
+      return 0;
+    }
+    if (deadline >= 0 && k.monotonic_ns() >= deadline) {
+      auto& q = k.futex_queues()[key];
+      std::erase_if(q, [tp](const Kernel::FutexWaiter& w) { return w.tid == tp->tid; });
+      return -kETIMEDOUT;
+    }
+    return kBlocked;
+  }, deadline);
+}
+
+// futex_wake_op's encoded operation (linux/futex.h FUTEX_OP).
+bool wake_op_condition(uint32_t encoded, int32_t oldval) {
+  int cmp = (encoded >> 24) & 15;
+  int32_t cmparg = int32_t(encoded << 20) >> 20;
+  switch (cmp) {
+    case 0: return oldval == cmparg;
+    case 1: return oldval != cmparg;
+    case 2: return oldval < cmparg;
+    case 3: return oldval <= cmparg;
+    case 4: return oldval > cmparg;
+    case 5: return oldval >= cmparg;
+  }
+  return false;
+}
+
+int64_t sys_futex(Kernel& k, const uint64_t* a) {
+  uint64_t uaddr = a[0];
+  int op = int(a[1]);
+  uint32_t val = uint32_t(a[2]);
+  uint64_t timeout_ptr = a[3], uaddr2 = a[4];
+  uint32_t val3 = uint32_t(a[5]);
+  int cmd = op & ~(kFUTEX_PRIVATE_FLAG | kFUTEX_CLOCK_REALTIME);
+  if ((op & kFUTEX_CLOCK_REALTIME) && cmd != kFUTEX_WAIT_BITSET && cmd != kFUTEX_WAIT)
+    return -kENOSYS;  // kernel/futex/syscalls.c: only the waits take a clock
+  if (uaddr & 3) return -kEINVAL;
+  MemoryManager& mm = k.mm();
+  Key key{&mm, uaddr};
+  switch (cmd) {
+    case kFUTEX_WAIT:
+    case kFUTEX_WAIT_BITSET: {
+      uint32_t bitset = cmd == kFUTEX_WAIT ? ~0u : val3;
+      if (bitset == 0) return -kEINVAL;
+      int64_t deadline = -1;
+      if (timeout_ptr) {
+        Timespec ts;
+        if (!mm.read(UserPtr(timeout_ptr), ts)) return -kEFAULT;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return -kEINVAL;
+        int64_t ns = ts.tv_sec > INT64_MAX / 4 / kNsPerSec ? INT64_MAX / 4 : ts.tv_sec * kNsPerSec + ts.tv_nsec;
+        if (cmd == kFUTEX_WAIT) {
+          deadline = k.monotonic_ns() + ns;  // relative
+        } else if (op & kFUTEX_CLOCK_REALTIME) {
+          deadline = k.monotonic_ns() + (ns - k.realtime_ns());  // absolute, realtime
+        } else {
+          deadline = ns;  // absolute, monotonic
+        }
+      }
+      uint32_t cur;
+      if (!mm.read(UserPtr(uaddr), cur)) return -kEFAULT;
+      if (cur != val) return -kEAGAIN;
+      if (deadline >= 0 && k.monotonic_ns() >= deadline) return -kETIMEDOUT;
+      return futex_wait(k, key, bitset, deadline);
+    }
+    case kFUTEX_WAKE:
+    case kFUTEX_WAKE_BITSET: {
+      uint32_t bitset = cmd == kFUTEX_WAKE ? ~0u : val3;
+      if (bitset == 0) return -kEINVAL;
+      return k.futex_wake(mm, uaddr, int(std::min<uint32_t>(val, 0x7fffffff)), bitset);
+    }
+    case kFUTEX_REQUEUE:
+    case kFUTEX_CMP_REQUEUE: {
+      if (uaddr2 & 3) return -kEINVAL;
+      int64_t nr_requeue = int64_t(uint32_t(timeout_ptr));  // val2 travels in the timeout slot
+      if (int32_t(val) < 0 || int32_t(nr_requeue) < 0) return -kEINVAL;
+      if (cmd == kFUTEX_CMP_REQUEUE) {
+        uint32_t cur;
+        if (!mm.read(UserPtr(uaddr), cur)) return -kEFAULT;
+        if (cur != val3) return -kEAGAIN;
+      }
+      int woken = k.futex_wake(mm, uaddr, int(val), ~0u);
+      auto& from = k.futex_queues()[key];
+      auto& to = k.futex_queues()[Key{&mm, uaddr2}];
+      int moved = 0;
+      while (!from.empty() && moved < nr_requeue) {
+        to.push_back(from.front());
+        from.erase(from.begin());
+        ++moved;
+      }
+      return woken + moved;
+    }
+    case kFUTEX_WAKE_OP: {
+      if (uaddr2 & 3) return -kEINVAL;
+      uint32_t encoded = val3;
+      int opk = (encoded >> 28) & 7;
+      bool shift = (encoded >> 31) & 1;
+      int32_t oparg = int32_t(encoded << 8) >> 20;
+      if (shift) oparg = (oparg < 0 || oparg > 31) ? 0 : (1 << oparg);
+      int32_t oldval;
+      if (!mm.read(UserPtr(uaddr2), oldval)) return -kEFAULT;
+      int32_t newval;
+      switch (opk) {
+        case 0: newval = oparg; break;            // SET
+        case 1: newval = oldval + oparg; break;   // ADD
+        case 2: newval = oldval | oparg; break;   // OR
+        case 3: newval = oldval & ~oparg; break;  // ANDN
+        case 4: newval = oldval ^ oparg; break;   // XOR
+        default: return -kENOSYS;
+      }
+      if (!mm.write(UserPtr(uaddr2), newval)) return -kEFAULT;
+      int woken = k.futex_wake(mm, uaddr, int(val), ~0u);
+      if (wake_op_condition(encoded, oldval))
+        woken += k.futex_wake(mm, uaddr2, int(uint32_t(timeout_ptr)), ~0u);
+      return woken;
+    }
+    default:
+      return k.unsupported(202, "futex op " + std::to_string(cmd));
+  }
+}
+
+}  // namespace
+
+int Kernel::futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset) {
+  auto it = futexes_.find({&mm, addr});
+  if (it == futexes_.end()) return 0;
+  auto& q = it->second;
+  int woken = 0;
+  for (auto w = q.begin(); w != q.end() && woken < n;) {
+    if (!(w->bitset & bitset)) {
+      ++w;
+      continue;
+    }
+    if (Task* t = task(w->tid); t && t->run_state == RunState::kBlocked) {
+      t->futex_woken = true;
+      ++woken;
+    }
+    w = q.erase(w);
+  }
+  if (q.empty()) futexes_.erase(it);
+  return woken;
+}
+
+void register_futex_syscalls(SyscallFn* t) { t[202] = sys_futex; }
+
+}  // namespace kernel
