@@ -167,6 +167,14 @@ int Kernel::futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset)
   return woken;
 }
 
+// A task leaving a futex wait other than by a wake (signal, exit).
+void Kernel::futex_forget(uint32_t tid) {
+  for (auto it = futexes_.begin(); it != futexes_.end();) {
+    std::erase_if(it->second, [tid](const FutexWaiter& w) { return w.tid == tid; });
+    it = it->second.empty() ? futexes_.erase(it) : std::next(it);
+  }
+}
+
 void register_futex_syscalls(SyscallFn* t) { t[202] = sys_futex; }
 
 }  // namespace kernel

@@ -163,7 +163,25 @@ bool Kernel::try_wake(Task& t) {
   event_data_.clear();
   int64_t r;
   try {
-    r = t.blocked.retry();
+    if (has_deliverable(t) && t.blocked.reason != "sigsuspend") {
+      // A caught signal interrupts the wait (signal(7)): the handler runs,
+      // then the syscall fails with EINTR, or starts over with SA_RESTART
+      // (recorded as -ERESTARTSYS = -512, as Linux shows it to tracers).
+      futex_forget(t.tid);
+      int sig = 0;
+      for (int s = 1; s <= kNSIG && !sig; ++s)
+        if ((t.sigpending & ~t.sigmask & (1ULL << (s - 1))) && t.sighand->actions[size_t(s)].handler > kSIG_IGN) sig = s;
+      constexpr uint64_t kSA_RESTART = 0x10000000;
+      bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && t.blocked.reason != "nanosleep";
+      if (restart) {
+        t.resume_rip = t.blocked.regs.rip;  // the `syscall` instruction again
+        r = -512;
+      } else {
+        r = -kEINTR;
+      }
+    } else {
+      r = t.blocked.retry();
+    }
   } catch (const std::exception& ex) {
     outcome_.detail = std::string("internal error in a blocked syscall: ") + ex.what();
     r = -kEIO;
@@ -171,7 +189,7 @@ bool Kernel::try_wake(Task& t) {
   if (r != kBlocked) {
     t.run_state = RunState::kRunnable;
     t.has_pending_result = true;
-    t.pending_result = r;
+    t.pending_result = r == -512 ? int64_t(t.blocked.regs.nr) : r;
     emit_syscall(t.blocked.regs, r);
     t.blocked = BlockedSyscall{};
   }
@@ -249,6 +267,7 @@ void Kernel::begin_slice(Task& t) {
   }
   slice_mm_ = t.mm;
   slice_start_ = slice_mm_->engine().ticks();
+  if (has_deliverable(t)) setup_signal_frame(t, t.resume_rip);
   resume_set_ = false;
   vfs_->set_current_tid(t.tid, ticks());
   vfs_->set_current_pid(t.tgid);
@@ -343,6 +362,9 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   if (t.mm.get() == slice_mm_.get() && t.run_state != RunState::kExited) engine.set_reg(cpu::Reg::rax, uint64_t(result));
   emit_syscall(regs, result);
   flush_exit_event();
+  // Signals are delivered on the way back to user mode.
+  if (t.run_state == RunState::kRunnable && t.mm.get() == slice_mm_.get() && has_deliverable(t))
+    setup_signal_frame(t, resume_set_ ? t.resume_rip : regs.rip + 2);
   if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_) engine.request_stop();
 }
 

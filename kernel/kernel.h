@@ -35,6 +35,14 @@ struct FsContext {
   uint32_t umask = 022;
 };
 
+// What a handler learns about a signal (the fields of siginfo_t Ditto fills).
+struct SigInfo {
+  int32_t signo = 0;
+  int32_t code = 0;    // SI_USER 0, SI_TKILL -6, CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3
+  int32_t pid = 0;     // sender, or the child for SIGCHLD
+  int32_t status = 0;  // SIGCHLD: exit code or signal
+};
+
 // Why a task is not running right now.
 enum class RunState : uint8_t { kRunnable, kBlocked, kExited };
 
@@ -68,6 +76,12 @@ struct Task {
   std::shared_ptr<SignalHandlers> sighand;
   uint64_t sigmask = 0;
   uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
+  std::array<SigInfo, abi::kNSIG + 1> pending_info{};
+  // FPU/SSE state of each interrupted context, restored by rt_sigreturn
+  // (the guest's frame carries the general registers).
+  std::vector<cpu::Context> signal_contexts;
+  uint64_t saved_sigmask = 0;  // sigsuspend: the mask to restore after the handler
+  bool restore_sigmask = false;
   abi::StackT altstack{0, abi::kSS_DISABLE, 0, 0};
   uint64_t clear_child_tid = 0;
   uint64_t robust_list = 0, robust_list_len = 0;
@@ -177,14 +191,23 @@ class Kernel : public cpu::TrapHandler {
   // Futexes (futex.cc): wakes up to `n` waiters on (mm, addr) whose bitset
   // matches, first come first woken; returns how many.
   int futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset);
+  void futex_forget(uint32_t tid);
   struct FutexWaiter {
     uint32_t tid;
     uint32_t bitset;
   };
   std::map<std::pair<const MemoryManager*, uint64_t>, std::vector<FutexWaiter>>& futex_queues() { return futexes_; }
   int64_t kill_process_by_pid(uint32_t pid, int sig);
+  // Signals (signals.cc). send_signal generates: default actions and
+  // ignoring happen at once, a caught signal becomes pending for delivery.
+  int64_t send_signal(Task& target, int sig, const SigInfo& info);
   // Acts on pending signals that are no longer blocked (after a mask change).
   void deliver_pending(Task& t);
+  // A caught, unblocked signal waits for t.
+  bool has_deliverable(const Task& t) const;
+  // Builds a handler frame for the first deliverable signal, if any:
+  // `rip`/`rax` are where the task resumes and what RAX holds there.
+  bool setup_signal_frame(Task& t, uint64_t rip);
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
   LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
                        const std::vector<std::string>& argv, const std::vector<std::string>& envp);

@@ -32,58 +32,7 @@ constexpr uint64_t kCloneNamespaces = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_N
 // Beyond it fork fails with EAGAIN, as at RLIMIT_NPROC.
 constexpr size_t kMaxLiveProcesses = 256;
 
-// The default action of a signal (signal(7)): terminate, terminate with a
-// core dump, ignore, stop or continue.
-enum class DefaultAction { kTerm, kCore, kIgnore, kStop, kCont };
-DefaultAction default_action(int sig) {
-  switch (sig) {
-    case kSIGCHLD: case kSIGURG: case kSIGWINCH: return DefaultAction::kIgnore;
-    case kSIGCONT: return DefaultAction::kCont;
-    case kSIGSTOP: case kSIGTSTP: case kSIGTTIN: case kSIGTTOU: return DefaultAction::kStop;
-    case kSIGQUIT: case kSIGILL: case kSIGTRAP: case kSIGABRT: case kSIGBUS: case kSIGFPE:
-    case kSIGSEGV: case kSIGXCPU: case kSIGXFSZ: case kSIGSYS: return DefaultAction::kCore;
-    default: return DefaultAction::kTerm;
-  }
-}
-
 }  // namespace
-
-// Delivers `sig` to process `target` with the default or ignore action; a
-// caught or stopping signal is not modelled yet (-ENOSYS, counted).
-static int64_t signal_process(Kernel& k, Task& target, int sig) {
-  if (sig == 0) return 0;
-  const KernelSigaction& act = target.sighand->actions[size_t(sig)];
-  DefaultAction d = default_action(sig);
-  if (sig != kSIGKILL && sig != kSIGSTOP) {
-    if (act.handler == kSIG_IGN || (act.handler == kSIG_DFL && (d == DefaultAction::kIgnore || d == DefaultAction::kCont)))
-      return 0;
-    if (act.handler != kSIG_DFL) return k.unsupported(62, "signal delivery to a handler");
-    if ((target.sigmask >> (sig - 1)) & 1) {
-      target.sigpending |= 1ULL << (sig - 1);  // signal(7): pending until unblocked
-      return 0;
-    }
-  }
-  if (d == DefaultAction::kStop) return k.unsupported(62, "job-control stop");
-  k.exit_process(target, 0, sig, d == DefaultAction::kCore);
-  return 0;
-}
-
-int64_t Kernel::send_signal_to_self(int sig) {
-  if (sig == 0) return 0;
-  if (sig < 1 || sig > kNSIG) return -kEINVAL;
-  return signal_process(*this, *current_, sig);
-}
-
-void Kernel::deliver_pending(Task& t) {
-  uint64_t ready = t.sigpending & ~t.sigmask;
-  for (int sig = 1; ready && sig <= kNSIG && t.run_state != RunState::kExited; ++sig) {
-    uint64_t bit = 1ULL << (sig - 1);
-    if (!(ready & bit)) continue;
-    t.sigpending &= ~bit;
-    ready &= ~bit;
-    signal_process(*this, t, sig);
-  }
-}
 
 void Kernel::release_vfork_parent(Task& t) {
   if (!t.vfork_parent) return;
@@ -128,6 +77,12 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     leader.exit_state = ExitState::kDead;
     if (parent) std::erase(parent->children, leader.tid);
   }
+  if (parent && parent->run_state != RunState::kExited && leader.exit_signal_to_parent > 0) {
+    // The termination signal (SIGCHLD for fork children), CLD_* in si_code.
+    int32_t cld = signal ? (core ? 3 : 2) : 1;
+    send_signal(*parent, leader.exit_signal_to_parent,
+                SigInfo{leader.exit_signal_to_parent, cld, int32_t(leader.tgid), signal ? signal : (code & 0xff)});
+  }
   trace::Event ev;
   ev.kind = trace::EventKind::kExit;
   ev.tid = leader.tid;
@@ -145,7 +100,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
 int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
   Task* t = task(pid);
   if (!t || t->run_state == RunState::kExited || t->tgid != pid) return -kESRCH;
-  return signal_process(*this, *t, sig);
+  return send_signal(*t, sig, SigInfo{sig, 0, current_ ? int32_t(current_->tgid) : 0, 0});
 }
 
 namespace {

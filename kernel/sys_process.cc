@@ -172,23 +172,17 @@ int64_t sys_getrandom(Kernel& k, const uint64_t* a) {
   return int64_t(len);
 }
 
-int64_t sys_tgkill(Kernel& k, const uint64_t* a) {
-  int64_t tgid = int32_t(a[0]), tid = int32_t(a[1]);
-  int sig = int(a[2]);
-  if (tgid <= 0 || tid <= 0) return -kEINVAL;
+// tgkill/tkill: a signal to one thread (SI_TKILL).
+int64_t signal_thread(Kernel& k, int64_t tgid, int64_t tid, int sig) {
+  if (tid <= 0 || (tgid != -1 && tgid <= 0)) return -kEINVAL;
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
-  if (tgid != k.current().tgid || tid != k.current().tid) return -kESRCH;
-  return k.send_signal_to_self(sig);
+  Task* t = k.task(uint32_t(tid));
+  if (!t || t->run_state == RunState::kExited || (tgid != -1 && t->tgid != uint32_t(tgid))) return -kESRCH;
+  return k.send_signal(*t, sig, SigInfo{sig, -6, int32_t(k.current().tgid), 0});
 }
 
-int64_t sys_tkill(Kernel& k, const uint64_t* a) {
-  int64_t tid = int32_t(a[0]);
-  int sig = int(a[1]);
-  if (tid <= 0) return -kEINVAL;
-  if (sig < 0 || sig > kNSIG) return -kEINVAL;
-  if (tid != k.current().tid) return -kESRCH;
-  return k.send_signal_to_self(sig);
-}
+int64_t sys_tgkill(Kernel& k, const uint64_t* a) { return signal_thread(k, int32_t(a[0]), int32_t(a[1]), int(a[2])); }
+int64_t sys_tkill(Kernel& k, const uint64_t* a) { return signal_thread(k, -1, int32_t(a[0]), int(a[1])); }
 
 }  // namespace
 

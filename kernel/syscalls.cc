@@ -13,6 +13,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_time_syscalls(t.data());
   register_process_lifecycle_syscalls(t.data());
   register_futex_syscalls(t.data());
+  register_signal_syscalls(t.data());
   return t;
 }
 }  // namespace
@@ -38,7 +39,7 @@ uint8_t syscall_arity(uint32_t nr) {
         {258, 3}, {262, 4}, {263, 3}, {264, 4}, {267, 4}, {269, 3}, {273, 2}, {274, 3},
         {292, 3}, {293, 2}, {302, 4}, {316, 5}, {318, 3}, {332, 5}, {334, 4}, {439, 4},
         {56, 5},  {57, 0},  {58, 0},  {59, 3},  {61, 4},  {109, 2}, {111, 0}, {112, 0},
-        {121, 1}, {124, 1}, {202, 6}, {435, 2},
+        {121, 1}, {124, 1}, {202, 6}, {435, 2}, {15, 0}, {34, 0}, {130, 2},
     };
     for (auto [nr, n] : known) a[nr] = n;
     return a;

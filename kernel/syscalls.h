@@ -25,5 +25,6 @@ void register_process_syscalls(SyscallFn* table);
 void register_time_syscalls(SyscallFn* table);
 void register_process_lifecycle_syscalls(SyscallFn* table);
 void register_futex_syscalls(SyscallFn* table);
+void register_signal_syscalls(SyscallFn* table);
 
 }  // namespace kernel

@@ -1,0 +1,228 @@
+// Signal generation and delivery: default actions (signal(7)), pending sets,
+// handler frames the way arch/x86/kernel/signal.c builds them (rt_sigframe:
+// return address, ucontext with sigcontext and mask, siginfo), rt_sigreturn,
+// sigsuspend and pause. Job-control stops are not modelled yet.
+#include <cstring>
+
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+enum class DefaultAction { kTerm, kCore, kIgnore, kStop, kCont };
+DefaultAction default_action(int sig) {
+  switch (sig) {
+    case kSIGCHLD: case kSIGURG: case kSIGWINCH: return DefaultAction::kIgnore;
+    case kSIGCONT: return DefaultAction::kCont;
+    case kSIGSTOP: case kSIGTSTP: case kSIGTTIN: case kSIGTTOU: return DefaultAction::kStop;
+    case kSIGQUIT: case kSIGILL: case kSIGTRAP: case kSIGABRT: case kSIGBUS: case kSIGFPE:
+    case kSIGSEGV: case kSIGXCPU: case kSIGXFSZ: case kSIGSYS: return DefaultAction::kCore;
+    default: return DefaultAction::kTerm;
+  }
+}
+
+constexpr uint64_t kSA_SIGINFO = 4, kSA_ONSTACK = 0x08000000, kSA_RESTART = 0x10000000,
+                   kSA_NODEFER = 0x40000000, kSA_RESETHAND = 0x80000000ULL, kSA_RESTORER = 0x04000000;
+constexpr uint64_t kUnblockable = (1ULL << (kSIGKILL - 1)) | (1ULL << (kSIGSTOP - 1));
+constexpr size_t kMaxNestedSignals = 64;
+
+uint64_t bit(int sig) { return 1ULL << (sig - 1); }
+
+// x86-64 struct rt_sigframe (arch/x86/include/asm/sigframe.h).
+struct SigContext {
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+  uint16_t cs, gs, fs, ss;
+  uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+struct UContext {
+  uint64_t flags, link;
+  StackT stack;
+  SigContext mcontext;
+  uint64_t sigmask;
+};
+struct SigFrame {
+  uint64_t pretcode;
+  UContext uc;
+  uint8_t info[128];
+};
+static_assert(sizeof(SigContext) == 256);
+static_assert(sizeof(UContext) == 304);
+static_assert(sizeof(SigFrame) == 440);
+
+}  // namespace
+
+int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
+  if (sig == 0 || target.run_state == RunState::kExited) return 0;
+  const KernelSigaction& act = target.sighand->actions[size_t(sig)];
+  DefaultAction d = default_action(sig);
+  bool blocked = (target.sigmask & bit(sig)) && sig != kSIGKILL && sig != kSIGSTOP;
+  if (sig != kSIGKILL && sig != kSIGSTOP) {
+    bool ignored = act.handler == kSIG_IGN ||
+                   (act.handler == kSIG_DFL && (d == DefaultAction::kIgnore || d == DefaultAction::kCont));
+    // Ignored signals are discarded when generated, unless blocked (signal(7)).
+    if (ignored && !blocked) return 0;
+    if (blocked || act.handler != kSIG_DFL) {
+      if (!(target.sigpending & bit(sig))) target.pending_info[size_t(sig)] = info;  // not queued twice
+      target.sigpending |= bit(sig);
+      return 0;
+    }
+  }
+  if (d == DefaultAction::kStop) return unsupported(62, "job-control stop");
+  exit_process(target, 0, sig, d == DefaultAction::kCore);
+  return 0;
+}
+
+int64_t Kernel::send_signal_to_self(int sig) {
+  if (sig == 0) return 0;
+  if (sig < 1 || sig > kNSIG) return -kEINVAL;
+  return send_signal(*current_, sig, SigInfo{sig, -6, int32_t(current_->tgid), 0});
+}
+
+bool Kernel::has_deliverable(const Task& t) const {
+  uint64_t ready = t.sigpending & ~t.sigmask;
+  for (int sig = 1; ready && sig <= kNSIG; ++sig)
+    if ((ready & bit(sig)) && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return true;
+  return false;
+}
+
+void Kernel::deliver_pending(Task& t) {
+  // Default actions of signals that were blocked happen when unblocked.
+  uint64_t ready = t.sigpending & ~t.sigmask;
+  for (int sig = 1; ready && sig <= kNSIG && t.run_state != RunState::kExited; ++sig) {
+    if (!(ready & bit(sig))) continue;
+    const KernelSigaction& act = t.sighand->actions[size_t(sig)];
+    if (act.handler > kSIG_IGN) continue;  // a handler: delivered by setup_signal_frame
+    t.sigpending &= ~bit(sig);
+    ready &= ~bit(sig);
+    SigInfo info = t.pending_info[size_t(sig)];
+    send_signal(t, sig, info);
+  }
+}
+
+bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
+  deliver_pending(t);
+  if (t.run_state == RunState::kExited) return false;
+  int sig = 0;
+  uint64_t ready = t.sigpending & ~t.sigmask;
+  for (int s = 1; s <= kNSIG; ++s)
+    if ((ready & bit(s)) && t.sighand->actions[size_t(s)].handler > kSIG_IGN) {
+      sig = s;
+      break;
+    }
+  if (!sig) return false;
+  KernelSigaction act = t.sighand->actions[size_t(sig)];
+  SigInfo info = t.pending_info[size_t(sig)];
+  t.sigpending &= ~bit(sig);
+  cpu::Engine& e = t.mm->engine();
+  cpu::Regs r = e.regs();
+  uint64_t old_mask = t.restore_sigmask ? t.saved_sigmask : t.sigmask;
+  t.restore_sigmask = false;
+
+  uint64_t sp = r[cpu::Reg::rsp] - 128;  // the ABI's red zone
+  bool on_alt = t.altstack.ss_flags != kSS_DISABLE && sp - t.altstack.ss_sp < t.altstack.ss_size;
+  if ((act.flags & kSA_ONSTACK) && t.altstack.ss_flags != kSS_DISABLE && !on_alt)
+    sp = t.altstack.ss_sp + t.altstack.ss_size;
+  sp -= sizeof(SigFrame);
+  sp = (sp & ~uint64_t(15)) - 8;  // as if `call handler` pushed the return address
+
+  SigFrame f{};
+  f.pretcode = (act.flags & kSA_RESTORER) ? act.restorer : 0;
+  f.uc.stack = {t.altstack.ss_sp, on_alt ? kSS_ONSTACK : t.altstack.ss_flags, 0, t.altstack.ss_size};
+  SigContext& c = f.uc.mcontext;
+  c.r8 = r[cpu::Reg::r8], c.r9 = r[cpu::Reg::r9], c.r10 = r[cpu::Reg::r10], c.r11 = r[cpu::Reg::r11];
+  c.r12 = r[cpu::Reg::r12], c.r13 = r[cpu::Reg::r13], c.r14 = r[cpu::Reg::r14], c.r15 = r[cpu::Reg::r15];
+  c.rdi = r[cpu::Reg::rdi], c.rsi = r[cpu::Reg::rsi], c.rbp = r[cpu::Reg::rbp], c.rbx = r[cpu::Reg::rbx];
+  c.rdx = r[cpu::Reg::rdx], c.rax = r[cpu::Reg::rax], c.rcx = r[cpu::Reg::rcx], c.rsp = r[cpu::Reg::rsp];
+  c.rip = rip;
+  c.eflags = r[cpu::Reg::rflags];
+  c.cs = 0x33, c.ss = 0x2b;
+  c.oldmask = old_mask;
+  f.uc.sigmask = old_mask;
+  int32_t words[8] = {info.signo, 0, info.code, 0, info.pid, 0, info.status, 0};
+  std::memcpy(f.info, words, sizeof words);
+  if (!t.mm->write(UserPtr(sp), f)) {
+    // No room for the frame: Linux forces SIGSEGV (signal.c:force_sigsegv()).
+    exit_process(t, 0, kSIGSEGV, true);
+    return false;
+  }
+  if (t.signal_contexts.size() >= kMaxNestedSignals) t.signal_contexts.erase(t.signal_contexts.begin());
+  t.signal_contexts.push_back(e.save());
+  t.sigmask |= act.mask;
+  if (!(act.flags & kSA_NODEFER)) t.sigmask |= bit(sig);
+  t.sigmask &= ~kUnblockable;
+  if (act.flags & kSA_RESETHAND) t.sighand->actions[size_t(sig)] = KernelSigaction{};
+  e.set_reg(cpu::Reg::rsp, sp);
+  e.set_reg(cpu::Reg::rdi, uint64_t(sig));
+  e.set_reg(cpu::Reg::rsi, sp + offsetof(SigFrame, info));
+  e.set_reg(cpu::Reg::rdx, sp + offsetof(SigFrame, uc));
+  e.set_reg(cpu::Reg::rax, 0);
+  e.set_reg(cpu::Reg::rflags, r[cpu::Reg::rflags] & ~uint64_t(0x400));  // DF clear, as the ABI wants
+  set_resume(t, act.handler);
+  (void)kSA_SIGINFO;
+  return true;
+}
+
+namespace {
+
+int64_t sys_rt_sigreturn(Kernel& k, const uint64_t*) {
+  Task& t = k.current();
+  cpu::Engine& e = t.mm->engine();
+  uint64_t frame = e.reg(cpu::Reg::rsp) - 8;  // the handler's `ret` popped pretcode
+  SigFrame f;
+  if (!t.mm->read(UserPtr(frame), f)) {
+    k.exit_process(t, 0, kSIGSEGV, true);
+    return 0;
+  }
+  if (!t.signal_contexts.empty()) {
+    e.restore(t.signal_contexts.back());  // FPU/SSE state of the interrupted code
+    t.signal_contexts.pop_back();
+  }
+  const SigContext& c = f.uc.mcontext;
+  cpu::Regs r = e.regs();
+  r[cpu::Reg::r8] = c.r8, r[cpu::Reg::r9] = c.r9, r[cpu::Reg::r10] = c.r10, r[cpu::Reg::r11] = c.r11;
+  r[cpu::Reg::r12] = c.r12, r[cpu::Reg::r13] = c.r13, r[cpu::Reg::r14] = c.r14, r[cpu::Reg::r15] = c.r15;
+  r[cpu::Reg::rdi] = c.rdi, r[cpu::Reg::rsi] = c.rsi, r[cpu::Reg::rbp] = c.rbp, r[cpu::Reg::rbx] = c.rbx;
+  r[cpu::Reg::rdx] = c.rdx, r[cpu::Reg::rcx] = c.rcx, r[cpu::Reg::rsp] = c.rsp;
+  // Only the arithmetic and direction flags come back from user memory.
+  constexpr uint64_t kUserFlags = 0xdd5;
+  r[cpu::Reg::rflags] = (r[cpu::Reg::rflags] & ~kUserFlags) | (c.eflags & kUserFlags);
+  r[cpu::Reg::rip] = c.rip;
+  e.set_regs(r);
+  t.sigmask = f.uc.sigmask & ~kUnblockable;
+  k.set_resume(t, c.rip);
+  return int64_t(c.rax);  // the interrupted code's RAX, restored through the result
+}
+
+int64_t suspend_until_signal(Kernel& k) {
+  Task* t = &k.current();
+  if (k.has_deliverable(*t)) return -kEINTR;
+  return k.block("sigsuspend", [&k, t]() -> int64_t { return k.has_deliverable(*t) ? -kEINTR : kBlocked; });
+}
+
+int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {
+  if (a[1] != 8) return -kEINVAL;
+  uint64_t mask;
+  if (!k.mm().read(UserPtr(a[0]), mask)) return -kEFAULT;
+  Task& t = k.current();
+  t.saved_sigmask = t.sigmask;
+  t.restore_sigmask = true;
+  t.sigmask = mask & ~kUnblockable;
+  k.deliver_pending(t);
+  return suspend_until_signal(k);
+}
+
+int64_t sys_pause(Kernel& k, const uint64_t*) { return suspend_until_signal(k); }
+
+}  // namespace
+
+void register_signal_syscalls(SyscallFn* t) {
+  t[15] = sys_rt_sigreturn;
+  t[34] = sys_pause;
+  t[130] = sys_rt_sigsuspend;
+}
+
+}  // namespace kernel
