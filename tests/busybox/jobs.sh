@@ -1,0 +1,10 @@
+# Background jobs, wait, exit statuses, exec, nested shells, signals.
+sleep 0.01 & p=$!; wait $p; echo "background done $?"
+(exit 5) & wait $!; echo "background status $?"
+sh -c 'exit 7'; echo "nested $?"
+sh -c 'kill -TERM $$'; echo "killed by TERM: $?"
+for n in 1 2 3; do (sleep 0.0$n; echo "job $n") & done; wait; echo "all jobs done"
+trap 'echo trapped USR1' USR1; kill -USR1 $$; echo "after trap"
+v=$(sh -c 'echo inner; exit 2'); echo "captured '$v' status $?"
+exec echo "exec replaced the shell"
+echo "not reached"
