@@ -151,6 +151,9 @@ struct Engine::Impl {
   static bool on_mem_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int, int64_t,
                              void* ud) {
     auto* self = static_cast<Impl*>(ud);
+    if ((type == UC_MEM_READ_UNMAPPED || type == UC_MEM_WRITE_UNMAPPED) && self->handler &&
+        self->handler->on_unmapped_access(addr))
+      return true;  // mapped now: Unicorn retries the access
     FaultKind k = FaultKind::kOtherException;
     switch (type) {
       case UC_MEM_READ_UNMAPPED: k = FaultKind::kReadUnmapped; break;
@@ -258,17 +261,26 @@ void Engine::hash_memory(
 }
 
 void Engine::watch_timestamp_insns(uint64_t addr, uint64_t len) {
-  std::vector<uint8_t> code(len);
-  if (!read(addr, code.data(), len)) return;
-  for (uint64_t i = 0; i + 1 < len; ++i) {
-    if (code[i] != 0x0f || code[i + 1] != 0x31) continue;
-    uint64_t site = addr + i;
-    if (!impl_->timestamp_sites.insert(site).second) continue;
-    uc_hook h;
-    uc_hook_add(impl_->uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_timestamp_site),
-                impl_.get(), site, site);
-    uc_ctl_remove_cache(impl_->uc, site, site + 2);
+  std::unique_ptr<uint8_t[]> code(new uint8_t[len]);
+  if (!read(addr, code.get(), len)) return;
+  const uint8_t* p = code.get();
+  const uint8_t* end = p + len;
+  while ((p = static_cast<const uint8_t*>(std::memchr(p, 0x0f, size_t(end - p)))) && p + 1 < end) {
+    if (p[1] == 0x31) add_timestamp_site(addr + uint64_t(p - code.get()));
+    ++p;
   }
+}
+
+void Engine::copy_timestamp_sites(const Engine& other) {
+  for (uint64_t site : other.impl_->timestamp_sites) add_timestamp_site(site);
+}
+
+void Engine::add_timestamp_site(uint64_t site) {
+  if (!impl_->timestamp_sites.insert(site).second) return;
+  uc_hook h;
+  uc_hook_add(impl_->uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_timestamp_site),
+              impl_.get(), site, site);
+  uc_ctl_remove_cache(impl_->uc, site, site + 2);
 }
 
 uint64_t Engine::reg(Reg r) const {

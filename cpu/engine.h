@@ -70,6 +70,9 @@ class TrapHandler {
   virtual void on_syscall(const SyscallRegs& regs) = 0;
   // The guest executed rdtsc/rdtscp: return the value it should read.
   virtual uint64_t on_timestamp() = 0;
+  // A data access hit unmapped memory at `addr`. Return true after mapping
+  // it (a growing stack) and the access is retried; false makes it a fault.
+  virtual bool on_unmapped_access(uint64_t addr) { (void)addr; return false; }
 };
 
 // A fixed CPUID table: the same answers on every host (see cpuid.cc).
@@ -116,6 +119,8 @@ class Engine {
 
   // Look for rdtsc/rdtscp in [addr, addr+len) and trap them (see engine.cc).
   void watch_timestamp_insns(uint64_t addr, uint64_t len);
+  // Traps the same rdtsc sites as `other` (a forked address space).
+  void copy_timestamp_sites(const Engine& other);
 
   // Registers.
   uint64_t reg(Reg r) const;
@@ -142,6 +147,7 @@ class Engine {
   void invalidate_code(uint64_t addr, uint64_t len);
 
  private:
+  void add_timestamp_site(uint64_t site);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

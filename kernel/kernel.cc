@@ -390,6 +390,8 @@ int64_t Kernel::unsupported(uint32_t nr, const std::string& what) {
   return -kENOSYS;
 }
 
+bool Kernel::on_unmapped_access(uint64_t addr) { return current_ && current_->mm->grow_stack(addr); }
+
 uint64_t Kernel::on_timestamp() {
   // rdtsc reads the virtual clock: ticks scaled to a nominal 1 GHz TSC.
   return uint64_t(monotonic_ns());

@@ -154,6 +154,7 @@ class Kernel : public cpu::TrapHandler {
   // ---- cpu::TrapHandler ----
   void on_syscall(const cpu::SyscallRegs& regs) override;
   uint64_t on_timestamp() override;
+  bool on_unmapped_access(uint64_t addr) override;
 
   // ---- services for syscall handlers ----
   Io& io() { return io_; }

@@ -55,12 +55,6 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   }
   mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);
 
-  int64_t stack = mm.mmap(MemoryManager::kStackTop - MemoryManager::kStackSize,
-                          MemoryManager::kStackSize,
-                          kPROT_READ | kPROT_WRITE | (img.exec_stack ? uint32_t(kPROT_EXEC) : 0u),
-                          kMAP_PRIVATE | kMAP_ANONYMOUS | kMAP_FIXED | kMAP_GROWSDOWN, {}, "[stack]");
-  if (stack < 0) return {126, "cannot map the stack"};
-
   // ---- strings, from the top ----
   uint64_t total = 0;
   for (const auto* v : {&argv, &envp})
@@ -69,6 +63,14 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
       total += s.size() + 1 + 8;
     }
   if (total > kMaxArgTotal) return {126, "argument list too long (E2BIG)"};
+
+  // Like Linux's setup_arg_pages(): the strings and tables plus 128 KiB; the
+  // rest of RLIMIT_STACK is mapped on demand (MemoryManager::grow_stack()).
+  uint64_t initial_stack = page_up(total + 64 * 1024) + 128 * 1024;
+  int64_t stack = mm.mmap(MemoryManager::kStackTop - initial_stack, initial_stack,
+                          kPROT_READ | kPROT_WRITE | (img.exec_stack ? uint32_t(kPROT_EXEC) : 0u),
+                          kMAP_PRIVATE | kMAP_ANONYMOUS | kMAP_FIXED | kMAP_GROWSDOWN, {}, "[stack]");
+  if (stack < 0) return {126, "cannot map the stack"};
 
   uint64_t sp = MemoryManager::kStackTop - 8;  // an 8-byte end marker, as Linux leaves
   auto push_bytes = [&](const void* p, size_t n) {

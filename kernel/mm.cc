@@ -242,6 +242,23 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
   return all_mapped ? 0 : -kENOMEM;
 }
 
+bool MemoryManager::grow_stack(uint64_t addr) {
+  if (addr >= kStackTop || addr < kStackTop - kStackSize) return false;
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.end() || !(it->second.flags & kMAP_GROWSDOWN)) return false;
+  Vma v = it->second;
+  uint64_t new_start = page_down(addr);
+  if (!range_free(new_start, v.start)) return false;
+  if (mapped_ + (v.start - new_start) > limit_) return false;
+  if (!engine_->map(new_start, v.start - new_start, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC)))
+    return false;
+  mapped_ += v.start - new_start;
+  vmas_.erase(it);
+  v.start = new_start;
+  vmas_.emplace(new_start, v);
+  return true;
+}
+
 void MemoryManager::set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
 
 uint64_t MemoryManager::brk(uint64_t want) {
@@ -274,11 +291,15 @@ bool MemoryManager::accessible(uint64_t addr, size_t n, uint32_t need) const {
 }
 
 bool MemoryManager::copy_in(UserPtr src, void* dst, size_t n) {
-  return accessible(src.addr, n, kPROT_READ) && engine_->read(src.addr, dst, n);
+  if (!accessible(src.addr, n, kPROT_READ) && !(n && grow_stack(src.addr) && accessible(src.addr, n, kPROT_READ)))
+    return false;
+  return engine_->read(src.addr, dst, n);
 }
 
 bool MemoryManager::copy_out(UserPtr dst, const void* src, size_t n) {
-  return accessible(dst.addr, n, kPROT_WRITE) && engine_->write(dst.addr, src, n);
+  if (!accessible(dst.addr, n, kPROT_WRITE) && !(n && grow_stack(dst.addr) && accessible(dst.addr, n, kPROT_WRITE)))
+    return false;
+  return engine_->write(dst.addr, src, n);
 }
 
 int64_t MemoryManager::read_cstring(UserPtr p, size_t max, std::string& out) {
@@ -309,22 +330,30 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() const {
   child->brk_ = brk_;
   child->mapped_ = mapped_;
   child->limit_ = limit_;
-  std::vector<uint8_t> buf;
+  // Copied in chunks, writing only the runs of non-zero pages: the child's
+  // fresh mappings already read as zero (most of a stack is untouched).
+  constexpr uint64_t kChunk = 256 * 1024;
+  static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
   static const uint8_t zero[cpu::kPageSize] = {};
   for (const auto& [start, v] : vmas_) {
     uint64_t len = v.end - v.start;
     child->engine_->map(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC));
-    buf.resize(len);
-    engine_->read(v.start, buf.data(), len);
-    for (uint64_t off = 0; off < len; off += cpu::kPageSize) {
-      if (std::memcmp(buf.data() + off, zero, cpu::kPageSize) == 0) continue;
-      uint64_t run = off + cpu::kPageSize;  // coalesce consecutive non-zero pages
-      while (run < len && std::memcmp(buf.data() + run, zero, cpu::kPageSize) != 0) run += cpu::kPageSize;
-      child->engine_->write(v.start + off, buf.data() + off, run - off);
-      off = run;
+    for (uint64_t at = v.start; at < v.end; at += kChunk) {
+      uint64_t n = std::min(kChunk, v.end - at);
+      engine_->read(at, buf.get(), n);
+      uint64_t run_start = 0;
+      bool in_run = false;
+      for (uint64_t off = 0; off <= n; off += cpu::kPageSize) {
+        bool nonzero = off < n && std::memcmp(buf.get() + off, zero, cpu::kPageSize) != 0;
+        if (nonzero && !in_run) run_start = off, in_run = true;
+        if (!nonzero && in_run) {
+          child->engine_->write(at + run_start, buf.get() + run_start, off - run_start);
+          in_run = false;
+        }
+      }
     }
-    if (v.prot & kPROT_EXEC) child->engine_->watch_timestamp_insns(v.start, len);
   }
+  child->engine_->copy_timestamp_sites(*engine_);
   return child;
 }
 

@@ -54,6 +54,10 @@ class MemoryManager {
                  uint64_t new_addr);
   int64_t madvise(uint64_t addr, uint64_t len, int advice);
   uint64_t brk(uint64_t want);
+  // Extends the [stack] mapping down to cover `addr` when it lies within
+  // RLIMIT_STACK of the stack top and nothing else is mapped in between
+  // (mm/mmap.c:expand_stack()). True when `addr` is mapped afterwards.
+  bool grow_stack(uint64_t addr);
   void set_brk_start(uint64_t start);
   uint64_t brk_start() const { return brk_start_; }
 
