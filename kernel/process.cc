@@ -66,6 +66,12 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     task->children.clear();
   }
   Task& leader = *task(tgid);
+  // The group's status is the last word: exit_group's code, the killing
+  // signal, or the exit code of the last thread out.
+  leader.exit_state = ExitState::kZombie;
+  leader.exit_code = code & 0xff;
+  leader.exit_signal = signal;
+  leader.core_dumped = core;
   Task* parent = task(leader.ppid);
   bool autoreap = !parent || parent->run_state == RunState::kExited;
   if (parent && !autoreap) {
@@ -227,6 +233,12 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
   for (uint32_t c : candidates) {
     Task& t = *k.task(c);
     if (t.exit_state != ExitState::kZombie || t.tid != t.tgid) continue;
+    // A zombie leader is not waitable while its other threads run
+    // (kernel/exit.c:delay_group_leader()).
+    bool group_empty = true;
+    for (auto& [tid, o] : k.tasks())
+      if (o->tgid == t.tgid && o->run_state != RunState::kExited) group_empty = false;
+    if (!group_empty) continue;
     int32_t st = wait_status(t);
     if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
     if (rusage_ptr) {
