@@ -67,9 +67,14 @@ struct Task {
   uint32_t vfork_child = 0;         // (parent) the child it waits for in a vfork stop
   bool core_dumped = false;
   bool futex_woken = false;
+  int pdeath_signal = 0;        // PR_SET_PDEATHSIG
+  bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER (on the group leader)
+  bool dumpable = true;
+  bool no_new_privs = false;
   std::string exe;                  // path of the running executable (/proc/PID/exe)
   int exit_signal_to_parent = 17;   // SIGCHLD for fork()
   std::vector<uint32_t> children;
+  std::vector<uint32_t> children_to_reparent;  // scratch during exit
   std::shared_ptr<MemoryManager> mm;
   std::shared_ptr<FdTable> fds;
   std::shared_ptr<FsContext> fs;

@@ -57,13 +57,40 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     release_vfork_parent(*task);
     task->fds.reset();  // closes pipes: readers see EOF, writers EPIPE
     if (tid != init_tid_) task->mm.reset();
-    // Orphans go to init (the virtual pid 1), which reaps them.
-    for (uint32_t c : task->children)
-      if (Task* child = this->task(c)) {
-        child->ppid = 1;
-        if (child->exit_state == ExitState::kZombie) child->exit_state = ExitState::kDead;
-      }
+    task->children_to_reparent.insert(task->children_to_reparent.end(), task->children.begin(), task->children.end());
     task->children.clear();
+  }
+  // Orphans go to the nearest live ancestor that is a child subreaper, else
+  // to init (the virtual pid 1), which reaps them (kernel/exit.c:
+  // find_new_reaper()). A child that asked for PR_SET_PDEATHSIG gets it.
+  Task* reaper = nullptr;
+  for (Task* p = task(task(tgid)->ppid); p; p = task(p->ppid)) {
+    Task* pl = task(p->tgid);
+    if (pl && pl->run_state != RunState::kExited && pl->child_subreaper) {
+      reaper = pl;
+      break;
+    }
+    if (p->ppid == p->tid) break;
+  }
+  for (auto& [tid, task] : tasks_) {
+    if (task->tgid != tgid) continue;
+    for (uint32_t c : task->children_to_reparent) {
+      Task* child = this->task(c);
+      if (!child) continue;
+      child->ppid = reaper ? reaper->tgid : 1;
+      if (reaper) reaper->children.push_back(c);
+      if (child->pdeath_signal && child->run_state != RunState::kExited)
+        send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
+      if (child->exit_state == ExitState::kZombie && child->tid == child->tgid) {
+        bool ignore = !reaper || reaper->sighand->actions[kSIGCHLD].handler == kSIG_IGN ||
+                      (reaper->sighand->actions[kSIGCHLD].flags & 2 /* SA_NOCLDWAIT */);
+        if (ignore) {
+          child->exit_state = ExitState::kDead;
+          if (reaper) std::erase(reaper->children, c);
+        }
+      }
+    }
+    task->children_to_reparent.clear();
   }
   Task& leader = *task(tgid);
   // The group's status is the last word: exit_group's code, the killing
@@ -490,7 +517,69 @@ void Kernel::exit_thread(Task& t, int code) {
   if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
 }
 
+namespace {
+
+int64_t sys_prctl(Kernel& k, const uint64_t* a) {
+  Task& t = k.current();
+  Task& leader = *k.task(t.tgid);
+  constexpr int kPR_SET_PDEATHSIG = 1, kPR_GET_PDEATHSIG = 2, kPR_GET_DUMPABLE = 3,
+                kPR_SET_DUMPABLE = 4, kPR_SET_NAME = 15, kPR_GET_NAME = 16,
+                kPR_SET_CHILD_SUBREAPER = 36, kPR_GET_CHILD_SUBREAPER = 37,
+                kPR_SET_NO_NEW_PRIVS = 38, kPR_GET_NO_NEW_PRIVS = 39;
+  switch (int(a[0])) {
+    case kPR_SET_PDEATHSIG:
+      if (a[1] > uint64_t(kNSIG)) return -kEINVAL;
+      t.pdeath_signal = int(a[1]);
+      return 0;
+    case kPR_GET_PDEATHSIG: {
+      int32_t v = t.pdeath_signal;
+      return k.mm().write(UserPtr(a[1]), v) ? 0 : -kEFAULT;
+    }
+    case kPR_GET_DUMPABLE: return leader.dumpable ? 1 : 0;
+    case kPR_SET_DUMPABLE:
+      if (a[1] > 1) return -kEINVAL;
+      leader.dumpable = a[1] == 1;
+      return 0;
+    case kPR_SET_NAME: {
+      char name[16] = {};
+      // Up to 15 bytes and a NUL, read as far as the guest's memory allows.
+      std::string s;
+      int64_t r = k.mm().read_cstring(UserPtr(a[1]), 16, s);
+      if (r == -kEFAULT) return -kEFAULT;
+      std::memcpy(name, s.data(), std::min<size_t>(s.size(), 15));
+      t.comm = name;
+      return 0;
+    }
+    case kPR_GET_NAME: {
+      char name[16] = {};
+      std::memcpy(name, t.comm.data(), std::min<size_t>(t.comm.size(), 15));
+      return k.mm().copy_out(UserPtr(a[1]), name, 16) ? 0 : -kEFAULT;
+    }
+    case kPR_SET_CHILD_SUBREAPER:
+      leader.child_subreaper = a[1] != 0;
+      return 0;
+    case kPR_GET_CHILD_SUBREAPER: {
+      int32_t v = leader.child_subreaper;
+      return k.mm().write(UserPtr(a[1]), v) ? 0 : -kEFAULT;
+    }
+    case kPR_SET_NO_NEW_PRIVS:
+      if (a[1] != 1 || a[2] || a[3] || a[4]) return -kEINVAL;
+      t.no_new_privs = true;
+      return 0;
+    case kPR_GET_NO_NEW_PRIVS:
+      if (a[1] || a[2] || a[3] || a[4]) return -kEINVAL;
+      return t.no_new_privs ? 1 : 0;
+    default:
+      if (a[0] <= 80 || a[0] == 0x59616d61 /* PR_SET_PTRACER */ || a[0] == 0x53564d41 /* PR_SET_VMA */)
+        return k.unsupported(157, "prctl option " + std::to_string(a[0]));
+      return -kEINVAL;
+  }
+}
+
+}  // namespace
+
 void register_process_lifecycle_syscalls(SyscallFn* t) {
+  t[157] = sys_prctl;
   t[24] = sys_sched_yield;
   t[60] = sys_exit;
   t[435] = sys_clone3;
