@@ -242,7 +242,12 @@ int32_t wait_status(const Task& t) {
 constexpr uint64_t kWNOHANG = 1, kWUNTRACED = 2, kWCONTINUED = 8, kWNOTHREAD = 0x20000000,
                    kWALL = 0x40000000, kWCLONE = 0x80000000ULL;
 
-int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
+constexpr uint64_t kWEXITED = 4, kWNOWAIT = 0x01000000;
+
+// The first waitable child (tid order, i.e. creation order, like Linux's
+// children list): its tid, 0 when some match but none is ready, -ECHILD when
+// none match. `pid` uses wait4's encoding (-1 any, 0 own group, <-1 group).
+int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options) {
   Task& self = *k.task(k.current().tgid);  // children belong to the thread group
   std::vector<uint32_t> candidates;
   for (uint32_t c : self.children) {
@@ -265,22 +270,31 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
     bool group_empty = true;
     for (auto& [tid, o] : k.tasks())
       if (o->tgid == t.tgid && o->run_state != RunState::kExited) group_empty = false;
-    if (!group_empty) continue;
-    int32_t st = wait_status(t);
-    if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
-    if (rusage_ptr) {
-      // struct rusage: 18 longs; user time from the child's ticks would need
-      // per-process accounting; zeros are what Linux reports for a process
-      // that used under a tick of CPU.
-      uint64_t ru[18] = {};
-      if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
-    }
-    t.exit_state = ExitState::kDead;
-    std::erase(self.children, c);
-    return c;
+    if (group_empty) return c;
   }
-  if (options & kWNOHANG) return 0;
-  return kBlocked;
+  return 0;
+}
+
+void reap(Kernel& k, uint32_t child) {
+  k.task(child)->exit_state = ExitState::kDead;
+  std::erase(k.task(k.current().tgid)->children, child);
+}
+
+int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
+  int64_t c = find_waitable(k, pid, options);
+  if (c < 0) return c;
+  if (c == 0) return (options & kWNOHANG) ? 0 : kBlocked;
+  Task& t = *k.task(uint32_t(c));
+  int32_t st = wait_status(t);
+  if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
+  if (rusage_ptr) {
+    // struct rusage, 18 longs: per-process CPU accounting is not kept yet;
+    // zeros are what Linux reports for a child that used under a tick.
+    uint64_t ru[18] = {};
+    if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
+  }
+  reap(k, uint32_t(c));
+  return c;
 }
 
 int64_t sys_wait4(Kernel& k, const uint64_t* a) {
@@ -292,6 +306,54 @@ int64_t sys_wait4(Kernel& k, const uint64_t* a) {
   if (r != kBlocked) return r;
   uint64_t status = a[1], rusage = a[3];
   return k.block("wait4", [&k, pid, status, options, rusage] { return do_wait4(k, pid, status, options, rusage); });
+}
+
+// waitid(2): the child's state as a siginfo_t; WNOWAIT leaves it waitable.
+int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, uint64_t rusage_ptr) {
+  int64_t c = find_waitable(k, pid, options);
+  if (c < 0) return c;
+  int32_t info[32] = {};  // siginfo_t: signo, errno, code, pad, pid, uid, status
+  if (c == 0) {
+    if (!(options & kWNOHANG)) return kBlocked;
+  } else {
+    Task& t = *k.task(uint32_t(c));
+    info[0] = kSIGCHLD;
+    info[2] = t.exit_signal ? (t.core_dumped ? 3 : 2) : 1;  // CLD_DUMPED, CLD_KILLED, CLD_EXITED
+    info[4] = int32_t(c);
+    info[6] = t.exit_signal ? t.exit_signal : t.exit_code;
+  }
+  if (info_ptr && !k.mm().copy_out(UserPtr(info_ptr), info, sizeof info)) return -kEFAULT;
+  if (rusage_ptr) {
+    uint64_t ru[18] = {};
+    if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
+  }
+  if (c > 0 && !(options & kWNOWAIT)) reap(k, uint32_t(c));
+  return 0;
+}
+
+int64_t sys_waitid(Kernel& k, const uint64_t* a) {
+  int idtype = int(a[0]);
+  int64_t id = int32_t(a[1]);
+  uint64_t options = a[3] & 0xffffffffu;
+  if (options & ~(kWNOHANG | kWNOWAIT | kWEXITED | kWUNTRACED | kWCONTINUED | kWNOTHREAD | kWALL | kWCLONE))
+    return -kEINVAL;
+  if (!(options & (kWEXITED | kWUNTRACED | kWCONTINUED))) return -kEINVAL;
+  int64_t pid;
+  switch (idtype) {
+    case 0: pid = -1; break;                              // P_ALL
+    case 1: if (id <= 0) return -kEINVAL; pid = id; break;  // P_PID
+    case 2: if (id < 0) return -kEINVAL; pid = id == 0 ? 0 : -id; break;  // P_PGID
+    case 3: return k.unsupported(247, "waitid P_PIDFD");
+    default: return -kEINVAL;
+  }
+  if (!(options & kWEXITED)) {
+    // Only stops/continues asked for: job control is not modelled yet.
+    return k.unsupported(247, "waitid without WEXITED");
+  }
+  int64_t r = do_waitid(k, pid, a[2], options, a[4]);
+  if (r != kBlocked) return r;
+  uint64_t info = a[2], rusage = a[4];
+  return k.block("waitid", [&k, pid, info, options, rusage] { return do_waitid(k, pid, info, options, rusage); });
 }
 
 // Reads a NULL-terminated array of string pointers (execve's argv/envp).
@@ -588,6 +650,7 @@ void register_process_lifecycle_syscalls(SyscallFn* t) {
   t[58] = sys_vfork;
   t[59] = sys_execve;
   t[61] = sys_wait4;
+  t[247] = sys_waitid;
   t[62] = sys_kill;
   t[109] = sys_setpgid;
   t[111] = sys_getpgrp;
