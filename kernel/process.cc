@@ -146,6 +146,8 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & (kCLONE_NEWUSER | kCLONE_FS)) == (kCLONE_NEWUSER | kCLONE_FS)) return -kEINVAL;
   if ((flags & kCLONE_THREAD) && !(flags & kCLONE_SIGHAND)) return -kEINVAL;
   if ((flags & kCLONE_SIGHAND) && !(flags & kCLONE_VM)) return -kEINVAL;
+  // All tasks of a thread group share one pid and user namespace.
+  if ((flags & kCLONE_THREAD) && (flags & (kCLONE_NEWUSER | kCLONE_NEWPID))) return -kEINVAL;
   if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
   int exit_signal = int(flags & 0xff);
   if (exit_signal > kNSIG) return -kEINVAL;
