@@ -226,6 +226,10 @@ void Engine::set_trap_handler(TrapHandler* h) { impl_->handler = h; }
 bool Engine::map(uint64_t addr, uint64_t len, uint32_t prot) {
   return uc_mem_map(impl_->uc, addr, len, to_uc_prot(prot)) == UC_ERR_OK;
 }
+bool Engine::map_host(uint64_t addr, uint64_t len, uint32_t prot, void* host) {
+  return uc_mem_map_ptr(impl_->uc, addr, len, to_uc_prot(prot), host) == UC_ERR_OK;
+}
+
 bool Engine::unmap(uint64_t addr, uint64_t len) {
   return uc_mem_unmap(impl_->uc, addr, len) == UC_ERR_OK;
 }

@@ -108,6 +108,9 @@ class Engine {
 
   // Memory. Addresses and lengths are page aligned; returns false on failure.
   bool map(uint64_t addr, uint64_t len, uint32_t prot);
+  // Maps host memory (which must outlive the mapping) at `addr`: engines
+  // mapping the same host pages share them.
+  bool map_host(uint64_t addr, uint64_t len, uint32_t prot, void* host);
   bool unmap(uint64_t addr, uint64_t len);
   bool protect(uint64_t addr, uint64_t len, uint32_t prot);
   // Host-side access ignoring guest protections; false if any byte is unmapped.

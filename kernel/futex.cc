@@ -15,7 +15,16 @@ constexpr int kFUTEX_WAIT = 0, kFUTEX_WAKE = 1, kFUTEX_REQUEUE = 3, kFUTEX_CMP_R
 constexpr int kFUTEX_PRIVATE_FLAG = 128, kFUTEX_CLOCK_REALTIME = 256;
 constexpr int64_t kNsPerSec = 1000000000;
 
-using Key = std::pair<const MemoryManager*, uint64_t>;
+using Key = std::pair<const void*, uint64_t>;
+
+// Private futexes are keyed by address space and address; futexes in shared
+// memory by the shared object and offset, so processes meet on them
+// (kernel/futex/core.c:get_futex_key()).
+Key futex_key(MemoryManager& mm, uint64_t addr) {
+  if (const Vma* v = mm.find(addr); v && v->shared)
+    return {v->shared.get(), v->shared_offset + (addr - v->start)};
+  return {&mm, addr};
+}
 
 // Blocks the current task on `key` until a wake or the monotonic deadline.
 int64_t futex_wait(Kernel& k, Key key, uint32_t bitset, int64_t deadline) {
@@ -63,7 +72,7 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
     return -kENOSYS;  // kernel/futex/syscalls.c: only the waits take a clock
   if (uaddr & 3) return -kEINVAL;
   MemoryManager& mm = k.mm();
-  Key key{&mm, uaddr};
+  Key key = futex_key(mm, uaddr);
   switch (cmd) {
     case kFUTEX_WAIT:
     case kFUTEX_WAIT_BITSET: {
@@ -107,7 +116,7 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
       }
       int woken = k.futex_wake(mm, uaddr, int(val), ~0u);
       auto& from = k.futex_queues()[key];
-      auto& to = k.futex_queues()[Key{&mm, uaddr2}];
+      auto& to = k.futex_queues()[futex_key(mm, uaddr2)];
       int moved = 0;
       while (!from.empty() && moved < nr_requeue) {
         to.push_back(from.front());
@@ -148,7 +157,7 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 int Kernel::futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset) {
-  auto it = futexes_.find({&mm, addr});
+  auto it = futexes_.find(futex_key(mm, addr));
   if (it == futexes_.end()) return 0;
   auto& q = it->second;
   int woken = 0;

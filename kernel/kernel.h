@@ -202,7 +202,7 @@ class Kernel : public cpu::TrapHandler {
     uint32_t tid;
     uint32_t bitset;
   };
-  std::map<std::pair<const MemoryManager*, uint64_t>, std::vector<FutexWaiter>>& futex_queues() { return futexes_; }
+  std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>>& futex_queues() { return futexes_; }
   int64_t kill_process_by_pid(uint32_t pid, int sig);
   // Signals (signals.cc). send_signal generates: default actions and
   // ignoring happen at once, a caught signal becomes pending for delivery.
@@ -251,7 +251,7 @@ class Kernel : public cpu::TrapHandler {
   std::array<uint64_t, 4> rng_{};
   std::string event_data_;
   std::vector<trace::Event> pending_exit_events_;
-  std::map<std::pair<const MemoryManager*, uint64_t>, std::vector<FutexWaiter>> futexes_;
+  std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>> futexes_;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   Outcome outcome_;
 };

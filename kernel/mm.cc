@@ -1,5 +1,7 @@
 #include "kernel/mm.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -42,6 +44,7 @@ void MemoryManager::split_at(uint64_t addr) {
   if (v.start >= addr || v.end <= addr) return;
   Vma tail = v;
   tail.start = addr;
+  if (tail.shared) tail.shared_offset += addr - v.start;
   v.end = addr;
   vmas_.emplace(addr, std::move(tail));
 }
@@ -50,7 +53,7 @@ bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_
                             const std::string& name) {
   if (mapped_ + (end - start) > limit_) return false;
   if (!engine_->map(start, end - start, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC))) return false;
-  vmas_.emplace(start, Vma{start, end, prot, flags, name});
+  vmas_.emplace(start, Vma{start, end, prot, flags, name, nullptr, 0});
   mapped_ += end - start;
   return true;
 }
@@ -67,7 +70,7 @@ void MemoryManager::merge_around(uint64_t start, uint64_t end) {
     Vma& a = it->second;
     const Vma& b = next->second;
     // File-backed neighbours are left alone: their offsets need not line up.
-    bool anonymous = a.name.empty() || a.name[0] == '[';
+    bool anonymous = (a.name.empty() || a.name[0] == '[') && !a.shared && !b.shared;
     if (a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.name == b.name && anonymous) {
       a.end = b.end;
       vmas_.erase(next);
@@ -112,6 +115,17 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
       start = find_free(size, kMmapBase);
       if (start == 0) return -kENOMEM;
     }
+  }
+  if ((flags & kMAP_TYPE) != kMAP_PRIVATE && (flags & kMAP_ANONYMOUS)) {
+    // Shared anonymous memory: host pages that a fork will map again.
+    if (mapped_ + size > limit_) return -kENOMEM;
+    auto shm = std::make_shared<SharedMemory>(size);
+    if (!shm->data()) return -kENOMEM;
+    if (!engine_->map_host(start, size, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC), shm->data()))
+      return -kENOMEM;
+    vmas_.emplace(start, Vma{start, start + size, prot, flags, name, shm, 0});
+    mapped_ += size;
+    return int64_t(start);
   }
   if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
   if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
@@ -170,6 +184,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
   Vma vma = it->second;
   // The old range must lie inside one mapping (mm/mremap.c: vma_to_resize()).
   if (vma.end <= old_addr || old_addr + old_size > vma.end) return -kEFAULT;
+  if (vma.shared) return -kENOSYS;  // moving shared memory is not modelled yet
   if (old_size == 0) return -kEINVAL;  // duplicating is only for shared mappings
   if (flags & kMREMAP_FIXED) {
     if (new_addr & (cpu::kPageSize - 1)) return -kEINVAL;
@@ -323,6 +338,22 @@ int64_t MemoryManager::read_cstring(UserPtr p, size_t max, std::string& out) {
 
 namespace kernel {
 
+SharedMemory::SharedMemory(uint64_t size) : size_(size) {
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  data_ = p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
+}
+
+SharedMemory::~SharedMemory() {
+  if (data_) ::munmap(data_, size_);
+}
+
+const Vma* MemoryManager::find(uint64_t addr) const {
+  auto it = vmas_.upper_bound(addr);
+  if (it == vmas_.begin()) return nullptr;
+  --it;
+  return addr < it->second.end ? &it->second : nullptr;
+}
+
 std::shared_ptr<MemoryManager> MemoryManager::fork() const {
   auto child = std::make_shared<MemoryManager>();
   child->vmas_ = vmas_;
@@ -337,6 +368,11 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() const {
   static const uint8_t zero[cpu::kPageSize] = {};
   for (const auto& [start, v] : vmas_) {
     uint64_t len = v.end - v.start;
+    if (v.shared) {  // the same host pages: nothing to copy
+      child->engine_->map_host(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC),
+                               v.shared->data() + v.shared_offset);
+      continue;
+    }
     child->engine_->map(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC));
     for (uint64_t at = v.start; at < v.end; at += kChunk) {
       uint64_t n = std::min(kChunk, v.end - at);

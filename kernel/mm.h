@@ -22,11 +22,29 @@ struct UserPtr {
   bool null() const { return addr == 0; }
 };
 
+// Host memory behind a MAP_SHARED mapping: every address space that maps it
+// (after fork) sees the same bytes, as the engines map the same host pages.
+class SharedMemory {
+ public:
+  explicit SharedMemory(uint64_t size);
+  ~SharedMemory();
+  SharedMemory(const SharedMemory&) = delete;
+  SharedMemory& operator=(const SharedMemory&) = delete;
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  uint8_t* data_;
+  uint64_t size_;
+};
+
 struct Vma {
   uint64_t start = 0, end = 0;  // [start, end), page aligned
   uint32_t prot = 0;            // PROT_* bits
   uint32_t flags = 0;           // MAP_* bits
   std::string name;             // "[stack]", "[heap]", a file path, or ""
+  std::shared_ptr<SharedMemory> shared;  // MAP_SHARED: the object and our offset in it
+  uint64_t shared_offset = 0;
 };
 
 class MemoryManager {
@@ -73,6 +91,8 @@ class MemoryManager {
   int64_t read_cstring(UserPtr p, size_t max, std::string& out);
 
   const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
+  // The VMA holding `addr`, or null.
+  const Vma* find(uint64_t addr) const;
   uint64_t mapped_bytes() const { return mapped_; }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
   // The task whose registers the engine holds (tasks sharing this address

@@ -39,8 +39,6 @@ int64_t sys_mmap(Kernel& k, const uint64_t* a) {
       if (off < n->data.size()) contents = n->data.substr(off, std::min<uint64_t>(len, n->data.size() - off));
       name = f->path;
     }
-  } else if (type != kMAP_PRIVATE) {
-    // Shared anonymous memory behaves as private while a process cannot fork.
   }
   return k.mm().mmap(addr, len, prot, flags, contents, name);
 }
