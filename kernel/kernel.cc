@@ -130,12 +130,13 @@ LoadError Kernel::start() {
   stdio(2, kO_WRONLY);
   std::string base = cfg_.program_path.substr(cfg_.program_path.rfind('/') + 1);
   t->comm = base.substr(0, 15);
-  vfs_->set_proc_pid(int(t->tgid), cfg_.program_path);
+  vfs_->set_proc_generator([this](const InodeRef& proc) { build_proc(proc); });
   vfs_->set_current_pid(t->tgid);
   t->mm->engine().set_trap_handler(this);
 
   t->pgid = t->sid = t->tgid;
   t->exe = cfg_.program_path;
+  for (const std::string& a : cfg_.argv) t->cmdline += a + std::string(1, '\0');
   Task& task = *t;
   tasks_[task.tid] = std::move(t);
   init_tid_ = task.tid;

@@ -72,6 +72,7 @@ struct Task {
   bool dumpable = true;
   bool no_new_privs = false;
   std::string exe;                  // path of the running executable (/proc/PID/exe)
+  std::string cmdline;              // argv, each NUL-terminated (/proc/PID/cmdline)
   int exit_signal_to_parent = 17;   // SIGCHLD for fork()
   std::vector<uint32_t> children;
   std::vector<uint32_t> children_to_reparent;  // scratch during exit
@@ -231,6 +232,7 @@ class Kernel : public cpu::TrapHandler {
   LoadError load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
                          const std::vector<std::string>& envp, const std::string& execfn);
   bool try_wake(Task& t);
+  void build_proc(const InodeRef& proc);  // procfs.cc
   void switch_engine_to(Task& t);
   void kill_process(int sig, bool core);
   void flush_exit_event();

@@ -50,7 +50,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
     std::string bytes;
     if (s.offset >= head) bytes = content.substr(s.offset - head, head + s.filesz);
     else bytes = std::string(head - s.offset, '\0') + content.substr(0, s.offset + s.filesz);
-    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, execfn_str);
+    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, t.exe);
     if (r < 0) return {126, "cannot map ELF segment at " + std::to_string(start)};
   }
   mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);

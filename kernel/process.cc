@@ -214,7 +214,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   // Children belong to the thread group (kept on its leader).
   if (!thread)
     if (Task* p = k.task(c.ppid)) k.task(p->tgid)->children.push_back(ctid);
-  if (!thread) k.vfs().set_proc_pid(int(ctid), c.exe);
+  c.cmdline = parent.cmdline;
   if (flags & kCLONE_VFORK) c.vfork_parent = parent.tid;
   k.tasks()[ctid] = std::move(child);
   if (flags & kCLONE_VFORK) {
@@ -490,6 +490,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   t.mm = std::make_shared<MemoryManager>();
   t.mm->engine().set_trap_handler(this);
   t.mm->active_tid = t.tid;
+  t.exe = exe;
   LoadError err = load_program(t, content, argv, envp, execfn);
   if (err.status) return err;
   auto fds = std::make_shared<FdTable>(*t.fds);
@@ -506,7 +507,8 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   std::string base = exe.substr(exe.rfind('/') + 1);
   t.comm = base.substr(0, 15);
   t.exe = exe;
-  vfs_->set_proc_pid(int(t.tgid), exe);
+  t.cmdline.clear();
+  for (const std::string& a : argv) t.cmdline += a + std::string(1, '\0');
   release_vfork_parent(t);
   set_resume(t, t.resume_rip);
   if (old.get() == slice_mm_.get()) slice_mm_->engine().request_stop();

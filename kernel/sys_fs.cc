@@ -614,6 +614,7 @@ int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
   k.vfs().materialize(f->inode());
+  k.vfs().refresh_proc(f->inode());
   uint64_t count = std::min<uint64_t>(a[2], 1 << 20);
   std::vector<char> tmp(count);
   int64_t r = f->getdents(tmp.data(), count);

@@ -80,7 +80,8 @@ Vfs::Vfs(Io& io, std::function<int64_t()> now_ns) : io_(io), now_ns_(std::move(n
   add_dev("urandom", Device::kUrandom, 9);
   add_dev("random", Device::kUrandom, 8);
   ensure_dir("/dev/shm", false)->perm = 01777;
-  ensure_dir("/proc", true)->perm = 0555;
+  proc_ = ensure_dir("/proc", true);
+  proc_->perm = 0555;
 }
 
 InodeRef Vfs::make_node(InodeKind kind, uint32_t perm) {
@@ -128,20 +129,22 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
   d->read_only = true;
 }
 
-void Vfs::set_proc_pid(int pid, const std::string& exe_path) {
-  InodeRef proc = ensure_dir("/proc", true);
-  std::string pid_s = std::to_string(pid);
-  proc_ = proc;
-  if (!proc->children.count("self")) {
-    // Its target is filled in at lookup: the current process (resolve()).
-    proc->children["self"] = make_node(InodeKind::kSymlink, 0777);
+void Vfs::refresh_proc(const InodeRef& dir) {
+  if (!proc_gen_ || (dir != proc_ && dir->proc_path.empty())) return;
+  proc_gen_(proc_);
+  if (dir == proc_) return;
+  // A directory below /proc that is open: take the fresh listing (entries
+  // such as /proc/self/fd change while it is read).
+  InodeRef fresh = proc_;
+  for (const std::string& c : split_path(dir->proc_path)) {
+    auto it = fresh->children.find(c);
+    if (it == fresh->children.end() || !it->second->is_dir()) {
+      dir->children.clear();  // the process is gone
+      return;
+    }
+    fresh = it->second;
   }
-  InodeRef pdir = ensure_dir("/proc/" + pid_s, true);
-  pdir->perm = 0555;
-  auto exe = make_node(InodeKind::kSymlink, 0777);
-  exe->target = exe_path;
-  exe->read_only = true;
-  pdir->children["exe"] = exe;
+  if (fresh != dir) dir->children = fresh->children;
 }
 
 void Vfs::materialize(const InodeRef& node) {
@@ -276,6 +279,7 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       continue;
     }
     materialize(cur);
+    refresh_proc(cur);
     auto it = cur->children.find(comp);
     if (it == cur->children.end()) {
       if (!last) {
@@ -300,7 +304,6 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       r.name = comp;
       return r;
     }
-    if (cur == proc_ && comp == "self") next->target = std::to_string(pid_);
     if (next->kind == InodeKind::kSymlink && (!last || follow_last)) {
       if (++links > 40) {
         r.err = kELOOP;

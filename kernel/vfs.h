@@ -36,6 +36,7 @@ struct Inode {
   // through Io::host_file() on first use.
   std::string host_path;
   bool host_pending = false;
+  std::string proc_path;  // a /proc directory: its path below /proc (relisted live)
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
   uint32_t mode() const;  // S_IFMT bits | perm
@@ -67,7 +68,10 @@ class Vfs {
   // Builds /dev, /tmp, /proc/self and the program file.
   void add_program(const std::string& path, const HostFile& file);
   void add_mount(const std::string& host, const std::string& guest);
-  void set_proc_pid(int pid, const std::string& exe_path);
+  // /proc is rebuilt from the kernel's state whenever a path walks into it
+  // (or it is listed), so it always describes the current tasks.
+  void set_proc_generator(std::function<void(const InodeRef& proc)> fn) { proc_gen_ = std::move(fn); }
+  void refresh_proc(const InodeRef& dir);
   void set_current_tid(uint32_t tid, uint64_t tick) { tid_ = tid, tick_ = tick; }
   // The process /proc/self names.
   void set_current_pid(uint32_t pid) { pid_ = pid; }
@@ -86,6 +90,7 @@ class Vfs {
   uint32_t tid_ = 0;
   uint32_t pid_ = 0;
   InodeRef proc_;
+  std::function<void(const InodeRef&)> proc_gen_;
   uint64_t tick_ = 0;
 };
 
