@@ -164,10 +164,14 @@ bool Kernel::try_wake(Task& t) {
   event_data_.clear();
   int64_t r;
   try {
-    if (has_deliverable(t) && t.blocked.reason != "sigsuspend") {
-      // A caught signal interrupts the wait (signal(7)): the handler runs,
-      // then the syscall fails with EINTR, or starts over with SA_RESTART
-      // (recorded as -ERESTARTSYS = -512, as Linux shows it to tracers).
+    // The wait is retried first: a syscall that can complete does. A caught
+    // signal interrupts what still blocks (signal(7)): the handler runs, then
+    // the syscall fails with EINTR, or starts over with SA_RESTART (recorded
+    // as -ERESTARTSYS = -512, as Linux shows it to tracers). A vfork stop is
+    // only killable.
+    r = t.blocked.retry();
+    if (r == kBlocked && has_deliverable(t) && t.blocked.reason != "sigsuspend" &&
+        t.blocked.reason != "vfork stop") {
       futex_forget(t.tid);
       int sig = 0;
       for (int s = 1; s <= kNSIG && !sig; ++s)
@@ -180,8 +184,6 @@ bool Kernel::try_wake(Task& t) {
       } else {
         r = -kEINTR;
       }
-    } else {
-      r = t.blocked.retry();
     }
   } catch (const std::exception& ex) {
     outcome_.detail = std::string("internal error in a blocked syscall: ") + ex.what();
