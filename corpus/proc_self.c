@@ -36,9 +36,12 @@ static int count_entries(const char *path) {
   return n;
 }
 
+static int gate[2];
+
 static void *idle(void *arg) {
   (void)arg;
-  usleep(20000);
+  char c;
+  read(gate[0], &c, 1); /* alive until main has looked */
   return NULL;
 }
 
@@ -61,14 +64,19 @@ int main(int argc, char **argv) {
   printf("exe is the real path: %d\n", realpath(argv[0], real) && strcmp(exe, real) == 0);
   printf("fds open: %d\n", count_entries("/proc/self/fd"));
   pthread_t t;
+  pipe(gate);
   pthread_create(&t, NULL, idle, NULL);
   printf("threads listed: %d, Threads: %ld\n", count_entries("/proc/self/task"), status_field("Threads:"));
+  write(gate[1], "x", 1);
   pthread_join(t, NULL);
+  close(gate[0]);
+  close(gate[1]);
   char *maps = slurp("/proc/self/maps");
   printf("maps shows the program: %d\n", strstr(maps, real) != NULL);
   pid_t c = fork();
   if (c == 0) _exit(0);
-  usleep(5000);
+  siginfo_t si;
+  waitid(P_PID, c, &si, WEXITED | WNOWAIT); /* a zombie now, still unreaped */
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", c);
   char *cs = slurp(path);

@@ -21,9 +21,12 @@ static void *exit_group_from_thread(void *arg) {
   exit(21); /* exit_group: takes the spinning siblings and main with it */
 }
 
+static int gate[2];
+
 static void *linger_then_exit(void *arg) {
   (void)arg;
-  usleep(5000);
+  char c;
+  read(gate[0], &c, 1); /* until the parent process has looked */
   pthread_exit((void *)0); /* the last thread out: the process exits 0 */
 }
 
@@ -47,6 +50,7 @@ int main(void) {
   }
   report("exit_group from a thread", a);
 
+  pipe(gate);
   pid_t b = fork();
   if (b == 0) {
     pthread_t t;
@@ -56,12 +60,14 @@ int main(void) {
   int st;
   usleep(500);
   show("zombie leader not yet waitable (WNOHANG)", waitpid(b, &st, WNOHANG));
+  write(gate[1], "x", 1);
   report("after the last thread", b);
 
   pid_t c = fork();
   if (c == 0) {
     pthread_t t;
     void *r;
+    write(gate[1], "x", 1);
     pthread_create(&t, NULL, linger_then_exit, NULL);
     pthread_join(t, &r); /* needs the CLEARTID futex wake */
     printf("joined a thread that called pthread_exit\n");

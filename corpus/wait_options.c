@@ -17,6 +17,7 @@ int main(void) {
     setpgid(0, 0);
     _exit(4);
   }
+  setpgid(b, b); /* both sides, so no race decides the group */
   pid_t c = fork();
   if (c == 0) abort();
   siginfo_t si;
@@ -41,14 +42,20 @@ int main(void) {
   show("waitid bad idtype", waitid(17, 0, &si, WEXITED));
   show("waitid P_PID 0", waitid(P_PID, 0, &si, WEXITED));
   show("wait4 WNOWAIT is not a wait4 option", wait4(-1, &st, WNOWAIT, NULL));
+  int gate[2];
+  pipe(gate);
   pid_t d = fork();
   if (d == 0) {
-    usleep(3000);
+    char ch;
+    close(gate[1]);
+    read(gate[0], &ch, 1); /* runs until the parent closes the pipe */
     _exit(0);
   }
+  close(gate[0]);
   memset(&si, 0xff, sizeof si);
   show("waitid WNOHANG while running", waitid(P_PID, d, &si, WEXITED | WNOHANG));
   printf("  si_pid zeroed %d\n", si.si_pid == 0);
+  close(gate[1]);
   show("waitpid own group (0)", waitpid(0, &st, 0) == d);
   show("waitpid __WALL", waitpid(-1, &st, __WALL));
   show("waitpid wrong group", waitpid(-99999, &st, 0));
