@@ -214,6 +214,7 @@ Task* Kernel::runnable_task() {
     for (Task* t : order) {
       if (t->run_state == RunState::kExited) continue;
       any_alive = true;
+      if (group_stopped(*t)) continue;  // job-control stop: until SIGCONT
       if (t->run_state == RunState::kBlocked && !try_wake(*t)) {
         if (t->blocked.wake_at_ns >= 0 && (next_timer < 0 || t->blocked.wake_at_ns < next_timer))
           next_timer = t->blocked.wake_at_ns;
@@ -233,9 +234,11 @@ Task* Kernel::runnable_task() {
       continue;
     }
     std::string who;
-    for (auto& [tid, t] : tasks_)
-      if (t->run_state == RunState::kBlocked)
-        who += (who.empty() ? "" : "; ") + std::string("task ") + std::to_string(tid) + " in " + t->blocked.reason;
+    for (auto& [tid, t] : tasks_) {
+      if (t->run_state == RunState::kExited) continue;
+      std::string what = group_stopped(*t) ? "stopped (SIGSTOP)" : "in " + t->blocked.reason;
+      who += (who.empty() ? "" : "; ") + std::string("task ") + std::to_string(tid) + " " + what;
+    }
     outcome_.deadlock = true;
     outcome_.finished = true;
     outcome_.detail = "every task is blocked forever: " + who;
@@ -368,7 +371,8 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   // Signals are delivered on the way back to user mode.
   if (t.run_state == RunState::kRunnable && t.mm.get() == slice_mm_.get() && has_deliverable(t))
     setup_signal_frame(t, resume_set_ ? t.resume_rip : regs.rip + 2);
-  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_) engine.request_stop();
+  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t))
+    engine.request_stop();
 }
 
 void Kernel::emit_syscall(const cpu::SyscallRegs& regs, int64_t result) {

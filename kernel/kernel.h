@@ -70,6 +70,12 @@ struct Task {
   int pdeath_signal = 0;        // PR_SET_PDEATHSIG
   bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER (on the group leader)
   bool dumpable = true;
+  // Job control, kept on the thread group leader: a group stop, and the
+  // stop/continue not yet reported to a waiting parent.
+  bool group_stopped = false;
+  int stop_signal = 0;
+  bool stop_report_pending = false;
+  bool continue_report_pending = false;
   bool no_new_privs = false;
   std::string exe;                  // path of the running executable (/proc/PID/exe)
   std::string cmdline;              // argv, each NUL-terminated (/proc/PID/cmdline)
@@ -215,6 +221,8 @@ class Kernel : public cpu::TrapHandler {
   // Builds a handler frame for the first deliverable signal, if any:
   // `rip`/`rax` are where the task resumes and what RAX holds there.
   bool setup_signal_frame(Task& t, uint64_t rip);
+  void set_group_stopped(Task& t, bool stop, int sig);
+  bool group_stopped(const Task& t) const;
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
   LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
                        const std::vector<std::string>& argv, const std::vector<std::string>& envp);

@@ -245,11 +245,15 @@ constexpr uint64_t kWNOHANG = 1, kWUNTRACED = 2, kWCONTINUED = 8, kWNOTHREAD = 0
                    kWALL = 0x40000000, kWCLONE = 0x80000000ULL;
 
 constexpr uint64_t kWEXITED = 4, kWNOWAIT = 0x01000000;
+static_assert(kWUNTRACED == 2);  // waitid's WSTOPPED is the same bit
+
+// What a wait found: the child, and which of its state changes.
+enum class WaitEvent { kExited, kStopped, kContinued };
 
 // The first waitable child (tid order, i.e. creation order, like Linux's
 // children list): its tid, 0 when some match but none is ready, -ECHILD when
 // none match. `pid` uses wait4's encoding (-1 any, 0 own group, <-1 group).
-int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options) {
+int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options, WaitEvent* ev) {
   Task& self = *k.task(k.current().tgid);  // children belong to the thread group
   std::vector<uint32_t> candidates;
   for (uint32_t c : self.children) {
@@ -266,28 +270,50 @@ int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options) {
   std::sort(candidates.begin(), candidates.end());
   for (uint32_t c : candidates) {
     Task& t = *k.task(c);
-    if (t.exit_state != ExitState::kZombie || t.tid != t.tgid) continue;
+    if (t.tid == t.tgid && t.run_state != RunState::kExited) {
+      if ((options & kWUNTRACED) && t.group_stopped && t.stop_report_pending) {
+        *ev = WaitEvent::kStopped;
+        return c;
+      }
+      if ((options & kWCONTINUED) && t.continue_report_pending) {
+        *ev = WaitEvent::kContinued;
+        return c;
+      }
+    }
+    if (!(options & kWEXITED) || t.exit_state != ExitState::kZombie || t.tid != t.tgid) continue;
     // A zombie leader is not waitable while its other threads run
     // (kernel/exit.c:delay_group_leader()).
     bool group_empty = true;
     for (auto& [tid, o] : k.tasks())
       if (o->tgid == t.tgid && o->run_state != RunState::kExited) group_empty = false;
-    if (group_empty) return c;
+    if (group_empty) {
+      *ev = WaitEvent::kExited;
+      return c;
+    }
   }
   return 0;
 }
 
-void reap(Kernel& k, uint32_t child) {
-  k.task(child)->exit_state = ExitState::kDead;
-  std::erase(k.task(k.current().tgid)->children, child);
+// Consumes what a wait reported (unless WNOWAIT).
+void consume(Kernel& k, uint32_t child, WaitEvent ev) {
+  Task& t = *k.task(child);
+  if (ev == WaitEvent::kStopped) t.stop_report_pending = false;
+  else if (ev == WaitEvent::kContinued) t.continue_report_pending = false;
+  else {
+    t.exit_state = ExitState::kDead;
+    std::erase(k.task(k.current().tgid)->children, child);
+  }
 }
 
 int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
-  int64_t c = find_waitable(k, pid, options);
+  WaitEvent ev;
+  int64_t c = find_waitable(k, pid, options | kWEXITED, &ev);
   if (c < 0) return c;
   if (c == 0) return (options & kWNOHANG) ? 0 : kBlocked;
   Task& t = *k.task(uint32_t(c));
-  int32_t st = wait_status(t);
+  // wait(2) status words: stopped (sig << 8 | 0x7f), continued 0xffff.
+  int32_t st = ev == WaitEvent::kStopped ? (t.stop_signal << 8) | 0x7f
+               : ev == WaitEvent::kContinued ? 0xffff : wait_status(t);
   if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
   if (rusage_ptr) {
     // struct rusage, 18 longs: per-process CPU accounting is not kept yet;
@@ -295,7 +321,7 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
     uint64_t ru[18] = {};
     if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
   }
-  reap(k, uint32_t(c));
+  consume(k, uint32_t(c), ev);
   return c;
 }
 
@@ -312,7 +338,8 @@ int64_t sys_wait4(Kernel& k, const uint64_t* a) {
 
 // waitid(2): the child's state as a siginfo_t; WNOWAIT leaves it waitable.
 int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, uint64_t rusage_ptr) {
-  int64_t c = find_waitable(k, pid, options);
+  WaitEvent ev = WaitEvent::kExited;
+  int64_t c = find_waitable(k, pid, options, &ev);
   if (c < 0) return c;
   int32_t info[32] = {};  // siginfo_t: signo, errno, code, pad, pid, uid, status
   if (c == 0) {
@@ -320,16 +347,22 @@ int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, u
   } else {
     Task& t = *k.task(uint32_t(c));
     info[0] = kSIGCHLD;
-    info[2] = t.exit_signal ? (t.core_dumped ? 3 : 2) : 1;  // CLD_DUMPED, CLD_KILLED, CLD_EXITED
     info[4] = int32_t(c);
-    info[6] = t.exit_signal ? t.exit_signal : t.exit_code;
+    if (ev == WaitEvent::kStopped) {
+      info[2] = 5, info[6] = t.stop_signal;  // CLD_STOPPED
+    } else if (ev == WaitEvent::kContinued) {
+      info[2] = 6, info[6] = kSIGCONT;  // CLD_CONTINUED
+    } else {
+      info[2] = t.exit_signal ? (t.core_dumped ? 3 : 2) : 1;  // CLD_DUMPED, CLD_KILLED, CLD_EXITED
+      info[6] = t.exit_signal ? t.exit_signal : t.exit_code;
+    }
   }
   if (info_ptr && !k.mm().copy_out(UserPtr(info_ptr), info, sizeof info)) return -kEFAULT;
   if (rusage_ptr) {
     uint64_t ru[18] = {};
     if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
   }
-  if (c > 0 && !(options & kWNOWAIT)) reap(k, uint32_t(c));
+  if (c > 0 && !(options & kWNOWAIT)) consume(k, uint32_t(c), ev);
   return 0;
 }
 
@@ -347,10 +380,6 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     case 2: if (id < 0) return -kEINVAL; pid = id == 0 ? 0 : -id; break;  // P_PGID
     case 3: return k.unsupported(247, "waitid P_PIDFD");
     default: return -kEINVAL;
-  }
-  if (!(options & kWEXITED)) {
-    // Only stops/continues asked for: job control is not modelled yet.
-    return k.unsupported(247, "waitid without WEXITED");
   }
   int64_t r = do_waitid(k, pid, a[2], options, a[4]);
   if (r != kBlocked) return r;

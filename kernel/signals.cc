@@ -55,10 +55,47 @@ static_assert(sizeof(SigFrame) == 440);
 
 }  // namespace
 
+// Stops or continues t's whole thread group and tells its parent
+// (kernel/signal.c: do_signal_stop(), prepare_signal() for SIGCONT).
+void Kernel::set_group_stopped(Task& t, bool stop, int sig) {
+  Task& leader = *task(t.tgid);
+  if (leader.group_stopped == stop) return;
+  leader.group_stopped = stop;
+  leader.stop_signal = stop ? sig : 0;
+  leader.stop_report_pending = stop;
+  leader.continue_report_pending = !stop;
+  Task* parent = task(leader.ppid);
+  if (parent && parent->run_state != RunState::kExited) {
+    const KernelSigaction& a = parent->sighand->actions[kSIGCHLD];
+    constexpr uint64_t kSA_NOCLDSTOP = 1;
+    if (!(a.flags & kSA_NOCLDSTOP))
+      send_signal(*parent, kSIGCHLD, SigInfo{kSIGCHLD, stop ? 5 : 6 /* CLD_STOPPED, CLD_CONTINUED */,
+                                             int32_t(leader.tgid), stop ? sig : kSIGCONT});
+  }
+  if (stop && current_ && current_->tgid == t.tgid && slice_mm_) slice_mm_->engine().request_stop();
+}
+
+bool Kernel::group_stopped(const Task& t) const {
+  auto it = tasks_.find(t.tgid);
+  return it != tasks_.end() && it->second->group_stopped;
+}
+
 int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
   if (sig == 0 || target.run_state == RunState::kExited) return 0;
   const KernelSigaction& act = target.sighand->actions[size_t(sig)];
   DefaultAction d = default_action(sig);
+  // SIGCONT continues a stopped group whatever its disposition, and both
+  // directions cancel the other's pending signals (kernel/signal.c).
+  constexpr uint64_t kStopMask = (1ULL << (kSIGSTOP - 1)) | (1ULL << (kSIGTSTP - 1)) |
+                                 (1ULL << (kSIGTTIN - 1)) | (1ULL << (kSIGTTOU - 1));
+  if (sig == kSIGCONT) {
+    for (auto& [tid, o] : tasks_)
+      if (o->tgid == target.tgid) o->sigpending &= ~kStopMask;
+    set_group_stopped(target, false, 0);
+  } else if (d == DefaultAction::kStop) {
+    for (auto& [tid, o] : tasks_)
+      if (o->tgid == target.tgid) o->sigpending &= ~bit(kSIGCONT);
+  }
   bool blocked = (target.sigmask & bit(sig)) && sig != kSIGKILL && sig != kSIGSTOP;
   if (sig != kSIGKILL && sig != kSIGSTOP) {
     bool ignored = act.handler == kSIG_IGN ||
@@ -71,7 +108,10 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
       return 0;
     }
   }
-  if (d == DefaultAction::kStop) return unsupported(62, "job-control stop");
+  if (d == DefaultAction::kStop) {
+    set_group_stopped(target, true, sig);
+    return 0;
+  }
   exit_process(target, 0, sig, d == DefaultAction::kCore);
   return 0;
 }
