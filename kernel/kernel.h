@@ -199,6 +199,9 @@ class Kernel : public cpu::TrapHandler {
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
   void exit_thread(Task& t, int code);
+  // execve in a multi-threaded process: the other threads die, and the
+  // caller takes the leader's tid (fs/exec.c:de_thread()).
+  void de_thread(Task& t);
   // Ends the current slice after this syscall (sched_yield).
   void yield() { if (slice_mm_) slice_mm_->engine().request_stop(); }
   // Futexes (futex.cc): wakes up to `n` waiters on (mm, addr) whose bitset

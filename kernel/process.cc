@@ -422,6 +422,7 @@ int64_t sys_execve(Kernel& k, const uint64_t* a) {
   if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
   if (!why.empty()) return -kENOEXEC;
   Task& t = k.current();
+  k.de_thread(t);
   LoadError le = k.exec_image(t, l.path, path, l.node->data, argv, envp);
   if (le.status) {
     // Past the point of no return: Linux kills the process with SIGSEGV.
@@ -595,6 +596,34 @@ int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
 }
 
 }  // namespace
+
+void Kernel::de_thread(Task& t) {
+  for (auto& [tid, o] : tasks_) {
+    if (o.get() == &t || o->tgid != t.tgid || o->run_state == RunState::kExited) continue;
+    o->run_state = RunState::kExited;
+    o->exit_state = o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead;
+    o->blocked = BlockedSyscall{};
+    futex_forget(tid);
+    o->fds.reset();
+  }
+  if (t.tid == t.tgid) return;
+  Task& leader = *task(t.tgid);
+  t.ppid = leader.ppid;
+  t.pgid = leader.pgid;
+  t.sid = leader.sid;
+  t.children = std::move(leader.children);
+  t.exit_signal_to_parent = leader.exit_signal_to_parent;
+  t.child_subreaper = leader.child_subreaper;
+  t.group_stopped = false;
+  uint32_t old_tid = t.tid;
+  auto self_node = tasks_.extract(old_tid);
+  tasks_.erase(t.tgid);  // the old leader is gone for good
+  t.tid = t.tgid;
+  self_node.key() = t.tid;
+  tasks_.insert(std::move(self_node));
+  if (t.mm && t.mm->active_tid == old_tid) t.mm->active_tid = t.tid;
+  if (last_tid_ == old_tid) last_tid_ = t.tid;
+}
 
 void Kernel::exit_thread(Task& t, int code) {
   t.run_state = RunState::kExited;
