@@ -171,7 +171,7 @@ constexpr int kTIMER_ABSTIME = 1;
 // fcntl
 enum : int {
   kF_DUPFD = 0, kF_GETFD = 1, kF_SETFD = 2, kF_GETFL = 3, kF_SETFL = 4,
-  kF_DUPFD_CLOEXEC = 1030,
+  kF_DUPFD_CLOEXEC = 1030, kF_SETPIPE_SZ = 1031, kF_GETPIPE_SZ = 1032,
 };
 constexpr int kFD_CLOEXEC = 1;
 

@@ -142,14 +142,20 @@ PipeEnd::~PipeEnd() { (write_end_ ? pipe_->writers : pipe_->readers)--; }
 
 int64_t PipeEnd::read(Kernel&, char* buf, size_t n) {
   if (n == 0) return 0;
-  if (pipe_->buf.empty()) {
+  if (pipe_->bufs.empty()) {
     if (pipe_->writers == 0) return 0;  // EOF
     return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
   }
-  size_t take = std::min(n, pipe_->buf.size());
-  std::copy_n(pipe_->buf.begin(), take, buf);
-  pipe_->buf.erase(pipe_->buf.begin(), pipe_->buf.begin() + long(take));
-  return int64_t(take);
+  size_t done = 0;
+  while (done < n && !pipe_->bufs.empty()) {
+    std::string& b = pipe_->bufs.front();
+    size_t take = std::min(n - done, b.size());
+    std::memcpy(buf + done, b.data(), take);
+    b.erase(0, take);
+    done += take;
+    if (b.empty()) pipe_->bufs.pop_front();
+  }
+  return int64_t(done);
 }
 
 int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
@@ -159,12 +165,26 @@ int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
     return -kEPIPE;
   }
   if (n == 0) return 0;
-  size_t room = pipe_->capacity - pipe_->buf.size();
-  // Writes of at most PIPE_BUF bytes are atomic: all or nothing.
-  if (room == 0 || (n <= kPipeBuf && room < n)) return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
-  size_t take = std::min(n, room);
-  pipe_->buf.insert(pipe_->buf.end(), buf, buf + take);
-  return int64_t(take);
+  constexpr size_t kPage = 4096;
+  Pipe& p = *pipe_;
+  size_t done = 0;
+  // fs/pipe.c:pipe_write(): the sub-page remainder merges into the last
+  // buffer when it fits there.
+  size_t chars = n & (kPage - 1);
+  if (chars && !p.bufs.empty() && p.bufs.back().size() + chars <= kPage) {
+    p.bufs.back().append(buf, chars);
+    done = chars;
+    if (done == n) return int64_t(n);
+  }
+  // Writes of at most PIPE_BUF bytes are atomic: they took a free buffer
+  // above or get one here, or wait whole.
+  while (done < n && p.bufs.size() < p.slots()) {
+    size_t take = std::min(kPage, n - done);
+    p.bufs.emplace_back(buf + done, take);
+    done += take;
+  }
+  if (done == 0) return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
+  return int64_t(done);
 }
 
 int64_t HostStdio::read(Kernel& k, char* buf, size_t n) {

@@ -58,10 +58,20 @@ class File {
 };
 
 // Anonymous pipe shared by its two ends.
+// An anonymous pipe as fs/pipe.c keeps it: a ring of page-sized buffers
+// (16 by default). A write merges into the last buffer only when what does
+// not fill whole pages fits there; otherwise it takes new buffers, so the
+// byte count a pipe accepts depends on the write sizes, as on Linux.
 struct Pipe {
-  std::deque<char> buf;
+  std::deque<std::string> bufs;  // each at most a page
   size_t capacity = abi::kPipeBufSize;
   int readers = 0, writers = 0;
+  size_t bytes() const {
+    size_t n = 0;
+    for (const auto& b : bufs) n += b.size();
+    return n;
+  }
+  size_t slots() const { return capacity / 4096; }
 };
 
 class PipeEnd : public File {
@@ -73,7 +83,8 @@ class PipeEnd : public File {
   int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
-  int64_t readable_bytes() const override { return int64_t(pipe_->buf.size()); }
+  int64_t readable_bytes() const override { return int64_t(pipe_->bytes()); }
+  Pipe& pipe() { return *pipe_; }
 
  private:
   std::shared_ptr<Pipe> pipe_;

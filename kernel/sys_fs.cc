@@ -69,11 +69,27 @@ int64_t sys_read(Kernel& k, const uint64_t* a) {
   return blocking(k, "read", [&k, f, buf, count] { return do_read(k, *f, buf, count, nullptr); });
 }
 
+// A blocking write to a pipe returns only when everything is written (or a
+// reader-less pipe gives EPIPE, reporting what was written before it).
+int64_t write_all(Kernel& k, std::shared_ptr<File> f, uint64_t buf, uint64_t count) {
+  bool pipe_blocking = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
+  if (!pipe_blocking) return blocking(k, "write", [&k, f, buf, count] { return do_write(k, *f, buf, count, nullptr); });
+  auto done = std::make_shared<uint64_t>(0);
+  return blocking(k, "write to a full pipe", [&k, f, buf, count, done]() -> int64_t {
+    while (*done < count) {
+      int64_t r = do_write(k, *f, buf + *done, std::min<uint64_t>(count - *done, kMaxRwCount), nullptr);
+      if (r == kWouldBlock) return kWouldBlock;
+      if (r < 0) return *done ? int64_t(*done) : r;
+      *done += uint64_t(r);
+    }
+    return int64_t(*done);
+  });
+}
+
 int64_t sys_write(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
-  uint64_t buf = a[1], count = a[2];
-  return blocking(k, "write", [&k, f, buf, count] { return do_write(k, *f, buf, count, nullptr); });
+  return write_all(k, f, a[1], a[2]);
 }
 
 int64_t sys_pread64(Kernel& k, const uint64_t* a) {
@@ -414,6 +430,21 @@ int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
     case kF_SETFD: e->cloexec = a[2] & kFD_CLOEXEC; return 0;
     case kF_GETFL: return int64_t(e->file->flags());
     case kF_SETFL: e->file->set_status_flags(uint32_t(a[2])); return 0;
+    case kF_GETPIPE_SZ:
+    case kF_SETPIPE_SZ: {
+      auto* p = dynamic_cast<PipeEnd*>(e->file.get());
+      if (!p) return -kEBADF;
+      if (cmd == kF_GETPIPE_SZ) return int64_t(p->pipe().capacity);
+      // fs/pipe.c: rounded up to a power-of-two number of pages, at most
+      // /proc/sys/fs/pipe-max-size (1 MiB); never below what is buffered.
+      uint64_t want = a[2] & 0xffffffffu;
+      if (want > (1u << 20)) return -kEPERM;
+      uint64_t size = cpu::kPageSize;
+      while (size < want) size <<= 1;
+      if (size / 4096 < p->pipe().bufs.size()) return -kEBUSY;
+      p->pipe().capacity = size;
+      return int64_t(size);
+    }
     default: {
       // Known to Linux but not modelled yet (locks, leases, pipe size, seals...).
       static const int known[] = {5, 6, 7, 8, 9, 10, 11, 15, 16, 36, 37, 38, 1024, 1025, 1026,
