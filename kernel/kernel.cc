@@ -64,6 +64,19 @@ uint64_t Kernel::ticks() const {
   return retired_ticks_ + (slice_mm_->engine().ticks() - slice_start_);
 }
 
+uint64_t Kernel::task_ticks(const Task& t) const {
+  uint64_t n = t.ticks_run;
+  if (&t == current_ && slice_mm_) n += slice_mm_->engine().ticks() - slice_start_;
+  return n;
+}
+
+uint64_t Kernel::group_ticks(uint32_t tgid) const {
+  uint64_t n = 0;
+  for (const auto& [tid, t] : tasks_)
+    if (t->tgid == tgid) n += task_ticks(*t);
+  return n;
+}
+
 int64_t Kernel::monotonic_ns() const {
   return kBootMonotonicNs + int64_t(ticks() * cfg_.ns_per_tick) + sleep_ns_;
 }
@@ -306,6 +319,7 @@ void Kernel::end_slice(Task& t, cpu::StopReason why) {
     flush_exit_event();
   }
   retired_ticks_ += e.ticks() - slice_start_;
+  t.ticks_run += e.ticks() - slice_start_;
   if (t.run_state == RunState::kRunnable && !resume_set_) t.resume_rip = e.next_rip();
   slice_mm_.reset();
   resume_set_ = false;

@@ -67,6 +67,8 @@ struct Task {
   uint32_t vfork_child = 0;         // (parent) the child it waits for in a vfork stop
   bool core_dumped = false;
   bool futex_woken = false;
+  uint64_t ticks_run = 0;       // CPU time of this task, in ticks (slices ended)
+  uint64_t child_ticks = 0;     // (leader) CPU time of reaped children, RUSAGE_CHILDREN
   int pdeath_signal = 0;        // PR_SET_PDEATHSIG
   bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER (on the group leader)
   bool dumpable = true;
@@ -176,6 +178,10 @@ class Kernel : public cpu::TrapHandler {
   const Config& config() const { return cfg_; }
   // Deterministic time, derived from ticks; never host time.
   uint64_t ticks() const;
+  // CPU time in ticks: of a task, of its thread group (all threads, also
+  // exited ones), including the running slice.
+  uint64_t task_ticks(const Task& t) const;
+  uint64_t group_ticks(uint32_t tgid) const;
   int64_t monotonic_ns() const;
   int64_t realtime_ns() const;
   void advance_clock(int64_t ns) { sleep_ns_ += ns; }

@@ -301,7 +301,9 @@ void consume(Kernel& k, uint32_t child, WaitEvent ev) {
   else if (ev == WaitEvent::kContinued) t.continue_report_pending = false;
   else {
     t.exit_state = ExitState::kDead;
-    std::erase(k.task(k.current().tgid)->children, child);
+    Task& parent = *k.task(k.current().tgid);
+    parent.child_ticks += k.group_ticks(t.tgid) + t.child_ticks;
+    std::erase(parent.children, child);
   }
 }
 
@@ -316,9 +318,9 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
                : ev == WaitEvent::kContinued ? 0xffff : wait_status(t);
   if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
   if (rusage_ptr) {
-    // struct rusage, 18 longs: per-process CPU accounting is not kept yet;
-    // zeros are what Linux reports for a child that used under a tick.
-    uint64_t ru[18] = {};
+    // The child's CPU time (its threads and its own reaped children).
+    uint64_t ns = (k.group_ticks(t.tgid) + t.child_ticks) * k.config().ns_per_tick;
+    uint64_t ru[18] = {ns / 1000000000, (ns % 1000000000) / 1000};
     if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
   }
   consume(k, uint32_t(c), ev);

@@ -26,8 +26,8 @@ int64_t clock_now(Kernel& k, int64_t clk) {
     case kCLOCK_MONOTONIC_COARSE:
     case kCLOCK_BOOTTIME:
     case kCLOCK_BOOTTIME_ALARM: return k.monotonic_ns();
-    case kCLOCK_PROCESS_CPUTIME_ID:
-    case kCLOCK_THREAD_CPUTIME_ID: return int64_t(k.ticks() * k.config().ns_per_tick);
+    case kCLOCK_PROCESS_CPUTIME_ID: return int64_t(k.group_ticks(k.current().tgid) * k.config().ns_per_tick);
+    case kCLOCK_THREAD_CPUTIME_ID: return int64_t(k.task_ticks(k.current()) * k.config().ns_per_tick);
     default: return -kEINVAL;
   }
 }
@@ -116,9 +116,52 @@ int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   return sleep_for(k, ts);
 }
 
+// struct rusage: utime and stime timevals, then 14 longs. All CPU time is
+// user time in Ditto (the kernel model runs outside the guest's clock).
+struct Rusage {
+  Timeval utime, stime;
+  int64_t rest[14];
+};
+
+Rusage rusage_of(Kernel& k, uint64_t ticks, uint64_t maxrss_kb) {
+  Rusage r{};
+  int64_t ns = int64_t(ticks * k.config().ns_per_tick);
+  r.utime = {ns / kNsPerSec, (ns % kNsPerSec) / 1000};
+  r.rest[0] = int64_t(maxrss_kb);  // ru_maxrss
+  return r;
+}
+
+int64_t sys_getrusage(Kernel& k, const uint64_t* a) {
+  Task& t = k.current();
+  Task& leader = *k.task(t.tgid);
+  uint64_t rss = t.mm ? t.mm->mapped_bytes() / 1024 : 0;
+  Rusage r;
+  switch (int(a[0])) {
+    case 0: r = rusage_of(k, k.group_ticks(t.tgid), rss); break;    // RUSAGE_SELF
+    case -1: r = rusage_of(k, leader.child_ticks, 0); break;         // RUSAGE_CHILDREN
+    case 1: r = rusage_of(k, k.task_ticks(t), rss); break;            // RUSAGE_THREAD
+    default: return -kEINVAL;
+  }
+  return k.mm().write(UserPtr(a[1]), r) ? 0 : -kEFAULT;
+}
+
+// times(2): clock ticks at USER_HZ = 100; returns ticks since boot.
+int64_t sys_times(Kernel& k, const uint64_t* a) {
+  Task& t = k.current();
+  constexpr int64_t kNsPerClockTick = kNsPerSec / 100;
+  if (a[0]) {
+    int64_t tms[4] = {int64_t(k.group_ticks(t.tgid) * k.config().ns_per_tick) / kNsPerClockTick, 0,
+                      int64_t(k.task(t.tgid)->child_ticks * k.config().ns_per_tick) / kNsPerClockTick, 0};
+    if (!k.mm().copy_out(UserPtr(a[0]), tms, sizeof tms)) return -kEFAULT;
+  }
+  return k.monotonic_ns() / kNsPerClockTick;
+}
+
 }  // namespace
 
 void register_time_syscalls(SyscallFn* t) {
+  t[98] = sys_getrusage;
+  t[100] = sys_times;
   t[35] = sys_nanosleep;
   t[96] = sys_gettimeofday;
   t[201] = sys_time;
