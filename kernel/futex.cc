@@ -184,6 +184,36 @@ void Kernel::futex_forget(uint32_t tid) {
   }
 }
 
+void Kernel::exit_robust_list(Task& t) {
+  if (!t.robust_list || !t.mm) return;
+  MemoryManager& mm = *t.mm;
+  constexpr uint32_t kTidMask = 0x3fffffff, kOwnerDied = 0x40000000, kWaiters = 0x80000000u;
+  constexpr int kRobustListLimit = 2048;
+  struct Head {
+    uint64_t next;
+    int64_t futex_offset;
+    uint64_t op_pending;
+  } head;
+  if (!mm.read(UserPtr(t.robust_list), head)) return;
+  auto handle_death = [&](uint64_t entry) {
+    uint64_t addr = entry + uint64_t(head.futex_offset);
+    uint32_t v;
+    if ((addr & 3) || !mm.read(UserPtr(addr), v) || (v & kTidMask) != t.tid) return;
+    uint32_t nv = (v & kWaiters) | kOwnerDied;
+    if (!mm.write(UserPtr(addr), nv)) return;
+    if (v & kWaiters) futex_wake(mm, addr, 1, ~0u);
+  };
+  uint64_t entry = head.next;
+  for (int i = 0; entry && entry != t.robust_list && i < kRobustListLimit; ++i) {
+    uint64_t next;
+    if (!mm.read(UserPtr(entry), next)) break;
+    if (entry != head.op_pending) handle_death(entry);
+    entry = next;
+  }
+  if (head.op_pending) handle_death(head.op_pending);
+  t.robust_list = 0;
+}
+
 void register_futex_syscalls(SyscallFn* t) { t[202] = sys_futex; }
 
 }  // namespace kernel

@@ -214,6 +214,9 @@ class Kernel : public cpu::TrapHandler {
   // matches, first come first woken; returns how many.
   int futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset);
   void futex_forget(uint32_t tid);
+  // Marks the robust futexes a dying task holds FUTEX_OWNER_DIED and wakes a
+  // waiter on each (kernel/futex/core.c:exit_robust_list()).
+  void exit_robust_list(Task& t);
   struct FutexWaiter {
     uint32_t tid;
     uint32_t bitset;

@@ -48,6 +48,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   uint32_t tgid = t.tgid;
   for (auto& [tid, task] : tasks_) {
     if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
+    exit_robust_list(*task);
     task->run_state = RunState::kExited;
     task->exit_state = ExitState::kZombie;
     task->exit_code = code & 0xff;
@@ -628,6 +629,7 @@ void Kernel::de_thread(Task& t) {
 }
 
 void Kernel::exit_thread(Task& t, int code) {
+  exit_robust_list(t);
   t.run_state = RunState::kExited;
   t.exit_state = t.tid == t.tgid ? ExitState::kZombie : ExitState::kDead;
   t.exit_code = code;
