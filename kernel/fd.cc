@@ -22,7 +22,7 @@ int64_t File::read(Kernel& k, char* buf, size_t n) {
 }
 
 int64_t File::write(Kernel& k, const char* buf, size_t n) {
-  if (flags_ & kO_APPEND) offset_ = inode_->data.size();
+  if (flags_ & kO_APPEND) offset_ = inode_->size();
   int64_t r = pwrite(k, buf, n, offset_);
   if (r > 0) offset_ += uint64_t(r);
   return r;
@@ -30,7 +30,7 @@ int64_t File::write(Kernel& k, const char* buf, size_t n) {
 
 int64_t File::pread(Kernel&, char* buf, size_t n, uint64_t off) {
   if (inode_->is_dir()) return -kEISDIR;
-  const std::string& d = inode_->data;
+  std::string_view d = inode_->bytes();
   if (off >= d.size()) return 0;
   size_t take = std::min<uint64_t>(n, d.size() - off);
   std::memcpy(buf, d.data() + off, take);
@@ -40,13 +40,9 @@ int64_t File::pread(Kernel&, char* buf, size_t n, uint64_t off) {
 int64_t File::pwrite(Kernel& k, const char* buf, size_t n, uint64_t off) {
   if (inode_->is_dir()) return -kEISDIR;
   if (inode_->read_only) return -kEROFS;
-  std::string& d = inode_->data;
-  // A file larger than 1 GiB in guest memory is refused with EFBIG
-  // (Ditto's limit, like RLIMIT_FSIZE, instead of exhausting the host).
-  constexpr uint64_t kMaxFile = 1ULL << 30;
-  if (off > kMaxFile || n > kMaxFile - off) return -kEFBIG;
-  if (d.size() < off + n) d.resize(off + n, '\0');
-  std::memcpy(d.data() + off, buf, n);
+  // A file larger than 1 GiB is refused with EFBIG (Ditto's limit, like
+  // RLIMIT_FSIZE, instead of exhausting the host).
+  if (!inode_->write_at(off, buf, n)) return -kEFBIG;
   inode_->mtime_ns = inode_->ctime_ns = k.realtime_ns();
   return int64_t(n);
 }

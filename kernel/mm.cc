@@ -91,12 +91,10 @@ void MemoryManager::unmap_range(uint64_t start, uint64_t end) {
   }
 }
 
-int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                            std::string_view contents, const std::string& name) {
-  if (len == 0) return -kEINVAL;
-  uint64_t size = page_up(len);
-  if (size < len || size > kTaskSize) return -kENOMEM;
-  uint64_t start;
+// Where a new mapping goes (mm/mmap.c:get_unmapped_area()): the fixed
+// address (replacing what is there with MAP_FIXED), the hint when free, or
+// top-down below mmap_base. Returns the address or -errno.
+int64_t MemoryManager::place(uint64_t addr, uint64_t size, uint32_t flags) {
   if (flags & (kMAP_FIXED | kMAP_FIXED_NOREPLACE)) {
     if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
     if (addr + size > kTaskSize || addr + size < addr) return -kENOMEM;
@@ -105,31 +103,50 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
       if (!(flags & kMAP_FIXED)) return -kEEXIST;
       unmap_range(addr, addr + size);
     }
-    start = addr;
-  } else {
-    uint64_t hint = page_down(addr);
-    if (hint >= kMinAddr && hint + size <= kTaskSize && hint + size > hint &&
-        range_free(hint, hint + size)) {
-      start = hint;
-    } else {
-      start = find_free(size, kMmapBase);
-      if (start == 0) return -kENOMEM;
-    }
+    return int64_t(addr);
   }
+  uint64_t hint = page_down(addr);
+  if (hint >= kMinAddr && hint + size <= kTaskSize && hint + size > hint && range_free(hint, hint + size))
+    return int64_t(hint);
+  uint64_t start = find_free(size, kMmapBase);
+  return start == 0 ? -kENOMEM : int64_t(start);
+}
+
+int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                            std::string_view contents, const std::string& name) {
+  if (len == 0) return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (size < len || size > kTaskSize) return -kENOMEM;
   if ((flags & kMAP_TYPE) != kMAP_PRIVATE && (flags & kMAP_ANONYMOUS)) {
     // Shared anonymous memory: host pages that a fork will map again.
     if (mapped_ + size > limit_) return -kENOMEM;
     auto shm = std::make_shared<SharedMemory>(size);
     if (!shm->data()) return -kENOMEM;
-    if (!engine_->map_host(start, size, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC), shm->data()))
-      return -kENOMEM;
-    vmas_.emplace(start, Vma{start, start + size, prot, flags, name, shm, 0});
-    mapped_ += size;
-    return int64_t(start);
+    return mmap_shared(addr, len, prot, flags, std::move(shm), 0, name);
   }
+  int64_t at = place(addr, size, flags);
+  if (at < 0) return at;
+  uint64_t start = uint64_t(at);
   if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
   if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
   if (!contents.empty()) engine_->write(start, contents.data(), std::min<uint64_t>(contents.size(), size));
+  if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
+  return int64_t(start);
+}
+
+int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                                   std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name) {
+  if (len == 0) return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (size < len || off + size > obj->size()) return -kENOMEM;
+  if (mapped_ + size > limit_) return -kENOMEM;
+  int64_t at = place(addr, size, flags);
+  if (at < 0) return at;
+  uint64_t start = uint64_t(at);
+  if (!engine_->map_host(start, size, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC), obj->data() + off))
+    return -kENOMEM;
+  vmas_.emplace(start, Vma{start, start + size, prot, flags, name, std::move(obj), off});
+  mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
 }

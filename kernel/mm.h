@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "cpu/engine.h"
+#include "kernel/shared_memory.h"
 
 namespace kernel {
 
@@ -20,22 +21,6 @@ struct UserPtr {
   explicit UserPtr(uint64_t a) : addr(a) {}
   UserPtr operator+(uint64_t off) const { return UserPtr(addr + off); }
   bool null() const { return addr == 0; }
-};
-
-// Host memory behind a MAP_SHARED mapping: every address space that maps it
-// (after fork) sees the same bytes, as the engines map the same host pages.
-class SharedMemory {
- public:
-  explicit SharedMemory(uint64_t size);
-  ~SharedMemory();
-  SharedMemory(const SharedMemory&) = delete;
-  SharedMemory& operator=(const SharedMemory&) = delete;
-  uint8_t* data() const { return data_; }
-  uint64_t size() const { return size_; }
-
- private:
-  uint8_t* data_;
-  uint64_t size_;
 };
 
 struct Vma {
@@ -66,6 +51,9 @@ class MemoryManager {
   // is copied in, the rest of the mapping reads as zeros.
   int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
                std::string_view contents, const std::string& name);
+  // A MAP_SHARED mapping of `obj` at byte offset `off` (page aligned).
+  int64_t mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                      std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name);
   int64_t munmap(uint64_t addr, uint64_t len);
   int64_t mprotect(uint64_t addr, uint64_t len, uint32_t prot);
   int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
@@ -104,6 +92,7 @@ class MemoryManager {
 
  private:
   bool range_free(uint64_t start, uint64_t end) const;
+  int64_t place(uint64_t addr, uint64_t size, uint32_t flags);
   uint64_t find_free(uint64_t len, uint64_t below) const;
   void split_at(uint64_t addr);
   bool accessible(uint64_t addr, size_t n, uint32_t need) const;

@@ -421,12 +421,13 @@ int64_t sys_execve(Kernel& k, const uint64_t* a) {
   if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
   ElfImage img;
   bool dynamic = false;
-  std::string why = parse_elf(l.node->data, img, &dynamic);
+  std::string content(l.node->bytes());
+  std::string why = parse_elf(content, img, &dynamic);
   if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
   if (!why.empty()) return -kENOEXEC;
   Task& t = k.current();
   k.de_thread(t);
-  LoadError le = k.exec_image(t, l.path, path, l.node->data, argv, envp);
+  LoadError le = k.exec_image(t, l.path, path, content, argv, envp);
   if (le.status) {
     // Past the point of no return: Linux kills the process with SIGSEGV.
     k.exit_process(t, 0, kSIGSEGV, false);

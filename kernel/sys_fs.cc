@@ -25,7 +25,7 @@ int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t
   uint64_t want = count;
   if (f.inode() && f.inode()->kind == InodeKind::kRegular) {
     uint64_t off = pos ? *pos : f.offset();
-    uint64_t size = f.inode()->data.size();
+    uint64_t size = f.inode()->size();
     want = off >= size ? 0 : std::min(count, size - off);
     if (want == 0) return 0;
   }
@@ -213,7 +213,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (wants_write && node->read_only && !(flags & kO_PATH) && node->kind != InodeKind::kCharDevice)
       return -kEROFS;
     if ((flags & kO_TRUNC) && node->kind == InodeKind::kRegular && wants_write && !(flags & kO_PATH)) {
-      node->data.clear();
+      node->truncate(0);
       node->mtime_ns = node->ctime_ns = k.realtime_ns();
     }
   }
@@ -467,7 +467,7 @@ int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
       File& f = *e->file;
       int32_t n;
       if (f.inode() && f.inode()->kind == InodeKind::kRegular)
-        n = int32_t(std::min<uint64_t>(0x7fffffff, f.inode()->data.size() > f.offset() ? f.inode()->data.size() - f.offset() : 0));
+        n = int32_t(std::min<uint64_t>(0x7fffffff, f.inode()->size() > f.offset() ? f.inode()->size() - f.offset() : 0));
       else if (dynamic_cast<PipeEnd*>(&f))
         n = int32_t(f.readable_bytes());
       else
@@ -654,6 +654,53 @@ int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
   return r;
 }
 
+int64_t do_truncate(Kernel& k, Inode& n, int64_t len) {
+  if (len < 0) return -kEINVAL;
+  if (n.is_dir()) return -kEISDIR;
+  if (n.kind != InodeKind::kRegular) return -kEINVAL;
+  if (n.read_only) return -kEROFS;
+  if (!n.truncate(uint64_t(len))) return -kEFBIG;
+  n.mtime_ns = n.ctime_ns = k.realtime_ns();
+  return 0;
+}
+
+int64_t sys_ftruncate(Kernel& k, const uint64_t* a) {
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  // Not a regular file, or not open for writing: EINVAL (fs/open.c:do_sys_ftruncate()).
+  if (!f->writable() || !f->inode() || f->inode()->kind != InodeKind::kRegular ||
+      dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get()))
+    return -kEINVAL;
+  if (f->flags() & kO_APPEND) return -kEPERM;  // Linux refuses O_APPEND files
+  return do_truncate(k, *f->inode(), int64_t(a[1]));
+}
+
+int64_t sys_truncate(Kernel& k, const uint64_t* a) {
+  std::string path;
+  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
+  int64_t err;
+  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
+  if (err) return err;
+  if (!l.node) return -kENOENT;
+  return do_truncate(k, *l.node, int64_t(a[1]));
+}
+
+int64_t sys_memfd_create(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kMFD_CLOEXEC = 1, kMFD_ALLOW_SEALING = 2, kMFD_HUGETLB = 4;
+  uint64_t flags = a[1] & 0xffffffffu;
+  if (flags & ~(kMFD_CLOEXEC | kMFD_ALLOW_SEALING | kMFD_HUGETLB)) return -kEINVAL;
+  if (flags & kMFD_HUGETLB) return k.unsupported(319, "memfd_create MFD_HUGETLB");
+  std::string name;
+  int64_t r = k.mm().read_cstring(UserPtr(a[0]), 250, name);  // mm/memfd.c: MFD_NAME_MAX_LEN 249
+  if (r == -kENAMETOOLONG) return -kEINVAL;
+  if (r < 0) return r;
+  // An anonymous regular file that no directory holds (memfd_create(2)).
+  auto node = k.vfs().make_node(InodeKind::kRegular, 0777);
+  auto f = open_inode(node, kO_RDWR | kO_LARGEFILE);
+  f->path = "/memfd:" + name + " (deleted)";
+  return k.current().fds->alloc(f, flags & kMFD_CLOEXEC);
+}
+
 int64_t sys_umask(Kernel& k, const uint64_t* a) {
   uint32_t old = k.current().fs->umask;
   k.current().fs->umask = uint32_t(a[0]) & 0777;
@@ -691,6 +738,9 @@ void register_fs_syscalls(SyscallFn* t) {
   t[87] = sys_unlink;
   t[89] = sys_readlink;
   t[95] = sys_umask;
+  t[76] = sys_truncate;
+  t[77] = sys_ftruncate;
+  t[319] = sys_memfd_create;
   t[217] = sys_getdents64;
   t[257] = sys_openat;
   t[258] = sys_mkdirat;

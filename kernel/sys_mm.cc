@@ -35,9 +35,17 @@ int64_t sys_mmap(Kernel& k, const uint64_t* a) {
     } else if (n->kind != InodeKind::kRegular) {
       return -kENODEV;
     } else {
-      if (type != kMAP_PRIVATE) return k.unsupported(9, "mmap MAP_SHARED of a file");
-      if (off < n->data.size()) contents = n->data.substr(off, std::min<uint64_t>(len, n->data.size() - off));
       name = f->path;
+      if (type != kMAP_PRIVATE) {
+        // The file's bytes move to host memory that read()/write() and every
+        // mapping share; mapping past 1 GiB is refused like a huge file.
+        if (off > Inode::kMaxFileSize || len > Inode::kMaxFileSize - off) return -kEFBIG;
+        if (n->read_only && (prot & kPROT_WRITE)) return -kEACCES;
+        if (!n->make_shared()) return -kENOMEM;
+        return k.mm().mmap_shared(addr, len, prot, flags, n->shm, off, name);
+      }
+      std::string_view b = n->bytes();
+      if (off < b.size()) contents = std::string(b.substr(off, std::min<uint64_t>(len, b.size() - off)));
     }
   }
   return k.mm().mmap(addr, len, prot, flags, contents, name);

@@ -1,5 +1,7 @@
 #include "kernel/vfs.h"
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
 
 namespace kernel {
@@ -19,7 +21,7 @@ uint32_t Inode::mode() const {
 
 uint64_t Inode::size() const {
   switch (kind) {
-    case InodeKind::kRegular: return data.size();
+    case InodeKind::kRegular: return shm ? shm_size : data.size();
     case InodeKind::kSymlink: return target.size();
     case InodeKind::kDirectory: return 4096;
     default: return 0;
@@ -32,6 +34,40 @@ uint32_t Inode::nlink() const {
   for (const auto& [name, c] : children)
     if (c->kind == InodeKind::kDirectory) ++n;
   return n;
+}
+
+bool Inode::write_at(uint64_t off, const char* buf, uint64_t n) {
+  if (off > kMaxFileSize || n > kMaxFileSize - off) return false;
+  if (shm) {
+    std::memcpy(shm->data() + off, buf, n);  // the gap, if any, is already zero
+    shm_size = std::max(shm_size, off + n);
+    return true;
+  }
+  if (data.size() < off + n) data.resize(off + n, '\0');
+  std::memcpy(data.data() + off, buf, n);
+  return true;
+}
+
+bool Inode::truncate(uint64_t size) {
+  if (size > kMaxFileSize) return false;
+  if (shm) {
+    if (size < shm_size) std::memset(shm->data() + size, 0, shm_size - size);
+    shm_size = size;
+  } else {
+    data.resize(size, '\0');
+  }
+  return true;
+}
+
+bool Inode::make_shared() {
+  if (shm) return true;
+  auto m = std::make_shared<SharedMemory>(kMaxFileSize);
+  if (!m->data()) return false;
+  std::memcpy(m->data(), data.data(), data.size());
+  shm_size = data.size();
+  shm = std::move(m);
+  std::string().swap(data);
+  return true;
 }
 
 void fill_stat(const Inode& n, Stat& st) {

@@ -13,6 +13,7 @@
 
 #include "kernel/abi.h"
 #include "kernel/io.h"
+#include "kernel/shared_memory.h"
 
 namespace kernel {
 
@@ -27,6 +28,19 @@ struct Inode {
   bool read_only = false;
   int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
   std::string data;                                         // regular file
+  // Once a regular file is mapped MAP_SHARED its bytes move to host memory
+  // that the mappings and read()/write() share (shm_size is the file size).
+  std::shared_ptr<SharedMemory> shm;
+  uint64_t shm_size = 0;
+  static constexpr uint64_t kMaxFileSize = 1ULL << 30;  // Ditto's bound (EFBIG beyond)
+  std::string_view bytes() const {
+    return shm ? std::string_view(reinterpret_cast<const char*>(shm->data()), shm_size) : std::string_view(data);
+  }
+  // Writes at `off`, growing the file (zero-filled gaps); false: too large.
+  bool write_at(uint64_t off, const char* buf, uint64_t n);
+  bool truncate(uint64_t size);
+  // Moves the contents to shared host memory (for MAP_SHARED); false on failure.
+  bool make_shared();
   std::map<std::string, std::shared_ptr<Inode>> children;  // directory
   std::weak_ptr<Inode> parent;                             // directory
   std::string target;                                       // symlink
