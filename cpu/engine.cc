@@ -71,6 +71,7 @@ struct Engine::Impl {
   uint64_t tick_limit = 0;
   bool stop_requested = false;
   uint64_t progress_every = 0, next_progress = ~uint64_t(0);
+  uint64_t next_check = 0;
   std::function<void(uint64_t)> progress;
   bool budget_hit = false;
   Fault fault;
@@ -88,16 +89,21 @@ struct Engine::Impl {
   // exact whatever the budgets (tests/trace_cases.sh slice_invariance).
   static void on_block(uc_engine* uc, uint64_t address, uint32_t, void* ud) {
     auto* self = static_cast<Impl*>(ud);
-    if (self->ticks >= self->tick_limit) {
-      self->budget_hit = true;
-      uc_emu_stop(uc);
-      uc_reg_write(uc, UC_X86_REG_RIP, &address);
-      return;
+    // One compare on the hot path: next_check = min(tick_limit, next_progress).
+    if (self->ticks >= self->next_check) [[unlikely]] {
+      if (self->ticks >= self->tick_limit) {
+        self->budget_hit = true;
+        uc_emu_stop(uc);
+        uc_reg_write(uc, UC_X86_REG_RIP, &address);
+        return;
+      }
+      if (self->ticks >= self->next_progress) {
+        self->next_progress += self->progress_every;
+        self->progress(self->ticks);
+      }
+      self->next_check = std::min(self->tick_limit, self->next_progress);
     }
-    if (++self->ticks == self->next_progress) {
-      self->next_progress += self->progress_every;
-      self->progress(self->ticks);
-    }
+    ++self->ticks;
   }
 
   static void on_syscall(uc_engine* uc, void* ud) {
@@ -337,6 +343,7 @@ void Engine::restore(const Context& c) {
 StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
   Impl& s = *impl_;
   s.tick_limit = tick_limit;
+  s.next_check = std::min(tick_limit, s.next_progress);
   s.stop_requested = false;
   s.budget_hit = false;
   s.fault = Fault{};
@@ -379,6 +386,7 @@ void Engine::request_stop() {
 void Engine::set_progress_callback(uint64_t every, std::function<void(uint64_t)> fn) {
   impl_->progress_every = every;
   impl_->next_progress = every ? impl_->ticks + every : ~uint64_t(0);
+  impl_->next_check = std::min(impl_->tick_limit, impl_->next_progress);
   impl_->progress = std::move(fn);
 }
 

@@ -325,8 +325,6 @@ void Kernel::end_slice(Task& t, cpu::StopReason why) {
   resume_set_ = false;
 }
 
-void Kernel::kill_process(int sig, bool core) { exit_process(*current_, 0, sig, core); }
-
 // Exit events follow the event of whatever caused them (the exit_group
 // syscall, a fatal signal, a fault).
 void Kernel::flush_exit_event() {
@@ -450,9 +448,8 @@ void Kernel::emit_summary() {
   io_.emit(std::move(ev));
 }
 
-std::string Kernel::resolve_at_path(int dirfd, const std::string& path, int64_t* err) {
+std::string Kernel::dirfd_path(int dirfd, int64_t* err) {
   *err = 0;
-  if (!path.empty() && path[0] == '/') return current_->fs->cwd;  // unused base
   if (dirfd == kAT_FDCWD) return current_->fs->cwd;
   auto f = current_->fds->get(dirfd);
   if (!f) {

@@ -245,7 +245,8 @@ class Kernel : public cpu::TrapHandler {
   // and listed in the run summary. Returns -ENOSYS for convenience.
   int64_t unsupported(uint32_t nr, const std::string& what);
   const std::map<std::string, std::pair<uint32_t, uint64_t>>& unsupported() const { return unsupported_; }
-  std::string resolve_at_path(int dirfd, const std::string& path, int64_t* err);
+  // The directory a relative path starts from: the cwd, or dirfd's directory.
+  std::string dirfd_path(int dirfd, int64_t* err);
 
  private:
   void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);
@@ -254,7 +255,6 @@ class Kernel : public cpu::TrapHandler {
   bool try_wake(Task& t);
   void build_proc(const InodeRef& proc);  // procfs.cc
   void switch_engine_to(Task& t);
-  void kill_process(int sig, bool core);
   void flush_exit_event();
 
   Config cfg_;

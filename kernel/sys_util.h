@@ -21,7 +21,7 @@ inline Lookup lookup_at(Kernel& k, int dirfd, const std::string& path, bool foll
   *err = 0;
   std::string base = k.current().fs->cwd;
   if (path.empty() || path[0] != '/') {
-    base = k.resolve_at_path(dirfd, path, err);
+    base = k.dirfd_path(dirfd, err);
     if (*err) return {};
   }
   Lookup l = k.vfs().resolve(base, path, follow);

@@ -48,6 +48,14 @@ void ReplayIo::diverge(const std::string& what, const trace::Event* expected, co
   report_.message = msg;
 }
 
+// The trace cannot be read further: the replay ends with exit status 4.
+void ReplayIo::invalid(const trace::TraceError& ex) {
+  stopped_ = true;
+  report_.verdict = Verdict::kInvalid;
+  report_.message = ex.what();
+  report_.events = checked_;
+}
+
 void ReplayIo::emit(trace::Event&& e) {
   if (stopped_) return;
   e.seq = checked_;
@@ -55,10 +63,7 @@ void ReplayIo::emit(trace::Event&& e) {
   try {
     rec = peek();
   } catch (const trace::TraceError& ex) {
-    stopped_ = true;
-    report_.verdict = Verdict::kInvalid;
-    report_.message = ex.what();
-    report_.events = checked_;
+    invalid(ex);
     return;
   }
   if (!rec) {
@@ -100,10 +105,7 @@ kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint
       if (rec->err == 0 && hf.kind == kernel::HostFileKind::kRegular) hf.content = store_.blob(rec->blob);
     }
   } catch (const trace::TraceError& ex) {
-    stopped_ = true;
-    report_.verdict = Verdict::kInvalid;
-    report_.message = ex.what();
-    report_.events = checked_;
+    invalid(ex);
     return hf;
   }
   // Check it like any other event (this also reports a mismatch).
@@ -156,9 +158,7 @@ void ReplayIo::finish() {
   try {
     rec = peek();
   } catch (const trace::TraceError& ex) {
-    report_.verdict = Verdict::kInvalid;
-    report_.message = ex.what();
-    report_.events = checked_;
+    invalid(ex);
     return;
   }
   report_.events = checked_;

@@ -50,6 +50,7 @@ class ReplayIo : public kernel::Io {
  private:
   const trace::Event* peek();
   void diverge(const std::string& what, const trace::Event* expected, const std::string& actual);
+  void invalid(const trace::TraceError& ex);
   trace::Store& store_;
   trace::Store::Reader reader_;
   bool complete_;
