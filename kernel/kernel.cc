@@ -122,6 +122,9 @@ LoadError Kernel::start() {
   t->fs = std::make_shared<FsContext>();
   t->fs->cwd = cfg_.cwd;
   t->sighand = std::make_shared<SignalHandlers>();
+  t->uts = std::make_shared<UtsNamespace>();
+  t->ipc_ns = std::make_shared<OpaqueNamespace>(OpaqueNamespace{1});
+  t->net_ns = std::make_shared<OpaqueNamespace>(OpaqueNamespace{1});
   for (auto& r : t->rlimits) r = {kRlimInfinity, kRlimInfinity};
   t->rlimits[kRLIMIT_STACK] = {MemoryManager::kStackSize, kRlimInfinity};
   t->rlimits[kRLIMIT_NOFILE] = {uint64_t(FdTable::kDefaultMaxFds), 4096};

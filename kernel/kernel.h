@@ -30,6 +30,26 @@ struct SignalHandlers {
   std::array<abi::KernelSigaction, abi::kNSIG + 1> actions{};
 };
 
+// Credentials (credentials(7)). The guest starts as root; capabilities are
+// those of root in the initial user namespace: all of them while the
+// effective uid is 0 (the "root has every capability" rule), none otherwise.
+struct Credentials {
+  uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
+  uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<uint32_t> groups;
+  bool capable() const { return euid == 0; }
+};
+
+// Namespaces modelled as identities: a UTS namespace holds the host and
+// domain names; IPC and network namespaces have no contents yet.
+struct UtsNamespace {
+  std::string hostname = "ditto";
+  std::string domainname = "(none)";
+};
+struct OpaqueNamespace {
+  int id;
+};
+
 struct FsContext {
   std::string cwd = "/";
   uint32_t umask = 022;
@@ -88,6 +108,9 @@ struct Task {
   std::shared_ptr<FdTable> fds;
   std::shared_ptr<FsContext> fs;
   std::shared_ptr<SignalHandlers> sighand;
+  Credentials creds;
+  std::shared_ptr<UtsNamespace> uts;
+  std::shared_ptr<OpaqueNamespace> ipc_ns, net_ns;
   uint64_t sigmask = 0;
   uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
   std::array<SigInfo, abi::kNSIG + 1> pending_info{};
@@ -201,6 +224,7 @@ class Kernel : public cpu::TrapHandler {
   std::map<uint32_t, std::unique_ptr<Task>>& tasks() { return tasks_; }
   Task* task(uint32_t tid);
   uint32_t alloc_tid() { return next_tid_++; }
+  std::shared_ptr<OpaqueNamespace> new_namespace() { return std::make_shared<OpaqueNamespace>(OpaqueNamespace{++next_ns_id_}); }
   // Process life cycle (process.cc).
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
@@ -263,6 +287,7 @@ class Kernel : public cpu::TrapHandler {
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
   Task* current_ = nullptr;
   uint32_t next_tid_ = kFirstPid;
+  int next_ns_id_ = 1;
   uint32_t init_tid_ = 0;       // the first guest process: its status is the run's
   uint32_t last_tid_ = 0;       // round-robin position
   std::shared_ptr<MemoryManager> slice_mm_;  // the address space this slice runs in

@@ -152,7 +152,10 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
   int exit_signal = int(flags & 0xff);
   if (exit_signal > kNSIG) return -kEINVAL;
-  if (flags & kCloneNamespaces) return k.unsupported(56, "clone of namespaces");
+  constexpr uint64_t kIdentityNamespaces = kCLONE_NEWUTS | kCLONE_NEWIPC | kCLONE_NEWNET;
+  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of pid/user/mount/cgroup namespaces");
+  // Creating namespaces needs CAP_SYS_ADMIN (user_namespaces(7)).
+  if ((flags & kIdentityNamespaces) && !parent.creds.capable()) return -kEPERM;
   if (flags & kCLONE_PIDFD) return k.unsupported(56, "clone CLONE_PIDFD");
   size_t live = 0;
   for (auto& [tid, t] : k.tasks())
@@ -174,6 +177,10 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   c.fds = (flags & kCLONE_FILES) ? parent.fds : std::make_shared<FdTable>(*parent.fds);
   c.sighand = (flags & kCLONE_SIGHAND) ? parent.sighand : std::make_shared<SignalHandlers>(*parent.sighand);
   c.sigmask = parent.sigmask;
+  c.creds = parent.creds;
+  c.uts = (flags & kCLONE_NEWUTS) ? std::make_shared<UtsNamespace>(*parent.uts) : parent.uts;
+  c.ipc_ns = (flags & kCLONE_NEWIPC) ? k.new_namespace() : parent.ipc_ns;
+  c.net_ns = (flags & kCLONE_NEWNET) ? k.new_namespace() : parent.net_ns;
   // sigaltstack(2): inherited by fork, cleared when sharing the address space.
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
   c.rlimits = parent.rlimits;

@@ -135,7 +135,11 @@ void Kernel::build_proc(const InodeRef& proc) {
       std::string s = "Name:\t" + x.comm + "\nUmask:\t0022\nState:\t" + state_name(st) +
                       "\nTgid:\t" + std::to_string(x.tgid) + "\nNgid:\t0\nPid:\t" + std::to_string(x.tid) +
                       "\nPPid:\t" + std::to_string(x.ppid) +
-                      "\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t\n" +
+                      "\nTracerPid:\t0\nUid:\t" + std::to_string(x.creds.uid) + "\t" + std::to_string(x.creds.euid) +
+                      "\t" + std::to_string(x.creds.suid) + "\t" + std::to_string(x.creds.fsuid) + "\nGid:\t" +
+                      std::to_string(x.creds.gid) + "\t" + std::to_string(x.creds.egid) + "\t" +
+                      std::to_string(x.creds.sgid) + "\t" + std::to_string(x.creds.fsgid) +
+                      "\nFDSize:\t64\nGroups:\t\n" +
                       "VmSize:\t" + std::to_string((x.mm ? x.mm->mapped_bytes() : 0) / 1024) + " kB\n" +
                       "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
                       hex16(x.sigpending) + "\nShdPnd:\t0000000000000000\nSigBlk:\t" + hex16(x.sigmask) +

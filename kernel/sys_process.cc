@@ -1,5 +1,6 @@
 // Process-level syscalls of a single process: identity, exit, limits, TLS,
 // signal dispositions (stored; delivery is modelled later), randomness.
+#include <cstdio>
 #include <cstring>
 
 #include "kernel/sys_util.h"
@@ -14,8 +15,155 @@ namespace {
 int64_t sys_getpid(Kernel& k, const uint64_t*) { return k.current().tgid; }
 int64_t sys_gettid(Kernel& k, const uint64_t*) { return k.current().tid; }
 int64_t sys_getppid(Kernel& k, const uint64_t*) { return k.current().ppid; }
-// The guest runs as root, like Ditto itself on the machines it targets.
-int64_t sys_getuid(Kernel&, const uint64_t*) { return 0; }
+// The guest starts as root, like Ditto itself on the machines it targets.
+int64_t sys_getuid(Kernel& k, const uint64_t*) { return k.current().creds.uid; }
+int64_t sys_geteuid(Kernel& k, const uint64_t*) { return k.current().creds.euid; }
+int64_t sys_getgid(Kernel& k, const uint64_t*) { return k.current().creds.gid; }
+int64_t sys_getegid(Kernel& k, const uint64_t*) { return k.current().creds.egid; }
+
+constexpr uint32_t kNoChange = 0xffffffffu;  // (uid_t)-1: "leave as is"
+
+// setresuid(2)/setresgid(2): an unprivileged caller may only pick among its
+// current real, effective and saved ids (kernel/sys.c).
+int64_t set_res(Kernel& k, uint32_t r, uint32_t e, uint32_t s, bool gid) {
+  Credentials& c = k.current().creds;
+  uint32_t& cr = gid ? c.gid : c.uid;
+  uint32_t& ce = gid ? c.egid : c.euid;
+  uint32_t& cs = gid ? c.sgid : c.suid;
+  uint32_t& cf = gid ? c.fsgid : c.fsuid;
+  auto allowed = [&](uint32_t v) { return v == kNoChange || v == cr || v == ce || v == cs; };
+  if (!c.capable() && (!allowed(r) || !allowed(e) || !allowed(s))) return -kEPERM;
+  if (r != kNoChange) cr = r;
+  if (e != kNoChange) ce = e;
+  if (s != kNoChange) cs = s;
+  cf = ce;
+  return 0;
+}
+
+int64_t sys_setresuid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), false); }
+int64_t sys_setresgid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), true); }
+
+int64_t sys_setreuid(Kernel& k, const uint64_t* a) {
+  Credentials& c = k.current().creds;
+  uint32_t r = uint32_t(a[0]), e = uint32_t(a[1]);
+  if (!c.capable()) {
+    if (r != kNoChange && r != c.uid && r != c.euid) return -kEPERM;
+    if (e != kNoChange && e != c.uid && e != c.euid && e != c.suid) return -kEPERM;
+  }
+  uint32_t old_ruid = c.uid;
+  if (r != kNoChange) c.uid = r;
+  if (e != kNoChange) c.euid = e;
+  // The saved id follows the new effective one when the real id was set or
+  // the effective id differs from the old real id.
+  if (r != kNoChange || (e != kNoChange && e != old_ruid)) c.suid = c.euid;
+  c.fsuid = c.euid;
+  return 0;
+}
+
+int64_t sys_setregid(Kernel& k, const uint64_t* a) {
+  Credentials& c = k.current().creds;
+  uint32_t r = uint32_t(a[0]), e = uint32_t(a[1]);
+  if (!c.capable()) {
+    if (r != kNoChange && r != c.gid && r != c.egid) return -kEPERM;
+    if (e != kNoChange && e != c.gid && e != c.egid && e != c.sgid) return -kEPERM;
+  }
+  uint32_t old_rgid = c.gid;
+  if (r != kNoChange) c.gid = r;
+  if (e != kNoChange) c.egid = e;
+  if (r != kNoChange || (e != kNoChange && e != old_rgid)) c.sgid = c.egid;
+  c.fsgid = c.egid;
+  return 0;
+}
+
+// setuid(2): with CAP_SETUID all three ids change; otherwise only the
+// effective id, to the real or saved one.
+int64_t sys_setuid(Kernel& k, const uint64_t* a) {
+  Credentials& c = k.current().creds;
+  uint32_t u = uint32_t(a[0]);
+  if (u == kNoChange) return -kEINVAL;
+  if (c.capable()) c.uid = c.suid = u;
+  else if (u != c.uid && u != c.suid) return -kEPERM;
+  c.euid = c.fsuid = u;
+  return 0;
+}
+
+int64_t sys_setgid(Kernel& k, const uint64_t* a) {
+  Credentials& c = k.current().creds;
+  uint32_t g = uint32_t(a[0]);
+  if (g == kNoChange) return -kEINVAL;
+  if (c.capable()) c.gid = c.sgid = g;
+  else if (g != c.gid && g != c.sgid) return -kEPERM;
+  c.egid = c.fsgid = g;
+  return 0;
+}
+
+int64_t get_res(Kernel& k, const uint64_t* a, bool gid) {
+  const Credentials& c = k.current().creds;
+  uint32_t v[3] = {gid ? c.gid : c.uid, gid ? c.egid : c.euid, gid ? c.sgid : c.suid};
+  for (int i = 0; i < 3; ++i)
+    if (!k.mm().write(UserPtr(a[i]), v[i])) return -kEFAULT;
+  return 0;
+}
+int64_t sys_getresuid(Kernel& k, const uint64_t* a) { return get_res(k, a, false); }
+int64_t sys_getresgid(Kernel& k, const uint64_t* a) { return get_res(k, a, true); }
+
+int64_t sys_getgroups(Kernel& k, const uint64_t* a) {
+  const auto& g = k.current().creds.groups;
+  int64_t size = int32_t(a[0]);
+  if (size < 0) return -kEINVAL;
+  if (size == 0) return int64_t(g.size());
+  if (size_t(size) < g.size()) return -kEINVAL;
+  if (!g.empty() && !k.mm().copy_out(UserPtr(a[1]), g.data(), g.size() * 4)) return -kEFAULT;
+  return int64_t(g.size());
+}
+
+int64_t sys_setgroups(Kernel& k, const uint64_t* a) {
+  uint64_t n = a[0];
+  if (n > 65536) return -kEINVAL;  // NGROUPS_MAX
+  if (!k.current().creds.capable()) return -kEPERM;
+  std::vector<uint32_t> g(n);
+  if (n && !k.mm().copy_in(UserPtr(a[1]), g.data(), n * 4)) return -kEFAULT;
+  k.current().creds.groups = std::move(g);
+  return 0;
+}
+
+// sethostname(2)/setdomainname(2): in the caller's UTS namespace.
+int64_t set_uts_name(Kernel& k, const uint64_t* a, bool host) {
+  if (!k.current().creds.capable()) return -kEPERM;
+  if (a[1] > 64) return -kEINVAL;  // __NEW_UTS_LEN
+  std::string name(a[1], '\0');
+  if (a[1] && !k.mm().copy_in(UserPtr(a[0]), name.data(), a[1])) return -kEFAULT;
+  (host ? k.current().uts->hostname : k.current().uts->domainname) = name.c_str();
+  return 0;
+}
+int64_t sys_sethostname(Kernel& k, const uint64_t* a) { return set_uts_name(k, a, true); }
+int64_t sys_setdomainname(Kernel& k, const uint64_t* a) { return set_uts_name(k, a, false); }
+
+// unshare(2) for what Ditto models (kernel/fork.c:ksys_unshare()).
+int64_t sys_unshare(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kVM = 0x100, kFS = 0x200, kFILES = 0x400, kSIGHAND = 0x800, kTHREAD = 0x10000,
+                     kNEWNS = 0x20000, kSYSVSEM = 0x40000, kNEWCGROUP = 0x2000000, kNEWUTS = 0x4000000,
+                     kNEWIPC = 0x8000000, kNEWUSER = 0x10000000, kNEWPID = 0x20000000, kNEWNET = 0x40000000;
+  uint64_t flags = a[0];
+  constexpr uint64_t kKnown = kVM | kFS | kFILES | kSIGHAND | kTHREAD | kNEWNS | kSYSVSEM | kNEWCGROUP |
+                              kNEWUTS | kNEWIPC | kNEWUSER | kNEWPID | kNEWNET | 0x80 /* CLONE_NEWTIME */;
+  if (flags & ~kKnown) return -kEINVAL;
+  Task& t = k.current();
+  int threads = 0;
+  for (auto& [tid, o] : k.tasks())
+    if (o->tgid == t.tgid && o->run_state != RunState::kExited) ++threads;
+  // Unsharing what is shared with other threads is not possible.
+  if ((flags & (kTHREAD | kVM | kSIGHAND)) && threads > 1) return -kEINVAL;
+  if (flags & (kNEWNS | kNEWCGROUP | kNEWUSER | kNEWPID | 0x80))
+    return k.unsupported(272, "unshare of pid/user/mount/cgroup/time namespaces");
+  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET)) && !t.creds.capable()) return -kEPERM;
+  if (flags & kNEWUTS) t.uts = std::make_shared<UtsNamespace>(*t.uts);
+  if (flags & kNEWIPC) t.ipc_ns = k.new_namespace();
+  if (flags & kNEWNET) t.net_ns = k.new_namespace();
+  if (flags & kFS) t.fs = std::make_shared<FsContext>(*t.fs);
+  if (flags & kFILES) t.fds = std::make_shared<FdTable>(*t.fds);
+  return 0;
+}
 
 int64_t sys_exit_group(Kernel& k, const uint64_t* a) {
   k.exit_group(int(a[0] & 0xff), 0);
@@ -86,11 +234,11 @@ int64_t sys_setrlimit(Kernel& k, const uint64_t* a) { return do_prlimit(k, 0, a[
 int64_t sys_uname(Kernel& k, const uint64_t* a) {
   Utsname u{};
   std::strcpy(u.sysname, "Linux");
-  std::strcpy(u.nodename, "ditto");
+  std::snprintf(u.nodename, sizeof u.nodename, "%s", k.current().uts->hostname.c_str());
   std::strcpy(u.release, "6.1.0-ditto");
   std::strcpy(u.version, "#1 SMP PREEMPT_DYNAMIC Ditto");
   std::strcpy(u.machine, "x86_64");
-  std::strcpy(u.domainname, "(none)");
+  std::snprintf(u.domainname, sizeof u.domainname, "%s", k.current().uts->domainname.c_str());
   return k.mm().write(UserPtr(a[0]), u) ? 0 : -kEFAULT;
 }
 
@@ -192,10 +340,23 @@ void register_process_syscalls(SyscallFn* t) {
   t[39] = sys_getpid;
   t[63] = sys_uname;
   t[97] = sys_getrlimit;
-  t[102] = sys_getuid;  // getuid
-  t[104] = sys_getuid;  // getgid
-  t[107] = sys_getuid;  // geteuid
-  t[108] = sys_getuid;  // getegid
+  t[102] = sys_getuid;
+  t[104] = sys_getgid;
+  t[105] = sys_setuid;
+  t[106] = sys_setgid;
+  t[107] = sys_geteuid;
+  t[108] = sys_getegid;
+  t[113] = sys_setreuid;
+  t[114] = sys_setregid;
+  t[115] = sys_getgroups;
+  t[116] = sys_setgroups;
+  t[117] = sys_setresuid;
+  t[118] = sys_getresuid;
+  t[119] = sys_setresgid;
+  t[120] = sys_getresgid;
+  t[170] = sys_sethostname;
+  t[171] = sys_setdomainname;
+  t[272] = sys_unshare;
   t[110] = sys_getppid;
   t[131] = sys_sigaltstack;
   t[158] = sys_arch_prctl;
