@@ -259,6 +259,7 @@ class Kernel : public cpu::TrapHandler {
   bool setup_signal_frame(Task& t, uint64_t rip);
   void set_group_stopped(Task& t, bool stop, int sig);
   bool group_stopped(const Task& t) const;
+  bool pgrp_orphaned(uint32_t pgid) const;
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
   LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
                        const std::vector<std::string>& argv, const std::vector<std::string>& envp);

@@ -75,6 +75,19 @@ void Kernel::set_group_stopped(Task& t, bool stop, int sig) {
   if (stop && current_ && current_->tgid == t.tgid && slice_mm_) slice_mm_->engine().request_stop();
 }
 
+// POSIX: a process group is orphaned when no member has a parent in another
+// group of the same session (the virtual init is in no guest session).
+bool Kernel::pgrp_orphaned(uint32_t pgid) const {
+  for (const auto& [tid, t] : tasks_) {
+    if (t->tid != t->tgid || t->run_state == RunState::kExited || t->pgid != pgid) continue;
+    auto parent = tasks_.find(t->ppid);
+    if (parent == tasks_.end()) continue;
+    const Task& p = *parent->second;
+    if (p.run_state != RunState::kExited && p.pgid != pgid && p.sid == t->sid) return false;
+  }
+  return true;
+}
+
 bool Kernel::group_stopped(const Task& t) const {
   auto it = tasks_.find(t.tgid);
   return it != tasks_.end() && it->second->group_stopped;
@@ -109,6 +122,9 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
     }
   }
   if (d == DefaultAction::kStop) {
+    // SIGTSTP/SIGTTIN/SIGTTOU do not stop a process whose group is orphaned:
+    // nobody could continue it (kernel/signal.c, is_current_pgrp_orphaned()).
+    if (sig != kSIGSTOP && pgrp_orphaned(task(target.tgid)->pgid)) return 0;
     set_group_stopped(target, true, sig);
     return 0;
   }

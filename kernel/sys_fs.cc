@@ -489,12 +489,8 @@ int64_t sys_getcwd(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_chdir(Kernel& k, const uint64_t* a) {
-  std::string path;
-  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
-  int64_t err;
-  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
-  if (err) return err;
-  if (!l.node) return -kENOENT;
+  Lookup l;
+  if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   if (!l.node->is_dir()) return -kENOTDIR;
   k.current().fs->cwd = l.path;
   return 0;
@@ -622,13 +618,9 @@ int64_t sys_renameat2(Kernel& k, const uint64_t* a) {
 }
 
 int64_t do_readlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint64_t size) {
-  std::string path;
-  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
-  if (int64_t(size) <= 0) return -kEINVAL;
-  int64_t err;
-  Lookup l = lookup_at(k, dirfd, path, false, &err);
-  if (err) return err;
-  if (!l.node) return -kENOENT;
+  if (int32_t(size) <= 0) return -kEINVAL;  // fs/stat.c checks bufsiz before the path
+  Lookup l;
+  if (int64_t r = lookup_existing(k, dirfd, path_ptr, false, l); r < 0) return r;
   if (l.node->kind != InodeKind::kSymlink) return -kEINVAL;
   size_t n = std::min<uint64_t>(size, l.node->target.size());
   if (!k.mm().copy_out(UserPtr(buf), l.node->target.data(), n)) return -kEFAULT;
@@ -676,12 +668,8 @@ int64_t sys_ftruncate(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_truncate(Kernel& k, const uint64_t* a) {
-  std::string path;
-  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
-  int64_t err;
-  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
-  if (err) return err;
-  if (!l.node) return -kENOENT;
+  Lookup l;
+  if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   return do_truncate(k, *l.node, int64_t(a[1]));
 }
 

@@ -23,79 +23,64 @@ int64_t sys_getegid(Kernel& k, const uint64_t*) { return k.current().creds.egid;
 
 constexpr uint32_t kNoChange = 0xffffffffu;  // (uid_t)-1: "leave as is"
 
+// The real, effective, saved and filesystem ids of one kind (uid or gid).
+struct IdSet {
+  uint32_t &real, &eff, &saved, &fs;
+};
+IdSet ids(Credentials& c, bool gid) {
+  return gid ? IdSet{c.gid, c.egid, c.sgid, c.fsgid} : IdSet{c.uid, c.euid, c.suid, c.fsuid};
+}
+
 // setresuid(2)/setresgid(2): an unprivileged caller may only pick among its
 // current real, effective and saved ids (kernel/sys.c).
 int64_t set_res(Kernel& k, uint32_t r, uint32_t e, uint32_t s, bool gid) {
   Credentials& c = k.current().creds;
-  uint32_t& cr = gid ? c.gid : c.uid;
-  uint32_t& ce = gid ? c.egid : c.euid;
-  uint32_t& cs = gid ? c.sgid : c.suid;
-  uint32_t& cf = gid ? c.fsgid : c.fsuid;
-  auto allowed = [&](uint32_t v) { return v == kNoChange || v == cr || v == ce || v == cs; };
+  IdSet id = ids(c, gid);
+  auto allowed = [&](uint32_t v) { return v == kNoChange || v == id.real || v == id.eff || v == id.saved; };
   if (!c.capable() && (!allowed(r) || !allowed(e) || !allowed(s))) return -kEPERM;
-  if (r != kNoChange) cr = r;
-  if (e != kNoChange) ce = e;
-  if (s != kNoChange) cs = s;
-  cf = ce;
+  if (r != kNoChange) id.real = r;
+  if (e != kNoChange) id.eff = e;
+  if (s != kNoChange) id.saved = s;
+  id.fs = id.eff;
+  return 0;
+}
+
+// setreuid(2)/setregid(2).
+int64_t set_re(Kernel& k, uint32_t r, uint32_t e, bool gid) {
+  Credentials& c = k.current().creds;
+  IdSet id = ids(c, gid);
+  if (!c.capable()) {
+    if (r != kNoChange && r != id.real && r != id.eff) return -kEPERM;
+    if (e != kNoChange && e != id.real && e != id.eff && e != id.saved) return -kEPERM;
+  }
+  uint32_t old_real = id.real;
+  if (r != kNoChange) id.real = r;
+  if (e != kNoChange) id.eff = e;
+  // The saved id follows the new effective one when the real id was set or
+  // the effective id differs from the old real id.
+  if (r != kNoChange || (e != kNoChange && e != old_real)) id.saved = id.eff;
+  id.fs = id.eff;
+  return 0;
+}
+
+// setuid(2)/setgid(2): with the capability all of real, effective and saved
+// change; otherwise only the effective id, to the real or saved one.
+int64_t set_id(Kernel& k, uint32_t v, bool gid) {
+  Credentials& c = k.current().creds;
+  IdSet id = ids(c, gid);
+  if (v == kNoChange) return -kEINVAL;
+  if (c.capable()) id.real = id.saved = v;
+  else if (v != id.real && v != id.saved) return -kEPERM;
+  id.eff = id.fs = v;
   return 0;
 }
 
 int64_t sys_setresuid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), false); }
 int64_t sys_setresgid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), true); }
-
-int64_t sys_setreuid(Kernel& k, const uint64_t* a) {
-  Credentials& c = k.current().creds;
-  uint32_t r = uint32_t(a[0]), e = uint32_t(a[1]);
-  if (!c.capable()) {
-    if (r != kNoChange && r != c.uid && r != c.euid) return -kEPERM;
-    if (e != kNoChange && e != c.uid && e != c.euid && e != c.suid) return -kEPERM;
-  }
-  uint32_t old_ruid = c.uid;
-  if (r != kNoChange) c.uid = r;
-  if (e != kNoChange) c.euid = e;
-  // The saved id follows the new effective one when the real id was set or
-  // the effective id differs from the old real id.
-  if (r != kNoChange || (e != kNoChange && e != old_ruid)) c.suid = c.euid;
-  c.fsuid = c.euid;
-  return 0;
-}
-
-int64_t sys_setregid(Kernel& k, const uint64_t* a) {
-  Credentials& c = k.current().creds;
-  uint32_t r = uint32_t(a[0]), e = uint32_t(a[1]);
-  if (!c.capable()) {
-    if (r != kNoChange && r != c.gid && r != c.egid) return -kEPERM;
-    if (e != kNoChange && e != c.gid && e != c.egid && e != c.sgid) return -kEPERM;
-  }
-  uint32_t old_rgid = c.gid;
-  if (r != kNoChange) c.gid = r;
-  if (e != kNoChange) c.egid = e;
-  if (r != kNoChange || (e != kNoChange && e != old_rgid)) c.sgid = c.egid;
-  c.fsgid = c.egid;
-  return 0;
-}
-
-// setuid(2): with CAP_SETUID all three ids change; otherwise only the
-// effective id, to the real or saved one.
-int64_t sys_setuid(Kernel& k, const uint64_t* a) {
-  Credentials& c = k.current().creds;
-  uint32_t u = uint32_t(a[0]);
-  if (u == kNoChange) return -kEINVAL;
-  if (c.capable()) c.uid = c.suid = u;
-  else if (u != c.uid && u != c.suid) return -kEPERM;
-  c.euid = c.fsuid = u;
-  return 0;
-}
-
-int64_t sys_setgid(Kernel& k, const uint64_t* a) {
-  Credentials& c = k.current().creds;
-  uint32_t g = uint32_t(a[0]);
-  if (g == kNoChange) return -kEINVAL;
-  if (c.capable()) c.gid = c.sgid = g;
-  else if (g != c.gid && g != c.sgid) return -kEPERM;
-  c.egid = c.fsgid = g;
-  return 0;
-}
+int64_t sys_setreuid(Kernel& k, const uint64_t* a) { return set_re(k, uint32_t(a[0]), uint32_t(a[1]), false); }
+int64_t sys_setregid(Kernel& k, const uint64_t* a) { return set_re(k, uint32_t(a[0]), uint32_t(a[1]), true); }
+int64_t sys_setuid(Kernel& k, const uint64_t* a) { return set_id(k, uint32_t(a[0]), false); }
+int64_t sys_setgid(Kernel& k, const uint64_t* a) { return set_id(k, uint32_t(a[0]), true); }
 
 int64_t get_res(Kernel& k, const uint64_t* a, bool gid) {
   const Credentials& c = k.current().creds;

@@ -29,6 +29,16 @@ inline Lookup lookup_at(Kernel& k, int dirfd, const std::string& path, bool foll
   return l;
 }
 
+// Reads a path argument and resolves it to an existing node: 0 or -errno.
+inline int64_t lookup_existing(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, Lookup& out) {
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  int64_t err;
+  out = lookup_at(k, dirfd, path, follow, &err);
+  if (err) return err;
+  return out.node ? 0 : -abi::kENOENT;
+}
+
 inline std::shared_ptr<File> get_file(Kernel& k, uint64_t fd) {
   if (fd > 0x7fffffff) return nullptr;
   return k.current().fds->get(int(fd));
