@@ -183,6 +183,38 @@ int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
   return int64_t(done);
 }
 
+namespace {
+constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
+                   kPOLLWRNORM = 0x100;
+}  // namespace
+
+uint32_t File::poll_events(Kernel&) const {
+  // Regular files and devices never block (poll(2)).
+  uint32_t ev = 0;
+  if (readable()) ev |= kPOLLIN | kPOLLRDNORM;
+  if (writable()) ev |= kPOLLOUT | kPOLLWRNORM;
+  return ev;
+}
+
+uint32_t PipeEnd::poll_events(Kernel&) const {
+  // fs/pipe.c:pipe_poll().
+  uint32_t ev = 0;
+  if (!write_end_) {
+    if (!pipe_->bufs.empty()) ev |= kPOLLIN | kPOLLRDNORM;
+    if (pipe_->writers == 0) ev |= kPOLLHUP;
+  } else {
+    if (pipe_->bufs.size() < pipe_->slots()) ev |= kPOLLOUT | kPOLLWRNORM;
+    if (pipe_->readers == 0) ev |= kPOLLERR;
+  }
+  return ev;
+}
+
+uint32_t PidFd::poll_events(Kernel& k) const {
+  Task* t = k.task(pid_);
+  bool gone = !t || t->run_state == RunState::kExited;
+  return gone ? (kPOLLIN | kPOLLRDNORM) : 0;
+}
+
 int64_t HostStdio::read(Kernel& k, char* buf, size_t n) {
   if (host_fd_ != 0) return -kEBADF;
   int64_t r = k.io().read_stdin(buf, n);

@@ -37,6 +37,8 @@ class File {
   virtual int64_t getdents(char* buf, size_t n);
   virtual void stat(abi::Stat& st) const { fill_stat(*inode_, st); }
   virtual int64_t readable_bytes() const { return 0; }
+  // poll(2) readiness (POLLIN, POLLOUT, POLLHUP, POLLERR bits).
+  virtual uint32_t poll_events(Kernel& k) const;
 
   const InodeRef& inode() const { return inode_; }
   uint32_t flags() const { return flags_; }
@@ -85,6 +87,7 @@ class PipeEnd : public File {
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
   int64_t readable_bytes() const override { return int64_t(pipe_->bytes()); }
   Pipe& pipe() { return *pipe_; }
+  uint32_t poll_events(Kernel& k) const override;
 
  private:
   std::shared_ptr<Pipe> pipe_;
@@ -104,6 +107,22 @@ class HostStdio : public File {
 
  private:
   int host_fd_;
+};
+
+// A pidfd (pidfd_open(2), CLONE_PIDFD): readable once its process exited.
+class PidFd : public File {
+ public:
+  PidFd(InodeRef inode, uint32_t pid, uint32_t flags) : File(std::move(inode), flags), pid_(pid) {}
+  int64_t read(Kernel&, char*, size_t) override { return -abi::kEINVAL; }
+  int64_t write(Kernel&, const char*, size_t) override { return -abi::kEINVAL; }
+  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kEINVAL; }
+  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kEINVAL; }
+  int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
+  uint32_t poll_events(Kernel& k) const override;
+  uint32_t pid() const { return pid_; }
+
+ private:
+  uint32_t pid_;
 };
 
 class DeviceFile : public File {

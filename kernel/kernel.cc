@@ -193,7 +193,9 @@ bool Kernel::try_wake(Task& t) {
       for (int s = 1; s <= kNSIG && !sig; ++s)
         if ((t.sigpending & ~t.sigmask & (1ULL << (s - 1))) && t.sighand->actions[size_t(s)].handler > kSIG_IGN) sig = s;
       constexpr uint64_t kSA_RESTART = 0x10000000;
-      bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && t.blocked.reason != "nanosleep";
+      // nanosleep and poll fail with EINTR whatever SA_RESTART says (signal(7)).
+      bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && t.blocked.reason != "nanosleep" &&
+                     t.blocked.reason != "poll";
       if (restart) {
         t.resume_rip = t.blocked.regs.rip;  // the `syscall` instruction again
         r = -512;
@@ -211,6 +213,11 @@ bool Kernel::try_wake(Task& t) {
     t.pending_result = r == -512 ? int64_t(t.blocked.regs.nr) : r;
     emit_syscall(t.blocked.regs, r);
     t.blocked = BlockedSyscall{};
+    // A temporary mask (ppoll) goes back now unless a handler will restore it.
+    if (t.restore_sigmask && !has_deliverable(t)) {
+      t.sigmask = t.saved_sigmask;
+      t.restore_sigmask = false;
+    }
   }
   current_ = saved;
   return r != kBlocked;

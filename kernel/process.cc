@@ -140,7 +140,7 @@ int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
 namespace {
 
 int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
-                 uint64_t tls) {
+                 uint64_t tls, uint64_t pidfd_ptr) {
   Task& parent = k.current();
   // kernel/fork.c:copy_process() checks, in its order.
   if ((flags & (kCLONE_NEWNS | kCLONE_FS)) == (kCLONE_NEWNS | kCLONE_FS)) return -kEINVAL;
@@ -156,7 +156,6 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of pid/user/mount/cgroup namespaces");
   // Creating namespaces needs CAP_SYS_ADMIN (user_namespaces(7)).
   if ((flags & kIdentityNamespaces) && !parent.creds.capable()) return -kEPERM;
-  if (flags & kCLONE_PIDFD) return k.unsupported(56, "clone CLONE_PIDFD");
   size_t live = 0;
   for (auto& [tid, t] : k.tasks())
     if (t->run_state != RunState::kExited) ++live;
@@ -219,6 +218,18 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     k.mm().write(UserPtr(parent_tid), v);
   }
   uint32_t ctid = c.tid;
+  if (flags & kCLONE_PIDFD) {
+    // A close-on-exec pidfd for the child, written where the caller asked.
+    auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), ctid, kO_RDWR);
+    f->path = "anon_inode:[pidfd]";
+    int fd = k.current().fds->alloc(f, true);
+    if (fd < 0) return fd;
+    int32_t v = fd;
+    if (!k.mm().write(UserPtr(pidfd_ptr), v)) {
+      k.current().fds->close(fd);
+      return -kEFAULT;
+    }
+  }
   // Children belong to the thread group (kept on its leader).
   if (!thread)
     if (Task* p = k.task(c.ppid)) k.task(p->tgid)->children.push_back(ctid);
@@ -236,11 +247,12 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
 
 int64_t sys_clone(Kernel& k, const uint64_t* a) {
   // x86-64 argument order: flags, stack, parent_tid, child_tid, tls.
-  return do_clone(k, a[0], a[1], a[2], a[3], a[4]);
+  // Legacy clone returns a CLONE_PIDFD through the parent_tid pointer.
+  return do_clone(k, a[0], a[1], a[2], a[3], a[4], a[2]);
 }
-int64_t sys_fork(Kernel& k, const uint64_t*) { return do_clone(k, kSIGCHLD, 0, 0, 0, 0); }
+int64_t sys_fork(Kernel& k, const uint64_t*) { return do_clone(k, kSIGCHLD, 0, 0, 0, 0, 0); }
 int64_t sys_vfork(Kernel& k, const uint64_t*) {
-  return do_clone(k, kCLONE_VM | kCLONE_VFORK | kSIGCHLD, 0, 0, 0, 0);
+  return do_clone(k, kCLONE_VM | kCLONE_VFORK | kSIGCHLD, 0, 0, 0, 0, 0);
 }
 
 // Status words as the kernel encodes them (wait(2), WIFEXITED & co.).
@@ -388,7 +400,12 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     case 0: pid = -1; break;                              // P_ALL
     case 1: if (id <= 0) return -kEINVAL; pid = id; break;  // P_PID
     case 2: if (id < 0) return -kEINVAL; pid = id == 0 ? 0 : -id; break;  // P_PGID
-    case 3: return k.unsupported(247, "waitid P_PIDFD");
+    case 3: {  // P_PIDFD
+      auto f = std::dynamic_pointer_cast<PidFd>(k.current().fds->get(int(id)));
+      if (!f) return -kEBADF;
+      pid = f->pid();
+      break;
+    }
     default: return -kEINVAL;
   }
   int64_t r = do_waitid(k, pid, a[2], options, a[4]);
@@ -592,13 +609,37 @@ int64_t sys_clone3(Kernel& k, const uint64_t* a) {
   uint64_t flags = args[0], pidfd = args[1], child_tid = args[2], parent_tid = args[3];
   uint64_t exit_signal = args[4], stack = args[5], stack_size = args[6], tls = args[7];
   uint64_t set_tid = args[8], set_tid_size = args[9];
-  (void)pidfd;
   if (flags & 0xff) return -kEINVAL;  // CSIGNAL goes in exit_signal
   if (exit_signal > uint64_t(kNSIG)) return -kEINVAL;
   if ((stack == 0) != (stack_size == 0)) return -kEINVAL;
   if (set_tid_size > 32 || (set_tid == 0) != (set_tid_size == 0)) return -kEINVAL;
   if (set_tid_size) return k.unsupported(435, "clone3 set_tid");
-  return do_clone(k, flags | exit_signal, stack ? stack + stack_size : 0, parent_tid, child_tid, tls);
+  return do_clone(k, flags | exit_signal, stack ? stack + stack_size : 0, parent_tid, child_tid, tls, pidfd);
+}
+
+// pidfd_open(2): a pidfd for a live thread-group leader.
+int64_t sys_pidfd_open(Kernel& k, const uint64_t* a) {
+  int64_t pid = int32_t(a[0]);
+  if (a[1] & ~uint64_t(kO_NONBLOCK)) return -kEINVAL;
+  if (pid <= 0) return -kEINVAL;
+  Task* t = k.task(uint32_t(pid));
+  if (!t || t->exit_state == ExitState::kDead) return -kESRCH;
+  if (t->tid != t->tgid) return -kENOENT;  // a thread, not a process (before PIDFD_THREAD)
+  auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), uint32_t(pid),
+                                   kO_RDWR | uint32_t(a[1] & kO_NONBLOCK));
+  f->path = "anon_inode:[pidfd]";
+  return k.current().fds->alloc(f, true);
+}
+
+int64_t sys_pidfd_send_signal(Kernel& k, const uint64_t* a) {
+  auto f = std::dynamic_pointer_cast<PidFd>(k.current().fds->get(int(a[0])));
+  if (!k.current().fds->get(int(a[0]))) return -kEBADF;
+  if (!f) return -kEBADF;
+  int sig = int(a[1]);
+  if (a[3]) return -kEINVAL;  // flags
+  if (a[2]) return k.unsupported(424, "pidfd_send_signal with siginfo");
+  if (sig < 0 || sig > kNSIG) return -kEINVAL;
+  return k.kill_process_by_pid(f->pid(), sig);
 }
 
 int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
@@ -717,6 +758,8 @@ int64_t sys_prctl(Kernel& k, const uint64_t* a) {
 void register_process_lifecycle_syscalls(SyscallFn* t) {
   t[157] = sys_prctl;
   t[24] = sys_sched_yield;
+  t[424] = sys_pidfd_send_signal;
+  t[434] = sys_pidfd_open;
   t[60] = sys_exit;
   t[435] = sys_clone3;
   t[56] = sys_clone;

@@ -14,6 +14,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_process_lifecycle_syscalls(t.data());
   register_futex_syscalls(t.data());
   register_signal_syscalls(t.data());
+  register_poll_syscalls(t.data());
   return t;
 }
 }  // namespace
@@ -41,6 +42,7 @@ uint8_t syscall_arity(uint32_t nr) {
         {56, 5},  {57, 0},  {58, 0},  {59, 3},  {61, 4},  {109, 2}, {111, 0}, {112, 0},
         {121, 1}, {124, 1}, {202, 6}, {435, 2}, {15, 0}, {34, 0}, {130, 2}, {157, 5}, {247, 5}, {98, 2}, {100, 1}, {76, 2}, {77, 2}, {319, 2}, {105, 1}, {106, 1}, {113, 2}, {114, 2},
         {115, 2}, {116, 2}, {117, 3}, {118, 3}, {119, 3}, {120, 3}, {170, 2}, {171, 2}, {272, 1},
+        {7, 3},   {271, 5}, {434, 2}, {424, 4},
     };
     for (auto [nr, n] : known) a[nr] = n;
     return a;
