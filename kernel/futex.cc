@@ -198,7 +198,7 @@ void Kernel::exit_robust_list(Task& t) {
   auto handle_death = [&](uint64_t entry) {
     uint64_t addr = entry + uint64_t(head.futex_offset);
     uint32_t v;
-    if ((addr & 3) || !mm.read(UserPtr(addr), v) || (v & kTidMask) != t.tid) return;
+    if ((addr & 3) || !mm.read(UserPtr(addr), v) || (v & kTidMask) != vpid(*t.pidns, t.tid)) return;
     uint32_t nv = (v & kWaiters) | kOwnerDied;
     if (!mm.write(UserPtr(addr), nv)) return;
     if (v & kWaiters) futex_wake(mm, addr, 1, ~0u);

@@ -125,6 +125,7 @@ LoadError Kernel::start() {
   t->uts = std::make_shared<UtsNamespace>();
   t->ipc_ns = std::make_shared<OpaqueNamespace>(OpaqueNamespace{1});
   t->net_ns = std::make_shared<OpaqueNamespace>(OpaqueNamespace{1});
+  t->pidns = root_pidns_;
   for (auto& r : t->rlimits) r = {kRlimInfinity, kRlimInfinity};
   t->rlimits[kRLIMIT_STACK] = {MemoryManager::kStackSize, kRlimInfinity};
   t->rlimits[kRLIMIT_NOFILE] = {uint64_t(FdTable::kDefaultMaxFds), 4096};
@@ -165,6 +166,27 @@ LoadError Kernel::start() {
     tasks_.clear();
   }
   return err;
+}
+
+uint32_t Kernel::vpid(const PidNamespace& ns, uint32_t global) {
+  if (ns.level == 0) return global;
+  auto it = ns.to_local.find(global);
+  return it == ns.to_local.end() ? 0 : it->second;
+}
+
+uint32_t Kernel::gpid(const PidNamespace& ns, uint32_t local) {
+  if (ns.level == 0) return local;
+  auto it = ns.to_global.find(local);
+  return it == ns.to_global.end() ? 0 : it->second;
+}
+
+void Kernel::attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid) {
+  for (PidNamespace* n = ns.get(); n && n->level > 0; n = n->parent.get()) {
+    uint32_t local = n->next++;
+    n->to_local[tid] = local;
+    n->to_global[local] = tid;
+    if (local == 1) n->init = tid;
+  }
 }
 
 Task* Kernel::task(uint32_t tid) {

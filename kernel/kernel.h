@@ -50,6 +50,17 @@ struct OpaqueNamespace {
   int id;
 };
 
+// A PID namespace (pid_namespaces(7)). Ditto's tids are the ids of the
+// root namespace; a nested namespace numbers its tasks from 1 and maps them
+// both ways. A task has an id in its own namespace and in every ancestor.
+struct PidNamespace {
+  std::shared_ptr<PidNamespace> parent;  // null for the root
+  int level = 0;
+  uint32_t next = 1;
+  uint32_t init = 0;  // root-namespace tid of the namespace's init (local pid 1)
+  std::map<uint32_t, uint32_t> to_local, to_global;
+};
+
 struct FsContext {
   std::string cwd = "/";
   uint32_t umask = 022;
@@ -111,6 +122,8 @@ struct Task {
   Credentials creds;
   std::shared_ptr<UtsNamespace> uts;
   std::shared_ptr<OpaqueNamespace> ipc_ns, net_ns;
+  std::shared_ptr<PidNamespace> pidns;        // where this task's pid lives
+  std::shared_ptr<PidNamespace> child_pidns;  // unshare(CLONE_NEWPID): for children
   uint64_t sigmask = 0;
   uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
   std::array<SigInfo, abi::kNSIG + 1> pending_info{};
@@ -224,6 +237,18 @@ class Kernel : public cpu::TrapHandler {
   std::map<uint32_t, std::unique_ptr<Task>>& tasks() { return tasks_; }
   Task* task(uint32_t tid);
   uint32_t alloc_tid() { return next_tid_++; }
+  // Ids across PID namespaces: `global` (root-namespace tid) as seen from
+  // `ns` (0 when not visible there), and the reverse.
+  static uint32_t vpid(const PidNamespace& ns, uint32_t global);
+  static uint32_t gpid(const PidNamespace& ns, uint32_t local);
+  // The caller's view.
+  uint32_t vpid(uint32_t global) const { return vpid(*current_->pidns, global); }
+  uint32_t gpid(uint32_t local) const { return gpid(*current_->pidns, local); }
+  // Gives task `tid` ids in `ns` and its ancestors.
+  void attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid);
+  // True when `t` is the init of a nested PID namespace.
+  bool is_ns_init(const Task& t) const { return t.pidns && t.pidns->level > 0 && t.pidns->init == t.tid; }
+  std::shared_ptr<PidNamespace> root_pidns() const { return root_pidns_; }
   std::shared_ptr<OpaqueNamespace> new_namespace() { return std::make_shared<OpaqueNamespace>(OpaqueNamespace{++next_ns_id_}); }
   // Process life cycle (process.cc).
   void exit_process(Task& t, int code, int signal, bool core);
@@ -289,6 +314,7 @@ class Kernel : public cpu::TrapHandler {
   Task* current_ = nullptr;
   uint32_t next_tid_ = kFirstPid;
   int next_ns_id_ = 1;
+  std::shared_ptr<PidNamespace> root_pidns_ = std::make_shared<PidNamespace>();
   uint32_t init_tid_ = 0;       // the first guest process: its status is the run's
   uint32_t last_tid_ = 0;       // round-robin position
   std::shared_ptr<MemoryManager> slice_mm_;  // the address space this slice runs in

@@ -64,8 +64,11 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   // Orphans go to the nearest live ancestor that is a child subreaper, else
   // to init (the virtual pid 1), which reaps them (kernel/exit.c:
   // find_new_reaper()). A child that asked for PR_SET_PDEATHSIG gets it.
+  // Both stay inside the PID namespace: its init reaps what no subreaper
+  // in it takes (kernel/exit.c: find_child_reaper()).
   Task* reaper = nullptr;
-  for (Task* p = task(task(tgid)->ppid); p; p = task(p->ppid)) {
+  const PidNamespace& ns = *task(tgid)->pidns;
+  for (Task* p = task(task(tgid)->ppid); p && vpid(ns, p->tid) != 0; p = task(p->ppid)) {
     Task* pl = task(p->tgid);
     if (pl && pl->run_state != RunState::kExited && pl->child_subreaper) {
       reaper = pl;
@@ -73,6 +76,8 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     }
     if (p->ppid == p->tid) break;
   }
+  if (!reaper && ns.level > 0 && ns.init != tgid)
+    if (Task* init = task(ns.init); init && init->run_state != RunState::kExited) reaper = init;
   for (auto& [tid, task] : tasks_) {
     if (task->tgid != tgid) continue;
     for (uint32_t c : task->children_to_reparent) {
@@ -94,6 +99,18 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     task->children_to_reparent.clear();
   }
   Task& leader = *task(tgid);
+  // When the init of a PID namespace dies, every process in the namespace
+  // (and below) is killed (kernel/pid_namespace.c:zap_pid_ns_processes()).
+  if (is_ns_init(leader)) {
+    const PidNamespace* dying = leader.pidns.get();
+    for (auto& [tid, o] : tasks_) {
+      if (o->tgid == tgid || o->run_state == RunState::kExited || o->tid != o->tgid) continue;
+      bool inside = false;
+      for (const PidNamespace* n = o->pidns.get(); n; n = n->parent.get())
+        if (n == dying) inside = true;
+      if (inside) exit_process(*o, 0, kSIGKILL, false);
+    }
+  }
   // The group's status is the last word: exit_group's code, the killing
   // signal, or the exit code of the last thread out.
   leader.exit_state = ExitState::kZombie;
@@ -152,8 +169,12 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
   int exit_signal = int(flags & 0xff);
   if (exit_signal > kNSIG) return -kEINVAL;
-  constexpr uint64_t kIdentityNamespaces = kCLONE_NEWUTS | kCLONE_NEWIPC | kCLONE_NEWNET;
-  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of pid/user/mount/cgroup namespaces");
+  constexpr uint64_t kIdentityNamespaces = kCLONE_NEWUTS | kCLONE_NEWIPC | kCLONE_NEWNET | kCLONE_NEWPID;
+  // The init of a PID namespace cannot give its children its own parent.
+  if ((flags & kCLONE_PARENT) && k.is_ns_init(*k.task(parent.tgid))) return -kEINVAL;
+  // unshare(CLONE_NEWPID) and clone(CLONE_NEWPID) do not combine.
+  if ((flags & kCLONE_NEWPID) && parent.child_pidns) return -kEINVAL;
+  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of user/mount/cgroup namespaces");
   // Creating namespaces needs CAP_SYS_ADMIN (user_namespaces(7)).
   if ((flags & kIdentityNamespaces) && !parent.creds.capable()) return -kEPERM;
   size_t live = 0;
@@ -180,6 +201,19 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   c.uts = (flags & kCLONE_NEWUTS) ? std::make_shared<UtsNamespace>(*parent.uts) : parent.uts;
   c.ipc_ns = (flags & kCLONE_NEWIPC) ? k.new_namespace() : parent.ipc_ns;
   c.net_ns = (flags & kCLONE_NEWNET) ? k.new_namespace() : parent.net_ns;
+  if (thread) {
+    c.pidns = parent.pidns;
+  } else {
+    auto base = parent.child_pidns ? parent.child_pidns : parent.pidns;
+    if (flags & kCLONE_NEWPID) {
+      auto ns = std::make_shared<PidNamespace>();
+      ns->parent = base;
+      ns->level = base->level + 1;
+      base = ns;
+    }
+    c.pidns = base;
+  }
+  k.attach_pid(c.pidns, c.tid);
   // sigaltstack(2): inherited by fork, cleared when sharing the address space.
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
   c.rlimits = parent.rlimits;
@@ -209,12 +243,12 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   }
   c.resume_rip = after_syscall;
   if (flags & kCLONE_CHILD_SETTID) {
-    int32_t v = int32_t(c.tid);
+    int32_t v = int32_t(Kernel::vpid(*c.pidns, c.tid));
     if (!c.mm->write(UserPtr(child_tid), v)) { /* Linux ignores the fault here */ }
   }
   if (flags & kCLONE_CHILD_CLEARTID) c.clear_child_tid = child_tid;
   if (flags & kCLONE_PARENT_SETTID) {
-    int32_t v = int32_t(c.tid);
+    int32_t v = int32_t(k.vpid(c.tid));
     k.mm().write(UserPtr(parent_tid), v);
   }
   uint32_t ctid = c.tid;
@@ -240,9 +274,10 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     // The parent sleeps in a (killable) vfork stop until the child execs or exits.
     Task* pp = &parent;
     pp->vfork_child = ctid;
-    return k.block("vfork stop", [pp, ctid]() -> int64_t { return pp->vfork_child == ctid ? kBlocked : ctid; });
+    int64_t shown = k.vpid(ctid);
+    return k.block("vfork stop", [pp, ctid, shown]() -> int64_t { return pp->vfork_child == ctid ? kBlocked : shown; });
   }
-  return ctid;
+  return k.vpid(ctid);  // the child's pid in the parent's namespace
 }
 
 int64_t sys_clone(Kernel& k, const uint64_t* a) {
@@ -281,9 +316,9 @@ int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options, WaitEvent* ev) {
     if (!t) continue;
     bool clone_child = t->exit_signal_to_parent != kSIGCHLD;
     if (!(options & kWALL) && clone_child != bool(options & kWCLONE)) continue;
-    if (pid > 0 && t->tgid != uint32_t(pid)) continue;
+    if (pid > 0 && t->tgid != k.gpid(uint32_t(pid))) continue;
     if (pid == 0 && t->pgid != self.pgid) continue;
-    if (pid < -1 && t->pgid != uint32_t(-pid)) continue;
+    if (pid < -1 && t->pgid != k.gpid(uint32_t(-pid))) continue;
     candidates.push_back(c);
   }
   if (candidates.empty()) return -kECHILD;
@@ -344,7 +379,7 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
     if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
   }
   consume(k, uint32_t(c), ev);
-  return c;
+  return k.vpid(uint32_t(c));
 }
 
 int64_t sys_wait4(Kernel& k, const uint64_t* a) {
@@ -369,7 +404,7 @@ int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, u
   } else {
     Task& t = *k.task(uint32_t(c));
     info[0] = kSIGCHLD;
-    info[4] = int32_t(c);
+    info[4] = int32_t(k.vpid(uint32_t(c)));
     if (ev == WaitEvent::kStopped) {
       info[2] = 5, info[6] = t.stop_signal;  // CLD_STOPPED
     } else if (ev == WaitEvent::kContinued) {
@@ -403,7 +438,8 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     case 3: {  // P_PIDFD
       auto f = std::dynamic_pointer_cast<PidFd>(k.current().fds->get(int(id)));
       if (!f) return -kEBADF;
-      pid = f->pid();
+      pid = k.vpid(f->pid());
+      if (pid == 0) return -kECHILD;
       break;
     }
     default: return -kEINVAL;
@@ -465,17 +501,21 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
   Task& self = k.current();
   if (pid > 0) {
-    if (uint32_t(pid) == self.tgid) return k.send_signal_to_self(sig);
-    return k.kill_process_by_pid(uint32_t(pid), sig);
+    uint32_t g = k.gpid(uint32_t(pid));
+    if (!g) return -kESRCH;
+    if (g == self.tgid) return k.send_signal_to_self(sig);
+    return k.kill_process_by_pid(g, sig);
   }
   // A group, or everyone: collect first, signal the caller last so that the
   // others are reached even when the caller dies of it.
-  uint32_t pgid = pid == 0 ? self.pgid : uint32_t(-pid);
+  uint32_t pgid = pid == 0 ? self.pgid : k.gpid(uint32_t(-pid));
   std::vector<uint32_t> targets;
   bool self_too = false;
   for (auto& [tid, t] : k.tasks()) {
     if (t->run_state == RunState::kExited || t->tid != t->tgid) continue;
-    bool match = pid == -1 ? true : t->pgid == pgid;
+    // kill(-1) reaches the processes visible in the caller's namespace,
+    // except its init.
+    bool match = pid == -1 ? (k.vpid(tid) != 0 && !(t->pidns == self.pidns && k.is_ns_init(*t))) : t->pgid == pgid;
     if (!match) continue;
     if (t->tgid == self.tgid) self_too = pid != -1;  // kill(-1) spares the caller
     else targets.push_back(tid);
@@ -493,20 +533,20 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
   return result;
 }
 
-int64_t sys_getpgrp(Kernel& k, const uint64_t*) { return k.current().pgid; }
+int64_t sys_getpgrp(Kernel& k, const uint64_t*) { return k.vpid(k.current().pgid); }
 
 int64_t sys_getpgid(Kernel& k, const uint64_t* a) {
   uint32_t pid = uint32_t(a[0]);
-  Task* t = pid == 0 ? &k.current() : k.task(pid);
+  Task* t = pid == 0 ? &k.current() : k.task(k.gpid(pid));
   if (!t || t->run_state == RunState::kExited) return -kESRCH;
-  return t->pgid;
+  return k.vpid(t->pgid);
 }
 
 int64_t sys_getsid(Kernel& k, const uint64_t* a) {
   uint32_t pid = uint32_t(a[0]);
-  Task* t = pid == 0 ? &k.current() : k.task(pid);
+  Task* t = pid == 0 ? &k.current() : k.task(k.gpid(pid));
   if (!t || t->run_state == RunState::kExited) return -kESRCH;
-  return t->sid;
+  return k.vpid(t->sid);
 }
 
 int64_t sys_setsid(Kernel& k, const uint64_t*) {
@@ -515,19 +555,20 @@ int64_t sys_setsid(Kernel& k, const uint64_t*) {
   for (auto& [tid, t] : k.tasks())
     if (t->run_state != RunState::kExited && t->pgid == self.tgid) return -kEPERM;
   self.sid = self.pgid = self.tgid;
-  return self.sid;
+  return k.vpid(self.sid);
 }
 
 int64_t sys_setpgid(Kernel& k, const uint64_t* a) {
   Task& self = k.current();
   int64_t pid = int32_t(a[0]), pgid = int32_t(a[1]);
   if (pgid < 0) return -kEINVAL;
-  Task* t = pid == 0 ? &self : k.task(uint32_t(pid));
+  Task* t = pid == 0 ? &self : k.task(k.gpid(uint32_t(pid)));
   if (!t || t->run_state == RunState::kExited) return -kESRCH;
   if (t != &self && t->ppid != self.tgid) return -kESRCH;  // only itself or a child
   if (t->sid != self.sid) return -kEPERM;
   if (t->sid == t->tgid) return -kEPERM;  // a session leader cannot move
-  uint32_t target = pgid == 0 ? t->tgid : uint32_t(pgid);
+  uint32_t target = pgid == 0 ? t->tgid : k.gpid(uint32_t(pgid));
+  if (!target) return -kEPERM;
   if (target != t->tgid) {
     bool exists = false;
     for (auto& [tid, o] : k.tasks())
@@ -622,10 +663,10 @@ int64_t sys_pidfd_open(Kernel& k, const uint64_t* a) {
   int64_t pid = int32_t(a[0]);
   if (a[1] & ~uint64_t(kO_NONBLOCK)) return -kEINVAL;
   if (pid <= 0) return -kEINVAL;
-  Task* t = k.task(uint32_t(pid));
+  Task* t = k.task(k.gpid(uint32_t(pid)));
   if (!t || t->exit_state == ExitState::kDead) return -kESRCH;
   if (t->tid != t->tgid) return -kENOENT;  // a thread, not a process (before PIDFD_THREAD)
-  auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), uint32_t(pid),
+  auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), t->tgid,
                                    kO_RDWR | uint32_t(a[1] & kO_NONBLOCK));
   f->path = "anon_inode:[pidfd]";
   return k.current().fds->alloc(f, true);

@@ -97,6 +97,11 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
   if (sig == 0 || target.run_state == RunState::kExited) return 0;
   const KernelSigaction& act = target.sighand->actions[size_t(sig)];
   DefaultAction d = default_action(sig);
+  // The init of a PID namespace gets from inside its namespace only the
+  // signals it has handlers for (kernel/signal.c: SIGNAL_UNKILLABLE).
+  if (Task* leader = task(target.tgid); leader && is_ns_init(*leader) && current_ &&
+      vpid(*leader->pidns, current_->tid) != 0 && act.handler == kSIG_DFL)
+    return 0;
   // SIGCONT continues a stopped group whatever its disposition, and both
   // directions cancel the other's pending signals (kernel/signal.c).
   constexpr uint64_t kStopMask = (1ULL << (kSIGSTOP - 1)) | (1ULL << (kSIGTSTP - 1)) |
@@ -198,7 +203,7 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   c.cs = 0x33, c.ss = 0x2b;
   c.oldmask = old_mask;
   f.uc.sigmask = old_mask;
-  int32_t words[8] = {info.signo, 0, info.code, 0, info.pid, 0, info.status, 0};
+  int32_t words[8] = {info.signo, 0, info.code, 0, int32_t(vpid(*t.pidns, uint32_t(info.pid))), 0, info.status, 0};
   std::memcpy(f.info, words, sizeof words);
   if (!t.mm->write(UserPtr(sp), f)) {
     // No room for the frame: Linux forces SIGSEGV (signal.c:force_sigsegv()).

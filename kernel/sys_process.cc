@@ -12,9 +12,14 @@ using namespace abi;
 
 namespace {
 
-int64_t sys_getpid(Kernel& k, const uint64_t*) { return k.current().tgid; }
-int64_t sys_gettid(Kernel& k, const uint64_t*) { return k.current().tid; }
-int64_t sys_getppid(Kernel& k, const uint64_t*) { return k.current().ppid; }
+// Ids as seen in the caller's PID namespace: a parent outside it is 0.
+int64_t sys_getpid(Kernel& k, const uint64_t*) { return k.vpid(k.current().tgid); }
+int64_t sys_gettid(Kernel& k, const uint64_t*) { return k.vpid(k.current().tid); }
+int64_t sys_getppid(Kernel& k, const uint64_t*) {
+  uint32_t ppid = k.current().ppid;
+  if (ppid == 1 && k.current().pidns->level == 0) return 1;  // the virtual init
+  return k.vpid(ppid);
+}
 // The guest starts as root, like Ditto itself on the machines it targets.
 int64_t sys_getuid(Kernel& k, const uint64_t*) { return k.current().creds.uid; }
 int64_t sys_geteuid(Kernel& k, const uint64_t*) { return k.current().creds.euid; }
@@ -139,9 +144,17 @@ int64_t sys_unshare(Kernel& k, const uint64_t* a) {
     if (o->tgid == t.tgid && o->run_state != RunState::kExited) ++threads;
   // Unsharing what is shared with other threads is not possible.
   if ((flags & (kTHREAD | kVM | kSIGHAND)) && threads > 1) return -kEINVAL;
-  if (flags & (kNEWNS | kNEWCGROUP | kNEWUSER | kNEWPID | 0x80))
-    return k.unsupported(272, "unshare of pid/user/mount/cgroup/time namespaces");
-  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET)) && !t.creds.capable()) return -kEPERM;
+  if (flags & (kNEWNS | kNEWCGROUP | kNEWUSER | 0x80))
+    return k.unsupported(272, "unshare of user/mount/cgroup/time namespaces");
+  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET | kNEWPID)) && !t.creds.capable()) return -kEPERM;
+  if (flags & kNEWPID) {
+    // The caller stays where it is; its next children start a namespace.
+    if (t.child_pidns) return -kEINVAL;
+    auto ns = std::make_shared<PidNamespace>();
+    ns->parent = t.pidns;
+    ns->level = t.pidns->level + 1;
+    t.child_pidns = ns;
+  }
   if (flags & kNEWUTS) t.uts = std::make_shared<UtsNamespace>(*t.uts);
   if (flags & kNEWIPC) t.ipc_ns = k.new_namespace();
   if (flags & kNEWNET) t.net_ns = k.new_namespace();
@@ -176,7 +189,7 @@ int64_t sys_arch_prctl(Kernel& k, const uint64_t* a) {
 
 int64_t sys_set_tid_address(Kernel& k, const uint64_t* a) {
   k.current().clear_child_tid = a[0];
-  return k.current().tid;
+  return k.vpid(k.current().tid);
 }
 
 int64_t sys_set_robust_list(Kernel& k, const uint64_t* a) {
@@ -187,7 +200,7 @@ int64_t sys_set_robust_list(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_get_robust_list(Kernel& k, const uint64_t* a) {
-  if (a[0] != 0 && a[0] != k.current().tid) return -kESRCH;
+  if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
   if (!k.mm().write(UserPtr(a[1]), k.current().robust_list)) return -kEFAULT;
   uint64_t len = 24;
   return k.mm().write(UserPtr(a[2]), len) ? 0 : -kEFAULT;
@@ -195,7 +208,7 @@ int64_t sys_get_robust_list(Kernel& k, const uint64_t* a) {
 
 int64_t do_prlimit(Kernel& k, uint64_t pid, uint64_t resource, uint64_t new_ptr, uint64_t old_ptr) {
   Task& t = k.current();
-  if (pid != 0 && pid != t.tgid) return -kESRCH;
+  if (pid != 0 && k.gpid(uint32_t(pid)) != t.tgid) return -kESRCH;
   if (resource >= uint64_t(kRLIM_NLIMITS)) return -kEINVAL;
   Rlimit nl{};
   if (new_ptr) {
@@ -228,7 +241,7 @@ int64_t sys_uname(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
-  if (a[0] != 0 && a[0] != k.current().tid) return -kESRCH;
+  if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
   // kernel/sched/core.c: the buffer must hold nr_cpu_ids bits, in whole longs.
   if (a[1] < 8 || (a[1] & 7)) return -kEINVAL;
   uint64_t mask = 1;  // one virtual CPU
@@ -309,8 +322,8 @@ int64_t sys_getrandom(Kernel& k, const uint64_t* a) {
 int64_t signal_thread(Kernel& k, int64_t tgid, int64_t tid, int sig) {
   if (tid <= 0 || (tgid != -1 && tgid <= 0)) return -kEINVAL;
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
-  Task* t = k.task(uint32_t(tid));
-  if (!t || t->run_state == RunState::kExited || (tgid != -1 && t->tgid != uint32_t(tgid))) return -kESRCH;
+  Task* t = k.task(k.gpid(uint32_t(tid)));
+  if (!t || t->run_state == RunState::kExited || (tgid != -1 && t->tgid != k.gpid(uint32_t(tgid)))) return -kESRCH;
   return k.send_signal(*t, sig, SigInfo{sig, -6, int32_t(k.current().tgid), 0});
 }
 
