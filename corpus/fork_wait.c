@@ -2,12 +2,18 @@
  * pipes between processes (blocking reads, EOF when the last writer closes,
  * EPIPE/SIGPIPE when the last reader closes), kill with default actions,
  * vfork + _exit, fork + execve, process groups. Prints no pid values. */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "corpus.h"
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 static void describe(const char *what, int st) {
   if (WIFEXITED(st)) printf("%s: exited %d\n", what, WEXITSTATUS(st));
@@ -113,6 +119,21 @@ int main(int argc, char **argv) {
   waitpid(e, &st, 0);
   describe("exec'd child", st);
   show("execve of a missing file", execve("/nonexistent", argv, NULL));
+  show("execveat bad flags", syscall(SYS_execveat, AT_FDCWD, argv[0], argv, NULL, 0x4));
+  int dirfd = open("/tmp", O_RDONLY | O_DIRECTORY);
+  show("execveat relative to /tmp, missing", syscall(SYS_execveat, dirfd, "nope", argv, NULL, 0));
+  close(dirfd);
+  pid_t ea = fork();
+  if (ea == 0) {
+    /* execveat(fd, "", AT_EMPTY_PATH): run the program open on fd. */
+    int fd = open(argv[0], O_RDONLY);
+    char *args[] = {argv[0], "exec-mode", NULL};
+    char *env[] = {"FROM_EXEC=via-execveat", NULL};
+    syscall(SYS_execveat, fd, "", args, env, AT_EMPTY_PATH);
+    _exit(126);
+  }
+  waitpid(ea, &st, 0);
+  describe("execveat AT_EMPTY_PATH child", st);
   show("execve of a directory", execve("/tmp", argv, NULL));
 
   /* Process groups. */

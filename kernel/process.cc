@@ -467,18 +467,31 @@ int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out
   }
 }
 
-int64_t sys_execve(Kernel& k, const uint64_t* a) {
+// execve(2) and execveat(2): dirfd-relative paths, AT_EMPTY_PATH (the
+// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink).
+int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, uint32_t flags) {
+  if (flags & ~(kAT_EMPTY_PATH | kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
   std::string path;
-  if (int64_t r = read_path(k, a[0], path); r < 0) return r;
+  if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
   std::vector<std::string> argv, envp;
   uint64_t total = 0;
-  if (int64_t r = read_string_array(k, a[1], argv, total); r < 0) return r;
-  if (int64_t r = read_string_array(k, a[2], envp, total); r < 0) return r;
-  int64_t err;
-  Lookup l = lookup_at(k, kAT_FDCWD, path, true, &err);
-  if (err) return err;
-  if (!l.node) return -kENOENT;
-  if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  if (int64_t r = read_string_array(k, argv_ptr, argv, total); r < 0) return r;
+  if (int64_t r = read_string_array(k, envp_ptr, envp, total); r < 0) return r;
+  Lookup l;
+  if (path.empty()) {
+    auto f = k.current().fds->get(dirfd);
+    if (!f) return -kEBADF;
+    l.node = f->inode();
+    l.path = f->path;
+    path = f->path;
+  } else {
+    int64_t err;
+    l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    if (l.node->kind == InodeKind::kSymlink) return -kELOOP;
+  }
+  if (!l.node || l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
   ElfImage img;
   bool dynamic = false;
   std::string content(l.node->bytes());
@@ -493,6 +506,11 @@ int64_t sys_execve(Kernel& k, const uint64_t* a) {
     k.exit_process(t, 0, kSIGSEGV, false);
   }
   return 0;
+}
+
+int64_t sys_execve(Kernel& k, const uint64_t* a) { return do_execveat(k, kAT_FDCWD, a[0], a[1], a[2], 0); }
+int64_t sys_execveat(Kernel& k, const uint64_t* a) {
+  return do_execveat(k, int(a[0]), a[1], a[2], a[3], uint32_t(a[4]));
 }
 
 int64_t sys_kill(Kernel& k, const uint64_t* a) {
@@ -807,6 +825,7 @@ void register_process_lifecycle_syscalls(SyscallFn* t) {
   t[57] = sys_fork;
   t[58] = sys_vfork;
   t[59] = sys_execve;
+  t[322] = sys_execveat;
   t[61] = sys_wait4;
   t[247] = sys_waitid;
   t[62] = sys_kill;
