@@ -25,7 +25,7 @@ DefaultAction default_action(int sig) {
   }
 }
 
-constexpr uint64_t kSA_SIGINFO = 4, kSA_ONSTACK = 0x08000000, kSA_RESTART = 0x10000000,
+constexpr uint64_t kSA_ONSTACK = 0x08000000, kSA_RESTART = 0x10000000,
                    kSA_NODEFER = 0x40000000, kSA_RESETHAND = 0x80000000ULL, kSA_RESTORER = 0x04000000;
 constexpr uint64_t kUnblockable = (1ULL << (kSIGKILL - 1)) | (1ULL << (kSIGSTOP - 1));
 constexpr size_t kMaxNestedSignals = 64;
@@ -223,7 +223,6 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   e.set_reg(cpu::Reg::rax, 0);
   e.set_reg(cpu::Reg::rflags, r[cpu::Reg::rflags] & ~uint64_t(0x400));  // DF clear, as the ABI wants
   set_resume(t, act.handler);
-  (void)kSA_SIGINFO;
   return true;
 }
 

@@ -188,7 +188,6 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
   bool follow = !(flags & kO_NOFOLLOW);
   int64_t err;
   Lookup l = lookup_at(k, dirfd, path, follow, &err);
-  if (err && !(err == -kENOTDIR && l.node == nullptr)) return err;
   if (err) return err;
   uint32_t acc = flags & kO_ACCMODE;
   bool wants_write = acc == kO_WRONLY || acc == kO_RDWR || (flags & kO_TRUNC);
