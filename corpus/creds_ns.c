@@ -31,6 +31,10 @@ static void uts_namespace(void) {
   printf("  new name: %s\n", after.nodename);
 }
 
+static void mount_namespace(void) {
+  show("unshare CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWNET", unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET));
+}
+
 static void drop_privileges(void) {
   show("setgroups to none", setgroups(0, NULL));
   show("setresgid 1000", setresgid(1000, 1000, 1000));
@@ -56,6 +60,7 @@ int main(void) {
   printf("parent's host name unchanged: %d\n", strcmp(mine.nodename, later.nodename) == 0);
   in_child(drop_privileges);
   show("unshare unknown flag", unshare(0x1));
+  in_child(mount_namespace);
   show("sethostname too long", sethostname("0123456789012345678901234567890123456789012345678901234567890123456789", 70));
   show("setuid(-1)", setuid((uid_t)-1));
   return 0;

@@ -169,12 +169,15 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & kCLONE_PIDFD) && (flags & kCLONE_PARENT_SETTID)) return -kEINVAL;
   int exit_signal = int(flags & 0xff);
   if (exit_signal > kNSIG) return -kEINVAL;
-  constexpr uint64_t kIdentityNamespaces = kCLONE_NEWUTS | kCLONE_NEWIPC | kCLONE_NEWNET | kCLONE_NEWPID;
+  // Mount and cgroup namespaces hold nothing Ditto models yet (no mount(2),
+  // no cgroups), so a new one is an identity only, like IPC and network.
+  constexpr uint64_t kIdentityNamespaces =
+      kCLONE_NEWUTS | kCLONE_NEWIPC | kCLONE_NEWNET | kCLONE_NEWPID | kCLONE_NEWNS | kCLONE_NEWCGROUP;
   // The init of a PID namespace cannot give its children its own parent.
   if ((flags & kCLONE_PARENT) && k.is_ns_init(*k.task(parent.tgid))) return -kEINVAL;
   // unshare(CLONE_NEWPID) and clone(CLONE_NEWPID) do not combine.
   if ((flags & kCLONE_NEWPID) && parent.child_pidns) return -kEINVAL;
-  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of user/mount/cgroup namespaces");
+  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of user namespaces");
   // Creating namespaces needs CAP_SYS_ADMIN (user_namespaces(7)).
   if ((flags & kIdentityNamespaces) && !parent.creds.capable()) return -kEPERM;
   size_t live = 0;

@@ -144,9 +144,9 @@ int64_t sys_unshare(Kernel& k, const uint64_t* a) {
     if (o->tgid == t.tgid && o->run_state != RunState::kExited) ++threads;
   // Unsharing what is shared with other threads is not possible.
   if ((flags & (kTHREAD | kVM | kSIGHAND)) && threads > 1) return -kEINVAL;
-  if (flags & (kNEWNS | kNEWCGROUP | kNEWUSER | 0x80))
-    return k.unsupported(272, "unshare of user/mount/cgroup/time namespaces");
-  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET | kNEWPID)) && !t.creds.capable()) return -kEPERM;
+  if (flags & (kNEWUSER | 0x80)) return k.unsupported(272, "unshare of user/time namespaces");
+  // Mount and cgroup namespaces are identities only (no mount(2), no cgroups).
+  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET | kNEWPID | kNEWNS | kNEWCGROUP)) && !t.creds.capable()) return -kEPERM;
   if (flags & kNEWPID) {
     // The caller stays where it is; its next children start a namespace.
     if (t.child_pidns) return -kEINVAL;
