@@ -51,9 +51,9 @@ int main(void) {
     _exit(init_body(p[1]));
   }
   close(p[1]);
-  printf("parent sees a real pid: %d\n", c > 1);
   int st;
-  waitpid(c, &st, 0);
+  waitpid(c, &st, 0); /* before printing: the namespace's output comes first */
+  printf("parent sees a real pid: %d\n", c > 1);
   printf("init exited %d\n", WEXITSTATUS(st));
   char ch;
   printf("the orphan died with init (pipe EOF): %d\n", read(p[0], &ch, 1) == 0);
