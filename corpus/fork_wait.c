@@ -84,16 +84,22 @@ int main(int argc, char **argv) {
   show("kill a reaped child", kill(sleeper, SIGTERM));
 
   /* Writing to a pipe nobody reads: EPIPE, and SIGPIPE kills by default. */
-  int r[2];
+  int r[2], go[2];
   pipe(r);
+  pipe(go);
   pid_t pw = fork();
   if (pw == 0) {
     close(r[0]);
+    close(go[1]);
+    char g;
+    read(go[0], &g, 1); /* until the parent has closed its read end too */
     write(r[1], "x", 1);
     _exit(0);
   }
   close(r[0]);
   close(r[1]);
+  close(go[0]);
+  close(go[1]); /* EOF on `go`: the child goes on */
   waitpid(pw, &st, 0);
   describe("writer to a closed pipe", st);
   signal(SIGPIPE, SIG_IGN);

@@ -70,14 +70,21 @@ int main(void) {
   close(p[1]);
   signal(SIGPIPE, SIG_DFL);
   pipe(p);
+  int go[2];
+  pipe(go);
   pid_t w = fork();
   if (w == 0) {
     close(p[0]);
+    close(go[1]);
+    char g;
+    read(go[0], &g, 1); /* until the parent has closed the read end too */
     write(p[1], "x", 1);
     _exit(0);
   }
   close(p[0]);
   close(p[1]);
+  close(go[0]);
+  close(go[1]);
   int st;
   waitpid(w, &st, 0);
   printf("writer killed by SIGPIPE: %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE);
