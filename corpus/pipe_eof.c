@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,23 @@ int main(void) {
   }
   close(p[0]);
   show("blocking 1 MiB write", write(p[1], buf, sizeof buf));
+  close(p[1]);
+  waitpid(c, NULL, 0);
+
+  /* The same through writev: two 512 KiB pieces, all written. */
+  pipe(p);
+  c = fork();
+  if (c == 0) {
+    close(p[1]);
+    long got = 0;
+    ssize_t n;
+    while ((n = read(p[0], rb, sizeof rb)) > 0) got += n;
+    printf("child read %ld bytes from writev, then EOF\n", got);
+    _exit(0);
+  }
+  close(p[0]);
+  struct iovec iov[2] = {{buf, sizeof buf / 2}, {buf + sizeof buf / 2, sizeof buf / 2}};
+  show("blocking 1 MiB writev", writev(p[1], iov, 2));
   close(p[1]);
   waitpid(c, NULL, 0);
 

@@ -146,14 +146,12 @@ int64_t do_readv(Kernel& k, const uint64_t* a) {
   return r;
 }
 
-int64_t do_writev(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f) return -kEBADF;
+// Gathers writev's iovecs into one host buffer: the bytes, or -errno.
+int64_t gather_iovecs(Kernel& k, File& f, const uint64_t* a, std::string& tmp) {
   std::vector<Iovec> iov;
   int64_t total = read_iovecs(k, a[1], a[2], iov);
   if (total < 0) return total;
-  if (!f->writable()) return -kEBADF;
-  std::string tmp;
+  if (!f.writable()) return -kEBADF;
   tmp.reserve(size_t(total));
   for (const Iovec& v : iov) {
     uint64_t n = std::min<uint64_t>(v.len, uint64_t(total) - tmp.size());
@@ -165,8 +163,8 @@ int64_t do_writev(Kernel& k, const uint64_t* a) {
       break;
     }
   }
-  if (tmp.empty()) return total == 0 ? f->write(k, "", 0) : -kEFAULT;
-  return f->write(k, tmp.data(), tmp.size());
+  if (tmp.empty() && total != 0) return -kEFAULT;
+  return int64_t(tmp.size());
 }
 
 int64_t sys_readv(Kernel& k, const uint64_t* a) {
@@ -176,9 +174,25 @@ int64_t sys_readv(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_writev(Kernel& k, const uint64_t* a) {
-  std::array<uint64_t, 6> args;
-  std::copy_n(a, 6, args.begin());
-  return blocking(k, "writev", [&k, args] { return do_writev(k, args.data()); });
+  auto f = get_file(k, a[0]);
+  if (!f) return -kEBADF;
+  auto data = std::make_shared<std::string>();
+  if (int64_t r = gather_iovecs(k, *f, a, *data); r < 0) return r;
+  // Like write(2): a blocking pipe takes all of it, waiting for room as
+  // needed (EPIPE midway reports what was written before it).
+  auto done = std::make_shared<uint64_t>(0);
+  return blocking(k, "writev", [&k, f, data, done]() -> int64_t {
+    if (data->empty()) return f->write(k, "", 0);
+    bool all = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
+    while (*done < data->size()) {
+      int64_t r = f->write(k, data->data() + *done, data->size() - *done);
+      if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kWouldBlock;
+      if (r < 0) return *done ? int64_t(*done) : r;
+      *done += uint64_t(r);
+      if (!all) break;
+    }
+    return int64_t(*done);
+  });
 }
 
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
