@@ -70,6 +70,13 @@ uint64_t Kernel::task_ticks(const Task& t) const {
   return n;
 }
 
+int Kernel::live_threads(uint32_t tgid) const {
+  int n = 0;
+  for (const auto& [tid, t] : tasks_)
+    if (t->tgid == tgid && t->run_state != RunState::kExited) ++n;
+  return n;
+}
+
 uint64_t Kernel::group_ticks(uint32_t tgid) const {
   uint64_t n = 0;
   for (const auto& [tid, t] : tasks_)

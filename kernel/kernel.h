@@ -114,7 +114,6 @@ struct Task {
   std::string cmdline;              // argv, each NUL-terminated (/proc/PID/cmdline)
   int exit_signal_to_parent = 17;   // SIGCHLD for fork()
   std::vector<uint32_t> children;
-  std::vector<uint32_t> children_to_reparent;  // scratch during exit
   std::shared_ptr<MemoryManager> mm;
   std::shared_ptr<FdTable> fds;
   std::shared_ptr<FsContext> fs;
@@ -218,6 +217,8 @@ class Kernel : public cpu::TrapHandler {
   // exited ones), including the running slice.
   uint64_t task_ticks(const Task& t) const;
   uint64_t group_ticks(uint32_t tgid) const;
+  // Tasks of thread group `tgid` that have not exited.
+  int live_threads(uint32_t tgid) const;
   int64_t monotonic_ns() const;
   int64_t realtime_ns() const;
   void advance_clock(int64_t ns) { sleep_ns_ += ns; }

@@ -43,9 +43,18 @@ void Kernel::release_vfork_parent(Task& t) {
 // kernel/exit.c:do_exit() for every task of t's process, then the exit
 // notification (exit_notify()): the parent gets a zombie to wait for, unless
 // it ignores SIGCHLD (or set SA_NOCLDWAIT), or it is init, which reaps.
+// A parent that ignores SIGCHLD or set SA_NOCLDWAIT never sees zombies: its
+// children are reaped as they exit (wait(2), NOTES).
+static bool reaps_automatically(const Task& parent) {
+  const KernelSigaction& a = parent.sighand->actions[kSIGCHLD];
+  constexpr uint64_t kSA_NOCLDWAIT = 2;
+  return a.handler == kSIG_IGN || (a.flags & kSA_NOCLDWAIT);
+}
+
 void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   if (t.run_state == RunState::kExited) return;
   uint32_t tgid = t.tgid;
+  std::vector<uint32_t> orphans;
   for (auto& [tid, task] : tasks_) {
     if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
     exit_robust_list(*task);
@@ -58,7 +67,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     release_vfork_parent(*task);
     task->fds.reset();  // closes pipes: readers see EOF, writers EPIPE
     if (tid != init_tid_) task->mm.reset();
-    task->children_to_reparent.insert(task->children_to_reparent.end(), task->children.begin(), task->children.end());
+    orphans.insert(orphans.end(), task->children.begin(), task->children.end());
     task->children.clear();
   }
   // Orphans go to the nearest live ancestor that is a child subreaper, else
@@ -78,25 +87,17 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   }
   if (!reaper && ns.level > 0 && ns.init != tgid)
     if (Task* init = task(ns.init); init && init->run_state != RunState::kExited) reaper = init;
-  for (auto& [tid, task] : tasks_) {
-    if (task->tgid != tgid) continue;
-    for (uint32_t c : task->children_to_reparent) {
-      Task* child = this->task(c);
-      if (!child) continue;
-      child->ppid = reaper ? reaper->tgid : 1;
-      if (reaper) reaper->children.push_back(c);
-      if (child->pdeath_signal && child->run_state != RunState::kExited)
-        send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
-      if (child->exit_state == ExitState::kZombie && child->tid == child->tgid) {
-        bool ignore = !reaper || reaper->sighand->actions[kSIGCHLD].handler == kSIG_IGN ||
-                      (reaper->sighand->actions[kSIGCHLD].flags & 2 /* SA_NOCLDWAIT */);
-        if (ignore) {
-          child->exit_state = ExitState::kDead;
-          if (reaper) std::erase(reaper->children, c);
-        }
-      }
+  for (uint32_t c : orphans) {
+    Task* child = task(c);
+    if (!child) continue;
+    child->ppid = reaper ? reaper->tgid : 1;
+    if (reaper) reaper->children.push_back(c);
+    if (child->pdeath_signal && child->run_state != RunState::kExited)
+      send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
+    if (child->exit_state == ExitState::kZombie && child->tid == child->tgid && (!reaper || reaps_automatically(*reaper))) {
+      child->exit_state = ExitState::kDead;
+      if (reaper) std::erase(reaper->children, c);
     }
-    task->children_to_reparent.clear();
   }
   Task& leader = *task(tgid);
   // When the init of a PID namespace dies, every process in the namespace
@@ -118,12 +119,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   leader.exit_signal = signal;
   leader.core_dumped = core;
   Task* parent = task(leader.ppid);
-  bool autoreap = !parent || parent->run_state == RunState::kExited;
-  if (parent && !autoreap) {
-    const KernelSigaction& a = parent->sighand->actions[kSIGCHLD];
-    constexpr uint64_t kSA_NOCLDWAIT = 2;
-    autoreap = a.handler == kSIG_IGN || (a.flags & kSA_NOCLDWAIT);
-  }
+  bool autoreap = !parent || parent->run_state == RunState::kExited || reaps_automatically(*parent);
   if (autoreap) {
     leader.exit_state = ExitState::kDead;
     if (parent) std::erase(parent->children, leader.tid);
@@ -341,10 +337,7 @@ int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options, WaitEvent* ev) {
     if (!(options & kWEXITED) || t.exit_state != ExitState::kZombie || t.tid != t.tgid) continue;
     // A zombie leader is not waitable while its other threads run
     // (kernel/exit.c:delay_group_leader()).
-    bool group_empty = true;
-    for (auto& [tid, o] : k.tasks())
-      if (o->tgid == t.tgid && o->run_state != RunState::kExited) group_empty = false;
-    if (group_empty) {
+    if (k.live_threads(t.tgid) == 0) {
       *ev = WaitEvent::kExited;
       return c;
     }
@@ -642,10 +635,7 @@ namespace {
 int64_t sys_exit(Kernel& k, const uint64_t* a) {
   Task& t = k.current();
   int code = int(a[0] & 0xff);
-  bool others = false;
-  for (auto& [tid, o] : k.tasks())
-    if (o.get() != &t && o->tgid == t.tgid && o->run_state != RunState::kExited) others = true;
-  if (!others) {
+  if (k.live_threads(t.tgid) == 1) {  // only the caller
     k.exit_group(code, 0);
     return 0;
   }

@@ -111,9 +111,7 @@ void Kernel::build_proc(const InodeRef& proc) {
     Task& t = *tp;
     if (t.tid != t.tgid || t.exit_state == ExitState::kDead) continue;
     auto pdir = dir(proc, std::to_string(t.tgid));
-    int threads = 0;
-    for (auto& [otid, o] : tasks_)
-      if (o->tgid == t.tgid && o->run_state != RunState::kExited) ++threads;
+    int threads = live_threads(t.tgid);
     auto stat_of = [&](const Task& x) {
       char s[512];
       uint64_t vsize = x.mm ? x.mm->mapped_bytes() : 0;

@@ -139,9 +139,7 @@ int64_t sys_unshare(Kernel& k, const uint64_t* a) {
                               kNEWUTS | kNEWIPC | kNEWUSER | kNEWPID | kNEWNET | 0x80 /* CLONE_NEWTIME */;
   if (flags & ~kKnown) return -kEINVAL;
   Task& t = k.current();
-  int threads = 0;
-  for (auto& [tid, o] : k.tasks())
-    if (o->tgid == t.tgid && o->run_state != RunState::kExited) ++threads;
+  int threads = k.live_threads(t.tgid);
   // Unsharing what is shared with other threads is not possible.
   if ((flags & (kTHREAD | kVM | kSIGHAND)) && threads > 1) return -kEINVAL;
   if (flags & (kNEWUSER | 0x80)) return k.unsupported(272, "unshare of user/time namespaces");
