@@ -155,12 +155,12 @@ int64_t PipeEnd::read(Kernel&, char* buf, size_t n) {
 }
 
 int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
+  if (n == 0) return 0;  // fs/pipe.c:pipe_write() returns before looking for readers
   if (pipe_->readers == 0) {
     // pipe(7): EPIPE, and SIGPIPE to the writer.
     k.send_signal_to_self(kSIGPIPE);
     return -kEPIPE;
   }
-  if (n == 0) return 0;
   constexpr size_t kPage = 4096;
   Pipe& p = *pipe_;
   size_t done = 0;

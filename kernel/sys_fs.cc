@@ -69,19 +69,22 @@ int64_t sys_read(Kernel& k, const uint64_t* a) {
   return blocking(k, "read", [&k, f, buf, count] { return do_read(k, *f, buf, count, nullptr); });
 }
 
-// A blocking write to a pipe returns only when everything is written (or a
-// reader-less pipe gives EPIPE, reporting what was written before it).
-int64_t write_all(Kernel& k, std::shared_ptr<File> f, uint64_t buf, uint64_t count) {
-  bool pipe_blocking = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
-  if (!pipe_blocking) return blocking(k, "write", [&k, f, buf, count] { return do_write(k, *f, buf, count, nullptr); });
+// Writes `total` bytes to `f`, `attempt(offset)` making one write of what
+// remains from `offset`. A blocking pipe takes all of them, waiting for room
+// as needed (EPIPE midway reports what was written before it); anything
+// else is written once, as write(2) and writev(2) do.
+template <class Attempt>
+int64_t write_through(Kernel& k, const std::shared_ptr<File>& f, const char* reason, uint64_t total,
+                      Attempt attempt) {
+  bool all = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
   auto done = std::make_shared<uint64_t>(0);
-  return blocking(k, "write to a full pipe", [&k, f, buf, count, done]() -> int64_t {
-    while (*done < count) {
-      int64_t r = do_write(k, *f, buf + *done, std::min<uint64_t>(count - *done, kMaxRwCount), nullptr);
-      if (r == kWouldBlock) return kWouldBlock;
+  return blocking(k, reason, [total, attempt, all, done]() mutable -> int64_t {
+    do {
+      int64_t r = attempt(*done);
+      if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kWouldBlock;
       if (r < 0) return *done ? int64_t(*done) : r;
       *done += uint64_t(r);
-    }
+    } while (all && *done < total);
     return int64_t(*done);
   });
 }
@@ -89,7 +92,9 @@ int64_t write_all(Kernel& k, std::shared_ptr<File> f, uint64_t buf, uint64_t cou
 int64_t sys_write(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
-  return write_all(k, f, a[1], a[2]);
+  uint64_t buf = a[1], count = std::min<uint64_t>(a[2], kMaxRwCount);
+  return write_through(k, f, "write", count,
+                       [&k, f, buf, count](uint64_t off) { return do_write(k, *f, buf + off, count - off, nullptr); });
 }
 
 int64_t sys_pread64(Kernel& k, const uint64_t* a) {
@@ -178,21 +183,8 @@ int64_t sys_writev(Kernel& k, const uint64_t* a) {
   if (!f) return -kEBADF;
   auto data = std::make_shared<std::string>();
   if (int64_t r = gather_iovecs(k, *f, a, *data); r < 0) return r;
-  // Like write(2): a blocking pipe takes all of it, waiting for room as
-  // needed (EPIPE midway reports what was written before it).
-  auto done = std::make_shared<uint64_t>(0);
-  return blocking(k, "writev", [&k, f, data, done]() -> int64_t {
-    if (data->empty()) return f->write(k, "", 0);
-    bool all = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
-    while (*done < data->size()) {
-      int64_t r = f->write(k, data->data() + *done, data->size() - *done);
-      if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kWouldBlock;
-      if (r < 0) return *done ? int64_t(*done) : r;
-      *done += uint64_t(r);
-      if (!all) break;
-    }
-    return int64_t(*done);
-  });
+  return write_through(k, f, "writev", data->size(),
+                       [&k, f, data](uint64_t off) { return f->write(k, data->data() + off, data->size() - off); });
 }
 
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
