@@ -272,8 +272,7 @@ void Store::fail(const std::string& what) {
 void Store::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "?";
-    sqlite3_free(err);
+    sqlite3_free(err);  // fail() reports sqlite3_errmsg(), the same text
     fail(std::string("cannot run `") + sql + "`");
   }
 }
