@@ -12,6 +12,24 @@
 
 #include "corpus.h"
 
+/* A new pipe in p and a child that reads it to EOF and says how much it
+ * got; the parent keeps the write end. */
+static pid_t spawn_reader(int p[2], const char *what) {
+  pipe(p);
+  pid_t c = fork();
+  if (c == 0) {
+    static char rb[4096];
+    close(p[1]);
+    long got = 0;
+    ssize_t n;
+    while ((n = read(p[0], rb, sizeof rb)) > 0) got += n;
+    printf("child read %ld bytes%s, then EOF\n", got, what);
+    _exit(0);
+  }
+  close(p[0]);
+  return c;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   int p[2];
@@ -32,33 +50,13 @@ int main(void) {
   close(p[1]);
 
   /* A blocking 1 MiB write into a child that reads everything. */
-  pipe(p);
-  pid_t c = fork();
-  if (c == 0) {
-    close(p[1]);
-    long got = 0;
-    ssize_t n;
-    while ((n = read(p[0], rb, sizeof rb)) > 0) got += n;
-    printf("child read %ld bytes, then EOF\n", got);
-    _exit(0);
-  }
-  close(p[0]);
+  pid_t c = spawn_reader(p, "");
   show("blocking 1 MiB write", write(p[1], buf, sizeof buf));
   close(p[1]);
   waitpid(c, NULL, 0);
 
   /* The same through writev: two 512 KiB pieces, all written. */
-  pipe(p);
-  c = fork();
-  if (c == 0) {
-    close(p[1]);
-    long got = 0;
-    ssize_t n;
-    while ((n = read(p[0], rb, sizeof rb)) > 0) got += n;
-    printf("child read %ld bytes from writev, then EOF\n", got);
-    _exit(0);
-  }
-  close(p[0]);
+  c = spawn_reader(p, " from writev");
   struct iovec iov[2] = {{buf, sizeof buf / 2}, {buf + sizeof buf / 2, sizeof buf / 2}};
   show("blocking 1 MiB writev", writev(p[1], iov, 2));
   close(p[1]);
