@@ -218,9 +218,7 @@ bool Kernel::try_wake(Task& t) {
     if (r == kBlocked && has_deliverable(t) && t.blocked.reason != "sigsuspend" &&
         t.blocked.reason != "vfork stop") {
       futex_forget(t.tid);
-      int sig = 0;
-      for (int s = 1; s <= kNSIG && !sig; ++s)
-        if ((t.sigpending & ~t.sigmask & (1ULL << (s - 1))) && t.sighand->actions[size_t(s)].handler > kSIG_IGN) sig = s;
+      int sig = next_deliverable(t);
       constexpr uint64_t kSA_RESTART = 0x10000000;
       // nanosleep and poll fail with EINTR whatever SA_RESTART says (signal(7)).
       bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && t.blocked.reason != "nanosleep" &&

@@ -278,8 +278,9 @@ class Kernel : public cpu::TrapHandler {
   int64_t send_signal(Task& target, int sig, const SigInfo& info);
   // Acts on pending signals that are no longer blocked (after a mask change).
   void deliver_pending(Task& t);
-  // A caught, unblocked signal waits for t.
-  bool has_deliverable(const Task& t) const;
+  // The lowest caught, unblocked pending signal of t, or 0.
+  int next_deliverable(const Task& t) const;
+  bool has_deliverable(const Task& t) const { return next_deliverable(t) != 0; }
   // Builds a handler frame for the first deliverable signal, if any:
   // `rip`/`rax` are where the task resumes and what RAX holds there.
   bool setup_signal_frame(Task& t, uint64_t rip);

@@ -143,11 +143,11 @@ int64_t Kernel::send_signal_to_self(int sig) {
   return send_signal(*current_, sig, SigInfo{sig, -6, int32_t(current_->tgid), 0});
 }
 
-bool Kernel::has_deliverable(const Task& t) const {
+int Kernel::next_deliverable(const Task& t) const {
   uint64_t ready = t.sigpending & ~t.sigmask;
   for (int sig = 1; ready && sig <= kNSIG; ++sig)
-    if ((ready & bit(sig)) && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return true;
-  return false;
+    if ((ready & bit(sig)) && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
+  return 0;
 }
 
 void Kernel::deliver_pending(Task& t) {
@@ -167,13 +167,7 @@ void Kernel::deliver_pending(Task& t) {
 bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   deliver_pending(t);
   if (t.run_state == RunState::kExited) return false;
-  int sig = 0;
-  uint64_t ready = t.sigpending & ~t.sigmask;
-  for (int s = 1; s <= kNSIG; ++s)
-    if ((ready & bit(s)) && t.sighand->actions[size_t(s)].handler > kSIG_IGN) {
-      sig = s;
-      break;
-    }
+  int sig = next_deliverable(t);
   if (!sig) return false;
   KernelSigaction act = t.sighand->actions[size_t(sig)];
   SigInfo info = t.pending_info[size_t(sig)];
