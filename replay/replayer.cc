@@ -108,21 +108,14 @@ kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint
     invalid(ex);
     return hf;
   }
-  // Check it like any other event (this also reports a mismatch).
+  // Checked like any other event: a matching recording is its own copy
+  // (only tid and tick can still differ), anything else reports the mismatch.
   trace::Event ev;
+  if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path) ev = *rec;
   ev.kind = trace::EventKind::kHostFile;
   ev.tid = tid;
   ev.tick = tick;
   ev.path = path;
-  if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path) {
-    ev.err = rec->err;
-    ev.file_kind = rec->file_kind;
-    ev.mode = rec->mode;
-    ev.size = rec->size;
-    ev.blob = rec->blob;
-    ev.entries = rec->entries;
-    ev.target = rec->target;
-  }
   emit(std::move(ev));
   return hf;
 }
