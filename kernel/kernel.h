@@ -234,6 +234,11 @@ class Kernel : public cpu::TrapHandler {
   int64_t send_signal_to_self(int sig);
   // Blocks the calling task: returns kBlocked for the handler to return.
   int64_t block(std::string reason, std::function<int64_t()> retry, int64_t wake_at_ns = -1);
+  // Runs `attempt` now, and blocks on it (see block()) when it says kBlocked.
+  int64_t attempt_or_block(std::string reason, std::function<int64_t()> attempt, int64_t wake_at_ns = -1) {
+    int64_t r = attempt();
+    return r == kBlocked ? block(std::move(reason), std::move(attempt), wake_at_ns) : r;
+  }
   // The run's tasks, by tid (ordered: iteration is deterministic).
   std::map<uint32_t, std::unique_ptr<Task>>& tasks() { return tasks_; }
   Task* task(uint32_t tid);

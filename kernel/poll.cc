@@ -48,9 +48,7 @@ int64_t do_poll(Kernel& k, uint64_t fds_ptr, uint64_t nfds, int64_t deadline) {
     if (!v.empty() && !k.mm().copy_out(UserPtr(fds_ptr), v.data(), v.size() * sizeof(PollFd))) return -kEFAULT;
     return n;
   };
-  int64_t r = attempt(fds);
-  if (r != kBlocked) return r;
-  return k.block("poll", [attempt, fds]() mutable { return attempt(fds); }, deadline);
+  return k.attempt_or_block("poll", [attempt, fds]() mutable { return attempt(fds); }, deadline);
 }
 
 int64_t sys_poll(Kernel& k, const uint64_t* a) {

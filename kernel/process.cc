@@ -383,10 +383,8 @@ int64_t sys_wait4(Kernel& k, const uint64_t* a) {
   uint64_t options = a[2] & 0xffffffffu;
   if (options & ~(kWNOHANG | kWUNTRACED | kWCONTINUED | kWNOTHREAD | kWALL | kWCLONE)) return -kEINVAL;
   if (pid == int32_t(0x80000000)) return -kESRCH;  // INT_MIN: kernel/exit.c refuses it
-  int64_t r = do_wait4(k, pid, a[1], options, a[3]);
-  if (r != kBlocked) return r;
   uint64_t status = a[1], rusage = a[3];
-  return k.block("wait4", [&k, pid, status, options, rusage] { return do_wait4(k, pid, status, options, rusage); });
+  return k.attempt_or_block("wait4", [&k, pid, status, options, rusage] { return do_wait4(k, pid, status, options, rusage); });
 }
 
 // waitid(2): the child's state as a siginfo_t; WNOWAIT leaves it waitable.
@@ -440,10 +438,8 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     }
     default: return -kEINVAL;
   }
-  int64_t r = do_waitid(k, pid, a[2], options, a[4]);
-  if (r != kBlocked) return r;
   uint64_t info = a[2], rusage = a[4];
-  return k.block("waitid", [&k, pid, info, options, rusage] { return do_waitid(k, pid, info, options, rusage); });
+  return k.attempt_or_block("waitid", [&k, pid, info, options, rusage] { return do_waitid(k, pid, info, options, rusage); });
 }
 
 // Reads a NULL-terminated array of string pointers (execve's argv/envp).

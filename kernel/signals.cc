@@ -253,8 +253,7 @@ int64_t sys_rt_sigreturn(Kernel& k, const uint64_t*) {
 
 int64_t suspend_until_signal(Kernel& k) {
   Task* t = &k.current();
-  if (k.has_deliverable(*t)) return -kEINTR;
-  return k.block("sigsuspend", [&k, t]() -> int64_t { return k.has_deliverable(*t) ? -kEINTR : kBlocked; });
+  return k.attempt_or_block("sigsuspend", [&k, t]() -> int64_t { return k.has_deliverable(*t) ? -kEINTR : kBlocked; });
 }
 
 int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {

@@ -54,11 +54,9 @@ int64_t do_write(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_
 // time the scheduler looks, until it completes (pipe(7) blocking I/O).
 template <class Op>
 int64_t blocking(Kernel& k, const char* reason, Op op) {
-  int64_t r = op();
-  if (r != kWouldBlock) return r;
-  return k.block(reason, [op]() mutable {
-    int64_t again = op();
-    return again == kWouldBlock ? kBlocked : again;
+  return k.attempt_or_block(reason, [op]() mutable {
+    int64_t r = op();
+    return r == kWouldBlock ? kBlocked : r;
   });
 }
 

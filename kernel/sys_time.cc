@@ -78,8 +78,8 @@ int64_t read_request(Kernel& k, uint64_t ptr, Timespec& ts) {
 // Blocks until the monotonic clock reaches `deadline`; when every task is
 // blocked, the scheduler moves virtual time to the earliest deadline.
 int64_t sleep_until(Kernel& k, int64_t deadline) {
-  if (k.monotonic_ns() >= deadline) return 0;
-  return k.block("nanosleep", [&k, deadline] { return k.monotonic_ns() >= deadline ? 0 : kBlocked; }, deadline);
+  return k.attempt_or_block("nanosleep", [&k, deadline] { return k.monotonic_ns() >= deadline ? 0 : kBlocked; },
+                            deadline);
 }
 
 int64_t sleep_for(Kernel& k, const Timespec& ts) {
