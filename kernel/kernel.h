@@ -260,6 +260,7 @@ class Kernel : public cpu::TrapHandler {
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
   void exit_thread(Task& t, int code);
+  void retire(Task& t, ExitState state);
   // execve in a multi-threaded process: the other threads die, and the
   // caller takes the leader's tid (fs/exec.c:de_thread()).
   void de_thread(Task& t);

@@ -58,14 +58,10 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   for (auto& [tid, task] : tasks_) {
     if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
     exit_robust_list(*task);
-    task->run_state = RunState::kExited;
-    task->exit_state = ExitState::kZombie;
+    retire(*task, ExitState::kZombie);
     task->exit_code = code & 0xff;
     task->exit_signal = signal;
     task->core_dumped = core;
-    task->blocked = BlockedSyscall{};
-    release_vfork_parent(*task);
-    task->fds.reset();  // closes pipes: readers see EOF, writers EPIPE
     if (tid != init_tid_) task->mm.reset();
     orphans.insert(orphans.end(), task->children.begin(), task->children.end());
     task->children.clear();
@@ -697,14 +693,22 @@ int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
 
 }  // namespace
 
+// What every ending task gives up, whatever ends it: it stops being
+// scheduled, leaves any wait (futex queues included), releases a vfork
+// parent and drops its descriptors (closing pipes: readers see EOF).
+void Kernel::retire(Task& t, ExitState state) {
+  t.run_state = RunState::kExited;
+  t.exit_state = state;
+  t.blocked = BlockedSyscall{};
+  futex_forget(t.tid);
+  release_vfork_parent(t);
+  t.fds.reset();
+}
+
 void Kernel::de_thread(Task& t) {
   for (auto& [tid, o] : tasks_) {
     if (o.get() == &t || o->tgid != t.tgid || o->run_state == RunState::kExited) continue;
-    o->run_state = RunState::kExited;
-    o->exit_state = o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead;
-    o->blocked = BlockedSyscall{};
-    futex_forget(tid);
-    o->fds.reset();
+    retire(*o, o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead);
   }
   if (t.tid == t.tgid) return;
   Task& leader = *task(t.tgid);
@@ -727,18 +731,14 @@ void Kernel::de_thread(Task& t) {
 
 void Kernel::exit_thread(Task& t, int code) {
   exit_robust_list(t);
-  t.run_state = RunState::kExited;
-  t.exit_state = t.tid == t.tgid ? ExitState::kZombie : ExitState::kDead;
-  t.exit_code = code;
-  t.blocked = BlockedSyscall{};
-  release_vfork_parent(t);
   // CLONE_CHILD_CLEARTID: zero the word and wake one futex waiter on it
   // (kernel/fork.c:mm_release()); pthread_join waits on this.
   if (t.clear_child_tid && t.mm) {
     uint32_t zero = 0;
     if (t.mm->write(UserPtr(t.clear_child_tid), zero)) futex_wake(*t.mm, t.clear_child_tid, 1, ~0u);
   }
-  t.fds.reset();
+  retire(t, t.tid == t.tgid ? ExitState::kZombie : ExitState::kDead);
+  t.exit_code = code;
   if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
 }
 
