@@ -13,7 +13,6 @@ namespace {
 constexpr int kFUTEX_WAIT = 0, kFUTEX_WAKE = 1, kFUTEX_REQUEUE = 3, kFUTEX_CMP_REQUEUE = 4,
               kFUTEX_WAKE_OP = 5, kFUTEX_WAIT_BITSET = 9, kFUTEX_WAKE_BITSET = 10;
 constexpr int kFUTEX_PRIVATE_FLAG = 128, kFUTEX_CLOCK_REALTIME = 256;
-constexpr int64_t kNsPerSec = 1000000000;
 
 using Key = std::pair<const void*, uint64_t>;
 
@@ -80,10 +79,8 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
       if (bitset == 0) return -kEINVAL;
       int64_t deadline = -1;
       if (timeout_ptr) {
-        Timespec ts;
-        if (!mm.read(UserPtr(timeout_ptr), ts)) return -kEFAULT;
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return -kEINVAL;
-        int64_t ns = ts.tv_sec > INT64_MAX / 4 / kNsPerSec ? INT64_MAX / 4 : ts.tv_sec * kNsPerSec + ts.tv_nsec;
+        int64_t ns;
+        if (int64_t r = read_timespec_ns(k, timeout_ptr, &ns); r < 0) return r;
         if (cmd == kFUTEX_WAIT) {
           deadline = k.monotonic_ns() + ns;  // relative
         } else if (op & kFUTEX_CLOCK_REALTIME) {

@@ -291,6 +291,7 @@ class Kernel : public cpu::TrapHandler {
   // `rip`/`rax` are where the task resumes and what RAX holds there.
   bool setup_signal_frame(Task& t, uint64_t rip);
   void set_group_stopped(Task& t, bool stop, int sig);
+  void set_temporary_sigmask(Task& t, uint64_t mask);
   bool group_stopped(const Task& t) const;
   bool pgrp_orphaned(uint32_t pgid) const;
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.

@@ -60,10 +60,8 @@ int64_t sys_poll(Kernel& k, const uint64_t* a) {
 int64_t sys_ppoll(Kernel& k, const uint64_t* a) {
   int64_t deadline = -1;
   if (a[2]) {
-    Timespec ts;
-    if (!k.mm().read(UserPtr(a[2]), ts)) return -kEFAULT;
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return -kEINVAL;
-    int64_t ns = ts.tv_sec > (INT64_MAX / 4) / 1000000000 ? INT64_MAX / 4 : ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t ns;
+    if (int64_t r = read_timespec_ns(k, a[2], &ns); r < 0) return r;
     deadline = k.monotonic_ns() + ns;
   }
   if (a[3]) {
@@ -71,10 +69,7 @@ int64_t sys_ppoll(Kernel& k, const uint64_t* a) {
     if (a[4] != 8) return -kEINVAL;
     uint64_t mask;
     if (!k.mm().read(UserPtr(a[3]), mask)) return -kEFAULT;
-    Task& t = k.current();
-    t.saved_sigmask = t.sigmask;
-    t.restore_sigmask = true;
-    t.sigmask = mask & ~((1ULL << (kSIGKILL - 1)) | (1ULL << (kSIGSTOP - 1)));
+    k.set_temporary_sigmask(k.current(), mask);
   }
   int64_t r = do_poll(k, a[0], a[1], deadline);
   Task& t = k.current();

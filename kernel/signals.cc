@@ -143,6 +143,14 @@ int64_t Kernel::send_signal_to_self(int sig) {
   return send_signal(*current_, sig, SigInfo{sig, -6, int32_t(current_->tgid), 0});
 }
 
+// sigsuspend/ppoll: `mask` holds until a handler runs (its frame records the
+// old mask, which sigreturn restores) or the call ends without one.
+void Kernel::set_temporary_sigmask(Task& t, uint64_t mask) {
+  t.saved_sigmask = t.sigmask;
+  t.restore_sigmask = true;
+  t.sigmask = mask & ~kUnblockable;
+}
+
 int Kernel::next_deliverable(const Task& t) const {
   uint64_t ready = t.sigpending & ~t.sigmask;
   for (int sig = 1; ready && sig <= kNSIG; ++sig)
@@ -261,9 +269,7 @@ int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {
   uint64_t mask;
   if (!k.mm().read(UserPtr(a[0]), mask)) return -kEFAULT;
   Task& t = k.current();
-  t.saved_sigmask = t.sigmask;
-  t.restore_sigmask = true;
-  t.sigmask = mask & ~kUnblockable;
+  k.set_temporary_sigmask(t, mask);
   k.deliver_pending(t);
   return suspend_until_signal(k);
 }

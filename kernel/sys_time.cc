@@ -68,13 +68,6 @@ int64_t sys_time(Kernel& k, const uint64_t* a) {
   return sec;
 }
 
-// Reads and validates a sleep request: 0 or -errno.
-int64_t read_request(Kernel& k, uint64_t ptr, Timespec& ts) {
-  if (!k.mm().read(UserPtr(ptr), ts)) return -kEFAULT;
-  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return -kEINVAL;
-  return 0;
-}
-
 // Blocks until the monotonic clock reaches `deadline`; when every task is
 // blocked, the scheduler moves virtual time to the earliest deadline.
 int64_t sleep_until(Kernel& k, int64_t deadline) {
@@ -82,18 +75,15 @@ int64_t sleep_until(Kernel& k, int64_t deadline) {
                             deadline);
 }
 
-int64_t sleep_for(Kernel& k, const Timespec& ts) {
-  int64_t ns;
-  if (__builtin_mul_overflow(ts.tv_sec, kNsPerSec, &ns) || __builtin_add_overflow(ns, ts.tv_nsec, &ns))
-    ns = INT64_MAX / 4;  // "forever", still without overflowing the clock
+int64_t sleep_for(Kernel& k, int64_t ns) {
   int64_t now = k.monotonic_ns();
   return sleep_until(k, ns > INT64_MAX / 2 - now ? INT64_MAX / 2 : now + ns);
 }
 
 int64_t sys_nanosleep(Kernel& k, const uint64_t* a) {
-  Timespec ts;
-  if (int64_t r = read_request(k, a[0], ts); r < 0) return r;
-  return sleep_for(k, ts);
+  int64_t ns;
+  if (int64_t r = read_timespec_ns(k, a[0], &ns); r < 0) return r;
+  return sleep_for(k, ns);
 }
 
 int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
@@ -105,15 +95,14 @@ int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   if (clk != kCLOCK_REALTIME && clk != kCLOCK_MONOTONIC && clk != kCLOCK_BOOTTIME &&
       clk != kCLOCK_TAI && clk != kCLOCK_PROCESS_CPUTIME_ID)
     return clock_now(k, clk) < 0 ? -kEINVAL : -kENOTSUP;
-  Timespec ts;
-  if (int64_t r = read_request(k, a[2], ts); r < 0) return r;
+  int64_t ns;
+  if (int64_t r = read_timespec_ns(k, a[2], &ns); r < 0) return r;
   if (flags & kTIMER_ABSTIME) {
-    int64_t target = ts.tv_sec * kNsPerSec + ts.tv_nsec;
     int64_t now = clock_now(k, clk);
-    if (target <= now) return 0;
-    return sleep_until(k, k.monotonic_ns() + (target - now));
+    if (ns <= now) return 0;
+    return sleep_until(k, k.monotonic_ns() + (ns - now));
   }
-  return sleep_for(k, ts);
+  return sleep_for(k, ns);
 }
 
 // struct rusage: utime and stime timevals, then 14 longs. All CPU time is

@@ -39,6 +39,18 @@ inline int64_t lookup_existing(Kernel& k, int dirfd, uint64_t path_ptr, bool fol
   return out.node ? 0 : -abi::kENOENT;
 }
 
+// Reads a struct timespec argument as nanoseconds: 0, -EFAULT, or -EINVAL
+// (negative, or tv_nsec of a second or more). Huge values clamp to about 73
+// years, past any virtual clock, so callers can add them without overflow.
+inline int64_t read_timespec_ns(Kernel& k, uint64_t ptr, int64_t* ns) {
+  abi::Timespec ts;
+  if (!k.mm().read(UserPtr(ptr), ts)) return -abi::kEFAULT;
+  constexpr int64_t kNsPerSec = 1000000000, kForever = INT64_MAX / 4;
+  if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= kNsPerSec) return -abi::kEINVAL;
+  *ns = ts.tv_sec >= kForever / kNsPerSec ? kForever : ts.tv_sec * kNsPerSec + ts.tv_nsec;
+  return 0;
+}
+
 inline std::shared_ptr<File> get_file(Kernel& k, uint64_t fd) {
   if (fd > 0x7fffffff) return nullptr;
   return k.current().fds->get(int(fd));
