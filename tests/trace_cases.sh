@@ -140,7 +140,7 @@ case "$case_name" in
     ;;
   flipped_byte)
     record "$tmp/t.db" "$corpus/hello"
-    "$tool" flip "$tmp/t.db"
+    "$tool" flip "$tmp/t.db" || { echo "FAIL: trace_tool flip"; exit 1; }
     expect_status 4 "event batch starting at #0 is corrupt \(checksum mismatch\)" -- "$ditto" replay "$tmp/t.db"
     ;;
   missing_blob)

@@ -92,11 +92,20 @@ int main(int argc, char** argv) {
     sqlite3_step(st);
     sqlite3_finalize(st);
   } else if (cmd == "flip") {
-    // One byte in the middle of the first batch, checksum left as it was.
-    exec(db,
-         "UPDATE batches SET data = substr(data, 1, length(data)/2) || "
-         "CAST(char((unicode(substr(data, length(data)/2 + 1, 1)) + 1) % 128) AS BLOB) || "
-         "substr(data, length(data)/2 + 2) WHERE first_seq = 0");
+    // One bit of the byte in the middle of the first batch, checksum left as it
+    // was. (Done here rather than in SQL: SQL text functions read a NUL byte as
+    // the end of the string, which left a zero byte unchanged.)
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "SELECT data FROM batches WHERE first_seq = 0", -1, &st, nullptr);
+    if (sqlite3_step(st) != SQLITE_ROW) return 2;
+    std::string data = blob_column(st, 0);
+    sqlite3_finalize(st);
+    if (data.empty()) return 2;
+    data[data.size() / 2] = char(data[data.size() / 2] ^ 0x01);
+    sqlite3_prepare_v2(db, "UPDATE batches SET data=? WHERE first_seq = 0", -1, &st, nullptr);
+    sqlite3_bind_blob(st, 1, data.data(), int(data.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) return 2;
+    sqlite3_finalize(st);
   } else if (cmd == "drop-blobs") {
     exec(db, "DELETE FROM blobs");
   } else if (cmd == "drop-last-batch") {
