@@ -20,7 +20,7 @@ using Key = std::pair<const void*, uint64_t>;
 // memory by the shared object and offset, so processes meet on them
 // (kernel/futex/core.c:get_futex_key()).
 Key futex_key(MemoryManager& mm, uint64_t addr) {
-  if (const Vma* v = mm.find(addr); v && v->shared)
+  if (const Vma* v = mm.find(addr); v && v->map_shared())
     return {v->shared.get(), v->shared_offset + (addr - v->start)};
   return {&mm, addr};
 }

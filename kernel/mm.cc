@@ -70,7 +70,7 @@ void MemoryManager::merge_around(uint64_t start, uint64_t end) {
     Vma& a = it->second;
     const Vma& b = next->second;
     // File-backed neighbours are left alone: their offsets need not line up.
-    bool anonymous = (a.name.empty() || a.name[0] == '[') && !a.shared && !b.shared;
+    bool anonymous = (a.name.empty() || a.name[0] == '[') && !a.shared && !b.shared;  // incl. frozen
     if (a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.name == b.name && anonymous) {
       a.end = b.end;
       vmas_.erase(next);
@@ -179,8 +179,10 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   split_at(addr);
   split_at(end);
   prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
-  for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it)
+  for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it) {
+    if (it->second.cow && (prot & kPROT_WRITE)) thaw(it->second);
     it->second.prot = prot;
+  }
   engine_->protect(addr, size, prot);
   merge_around(addr, end);
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
@@ -201,7 +203,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
   Vma vma = it->second;
   // The old range must lie inside one mapping (mm/mremap.c: vma_to_resize()).
   if (vma.end <= old_addr || old_addr + old_size > vma.end) return -kEFAULT;
-  if (vma.shared) return -kENOSYS;  // moving shared memory is not modelled yet
+  if (vma.map_shared()) return -kENOSYS;  // moving shared memory is not modelled yet
   if (old_size == 0) return -kEINVAL;  // duplicating is only for shared mappings
   if (flags & kMREMAP_FIXED) {
     if (new_addr & (cpu::kPageSize - 1)) return -kEINVAL;
@@ -262,6 +264,11 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
     // afterwards (madvise(2)). MADV_FREE may free lazily; keeping the data is
     // one of the outcomes Linux allows.
     if (advice == kDontNeed && !(v.flags & kMAP_SHARED)) {
+      if (v.cow) {
+        split_at(a);
+        split_at(seg_end);
+        thaw(vmas_.find(a)->second);
+      }
       std::vector<uint8_t> zeros(seg_end - a);
       engine_->write(a, zeros.data(), zeros.size());
     }
@@ -367,40 +374,85 @@ const Vma* MemoryManager::find(uint64_t addr) const {
   return addr < it->second.end ? &it->second : nullptr;
 }
 
-std::shared_ptr<MemoryManager> MemoryManager::fork() const {
+void MemoryManager::copy_nonzero(uint64_t addr, uint64_t len,
+                                 const std::function<void(uint64_t, const uint8_t*, uint64_t)>& sink) {
+  constexpr uint64_t kChunk = 256 * 1024;
+  static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
+  static const uint8_t zero[cpu::kPageSize] = {};
+  for (uint64_t at = addr; at < addr + len; at += kChunk) {
+    uint64_t n = std::min(kChunk, addr + len - at);
+    engine_->read(at, buf.get(), n);
+    uint64_t run_start = 0;
+    bool in_run = false;
+    for (uint64_t off = 0; off <= n; off += cpu::kPageSize) {
+      bool nonzero = off < n && std::memcmp(buf.get() + off, zero, cpu::kPageSize) != 0;
+      if (nonzero && !in_run) run_start = off, in_run = true;
+      if (!nonzero && in_run) {
+        sink(at + run_start, buf.get() + run_start, off - run_start);
+        in_run = false;
+      }
+    }
+  }
+}
+
+bool MemoryManager::freeze(Vma& v) {
+  uint64_t len = v.end - v.start;
+  auto mem = std::make_shared<SharedMemory>(len);
+  if (!mem->data()) return false;
+  copy_nonzero(v.start, len, [&](uint64_t at, const uint8_t* data, uint64_t n) {
+    std::memcpy(mem->data() + (at - v.start), data, n);
+  });
+  // Called from inside a syscall: the translated code of this range is
+  // discarded with the old mapping and retranslated from the same bytes.
+  uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
+  engine_->unmap(v.start, len);
+  if (!engine_->map_host(v.start, len, prot, mem->data())) {
+    // Cannot happen (the range was just unmapped); put the bytes back anyway.
+    engine_->map(v.start, len, prot);
+    engine_->write(v.start, mem->data(), len);
+    return false;
+  }
+  v.shared = std::move(mem);
+  v.shared_offset = 0;
+  v.cow = true;
+  return true;
+}
+
+void MemoryManager::thaw(Vma& v) {
+  uint64_t len = v.end - v.start;
+  std::shared_ptr<SharedMemory> mem = std::move(v.shared);
+  const uint8_t* data = mem->data() + v.shared_offset;
+  uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
+  engine_->unmap(v.start, len);
+  engine_->map(v.start, len, prot);
+  static const uint8_t zero[cpu::kPageSize] = {};
+  for (uint64_t off = 0; off < len; off += cpu::kPageSize)
+    if (std::memcmp(data + off, zero, cpu::kPageSize) != 0) engine_->write(v.start + off, data + off, cpu::kPageSize);
+  v.shared_offset = 0;
+  v.cow = false;
+}
+
+std::shared_ptr<MemoryManager> MemoryManager::fork() {
+  for (auto& [start, v] : vmas_)
+    if (!v.shared && !(v.prot & kPROT_WRITE)) freeze(v);
   auto child = std::make_shared<MemoryManager>();
   child->vmas_ = vmas_;
   child->brk_start_ = brk_start_;
   child->brk_ = brk_;
   child->mapped_ = mapped_;
   child->limit_ = limit_;
-  // Copied in chunks, writing only the runs of non-zero pages: the child's
-  // fresh mappings already read as zero (most of a stack is untouched).
-  constexpr uint64_t kChunk = 256 * 1024;
-  static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
-  static const uint8_t zero[cpu::kPageSize] = {};
   for (const auto& [start, v] : vmas_) {
     uint64_t len = v.end - v.start;
+    uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
     if (v.shared) {  // the same host pages: nothing to copy
-      child->engine_->map_host(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC),
-                               v.shared->data() + v.shared_offset);
+      child->engine_->map_host(v.start, len, prot, v.shared->data() + v.shared_offset);
       continue;
     }
-    child->engine_->map(v.start, len, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC));
-    for (uint64_t at = v.start; at < v.end; at += kChunk) {
-      uint64_t n = std::min(kChunk, v.end - at);
-      engine_->read(at, buf.get(), n);
-      uint64_t run_start = 0;
-      bool in_run = false;
-      for (uint64_t off = 0; off <= n; off += cpu::kPageSize) {
-        bool nonzero = off < n && std::memcmp(buf.get() + off, zero, cpu::kPageSize) != 0;
-        if (nonzero && !in_run) run_start = off, in_run = true;
-        if (!nonzero && in_run) {
-          child->engine_->write(at + run_start, buf.get() + run_start, off - run_start);
-          in_run = false;
-        }
-      }
-    }
+    // The child's fresh mapping already reads as zero (most of a stack is untouched).
+    child->engine_->map(v.start, len, prot);
+    copy_nonzero(v.start, len, [&](uint64_t at, const uint8_t* data, uint64_t n) {
+      child->engine_->write(at, data, n);
+    });
   }
   child->engine_->copy_timestamp_sites(*engine_);
   return child;

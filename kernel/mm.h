@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,8 +29,15 @@ struct Vma {
   uint32_t prot = 0;            // PROT_* bits
   uint32_t flags = 0;           // MAP_* bits
   std::string name;             // "[stack]", "[heap]", a file path, or ""
-  std::shared_ptr<SharedMemory> shared;  // MAP_SHARED: the object and our offset in it
+  // Host memory behind the mapping and our offset in it: the MAP_SHARED
+  // object, or (cow) a frozen snapshot of a read-only private mapping that
+  // forked address spaces map in common until one of them makes its copy
+  // writable. Null: the mapping lives in the engine's own memory.
+  std::shared_ptr<SharedMemory> shared;
   uint64_t shared_offset = 0;
+  bool cow = false;
+  // True for MAP_SHARED memory: writes are seen by every address space.
+  bool map_shared() const { return shared && !cow; }
 };
 
 class MemoryManager {
@@ -87,8 +95,10 @@ class MemoryManager {
   // space swap their saved contexts in and out).
   uint32_t active_tid = 0;
   // A copy of this address space in a new engine (fork): every mapping with
-  // its protection and contents; all-zero pages are not written.
-  std::shared_ptr<MemoryManager> fork() const;
+  // its protection and contents. Read-only private mappings (program text,
+  // rodata, RELRO) are frozen into host memory that both engines map, so a
+  // fork copies only the writable pages; of those, all-zero pages are skipped.
+  std::shared_ptr<MemoryManager> fork();
 
  private:
   bool range_free(uint64_t start, uint64_t end) const;
@@ -99,6 +109,14 @@ class MemoryManager {
   void unmap_range(uint64_t start, uint64_t end);
   void merge_around(uint64_t start, uint64_t end);
   bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
+  // Moves a private read-only mapping's contents into host memory (see
+  // Vma::shared); false (and nothing changed) when host memory is short.
+  bool freeze(Vma& v);
+  // Gives a frozen mapping back its own engine memory, before a write.
+  void thaw(Vma& v);
+  // Copies the non-zero pages of [addr, addr+len) of this engine to `sink`.
+  void copy_nonzero(uint64_t addr, uint64_t len,
+                    const std::function<void(uint64_t addr, const uint8_t* data, uint64_t n)>& sink);
 
   std::unique_ptr<cpu::Engine> engine_;
   std::map<uint64_t, Vma> vmas_;

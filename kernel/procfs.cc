@@ -158,7 +158,7 @@ void Kernel::build_proc(const InodeRef& proc) {
         char line[160];
         int n = std::snprintf(line, sizeof line, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c 00000000 00:00 0", v.start,
                               v.end, (v.prot & kPROT_READ) ? 'r' : '-', (v.prot & kPROT_WRITE) ? 'w' : '-',
-                              (v.prot & kPROT_EXEC) ? 'x' : '-', v.shared ? 's' : 'p');
+                              (v.prot & kPROT_EXEC) ? 'x' : '-', v.map_shared() ? 's' : 'p');
         std::string l(line, size_t(n));
         if (!v.name.empty()) l += std::string(l.size() < 73 ? 73 - l.size() : 1, ' ') + v.name;
         maps += l + "\n";
