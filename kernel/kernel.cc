@@ -80,8 +80,22 @@ int Kernel::live_threads(uint32_t tgid) const {
 uint64_t Kernel::group_ticks(uint32_t tgid) const {
   uint64_t n = 0;
   for (const auto& [tid, t] : tasks_)
-    if (t->tgid == tgid) n += task_ticks(*t);
+    if (t->tgid == tgid) n += task_ticks(*t) + (tid == tgid ? t->gone_thread_ticks : 0);
   return n;
+}
+
+void Kernel::release_dead_tasks() {
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    Task& t = *it->second;
+    if (t.exit_state != ExitState::kDead || &t == current_ || t.tid == init_tid_) {
+      ++it;
+      continue;
+    }
+    if (t.tid != t.tgid)
+      if (Task* leader = task(t.tgid); leader && leader->exit_state != ExitState::kDead)
+        leader->gone_thread_ticks += t.ticks_run;
+    it = tasks_.erase(it);
+  }
 }
 
 int64_t Kernel::monotonic_ns() const {
@@ -253,6 +267,7 @@ bool Kernel::try_wake(Task& t) {
 // The scheduling policy (round-robin in tid order, from the task after the
 // last one that ran): a pure function of kernel state, so replay repeats it.
 Task* Kernel::runnable_task() {
+  release_dead_tasks();
   while (true) {
     if (io_.stop_requested() || !outcome_.detail.empty()) return nullptr;
     bool any_alive = false;

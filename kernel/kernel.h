@@ -100,6 +100,7 @@ struct Task {
   bool futex_woken = false;
   uint64_t ticks_run = 0;       // CPU time of this task, in ticks (slices ended)
   uint64_t child_ticks = 0;     // (leader) CPU time of reaped children, RUSAGE_CHILDREN
+  uint64_t gone_thread_ticks = 0;  // (leader) CPU time of the group's released threads
   int pdeath_signal = 0;        // PR_SET_PDEATHSIG
   bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER (on the group leader)
   bool dumpable = true;
@@ -189,6 +190,9 @@ class Kernel : public cpu::TrapHandler {
 
   // ---- the run loop's view (sim::Simulator) ----
   Task* runnable_task();
+  // Frees tasks that are dead (reaped, or threads that exited): nothing can
+  // name them any more. Their CPU time stays with the thread group.
+  void release_dead_tasks();
   void begin_slice(Task& t);
   // Ticks the task may run before the scheduler looks again: unlimited while
   // it is the only live task, a fixed time slice otherwise.

@@ -718,6 +718,9 @@ void Kernel::de_thread(Task& t) {
   t.children = std::move(leader.children);
   t.exit_signal_to_parent = leader.exit_signal_to_parent;
   t.child_subreaper = leader.child_subreaper;
+  // The process's CPU time, and its children's, survive the exec.
+  t.gone_thread_ticks += leader.ticks_run + leader.gone_thread_ticks;
+  t.child_ticks += leader.child_ticks;
   t.group_stopped = false;
   uint32_t old_tid = t.tid;
   auto self_node = tasks_.extract(old_tid);
