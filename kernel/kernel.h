@@ -189,6 +189,9 @@ class Kernel : public cpu::TrapHandler {
   LoadError start();
 
   // ---- the run loop's view (sim::Simulator) ----
+  // Every fork gets a new engine (a self-check: the run must not change).
+  // Call before start().
+  void disable_engine_reuse() { engine_pool_.reset(); }
   Task* runnable_task();
   // Frees tasks that are dead (reaped, or threads that exited): nothing can
   // name them any more. Their CPU time stays with the thread group.
@@ -324,6 +327,9 @@ class Kernel : public cpu::TrapHandler {
   Io& io_;
   std::unique_ptr<Vfs> vfs_;
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
+  // Engines of exited address spaces, lent to forks (see EnginePool); null
+  // after disable_engine_reuse().
+  std::shared_ptr<EnginePool> engine_pool_ = std::make_shared<EnginePool>();
   Task* current_ = nullptr;
   uint32_t next_tid_ = kFirstPid;
   int next_ns_id_ = 1;

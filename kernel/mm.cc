@@ -12,7 +12,35 @@ namespace kernel {
 
 using namespace abi;
 
-MemoryManager::MemoryManager() : engine_(std::make_unique<cpu::Engine>()) {}
+MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool)
+    : pool_(std::move(pool)), engine_(std::make_unique<cpu::Engine>()) {}
+
+MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool, std::unique_ptr<cpu::Engine> engine)
+    : pool_(std::move(pool)), engine_(std::move(engine)) {}
+
+MemoryManager::~MemoryManager() {
+  if (!pool_ || !engine_) return;
+  // Frozen mappings stay mapped for the next user; the rest goes.
+  EnginePool::Entry e;
+  for (auto& [start, v] : vmas_) {
+    if (v.cow) e.kept.push_back({v.start, v.end, v.prot, v.shared, v.shared_offset});
+    else engine_->unmap(v.start, v.end - v.start);
+  }
+  e.engine = std::move(engine_);
+  pool_->give_back(std::move(e));
+}
+
+EnginePool::Entry EnginePool::take() {
+  if (entries_.empty()) return {};
+  Entry e = std::move(entries_.back());
+  entries_.pop_back();
+  return e;
+}
+
+void EnginePool::give_back(Entry e) {
+  if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+  entries_.push_back(std::move(e));
+}
 
 bool MemoryManager::range_free(uint64_t start, uint64_t end) const {
   auto it = vmas_.lower_bound(start);
@@ -435,7 +463,24 @@ void MemoryManager::thaw(Vma& v) {
 std::shared_ptr<MemoryManager> MemoryManager::fork() {
   for (auto& [start, v] : vmas_)
     if (!v.shared && !(v.prot & kPROT_WRITE)) freeze(v);
-  auto child = std::make_shared<MemoryManager>();
+  // A pooled engine keeps the frozen mappings that match ours exactly (and
+  // their translated code); it loses the others.
+  EnginePool::Entry pooled = pool_ ? pool_->take() : EnginePool::Entry{};
+  std::shared_ptr<MemoryManager> child;
+  std::vector<uint64_t> reused;  // starts of our VMAs already mapped in the child's engine
+  if (pooled.engine) {
+    for (const EnginePool::Kept& k : pooled.kept) {
+      auto it = vmas_.find(k.start);
+      const Vma* v = it == vmas_.end() ? nullptr : &it->second;
+      if (v && v->cow && v->end == k.end && v->prot == k.prot && v->shared == k.mem && v->shared_offset == k.offset)
+        reused.push_back(k.start);
+      else
+        pooled.engine->unmap(k.start, k.end - k.start);
+    }
+    child.reset(new MemoryManager(pool_, std::move(pooled.engine)));
+  } else {
+    child = std::make_shared<MemoryManager>(pool_);
+  }
   child->vmas_ = vmas_;
   child->brk_start_ = brk_start_;
   child->brk_ = brk_;
@@ -444,6 +489,7 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
   for (const auto& [start, v] : vmas_) {
     uint64_t len = v.end - v.start;
     uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
+    if (std::binary_search(reused.begin(), reused.end(), v.start)) continue;  // kept in order
     if (v.shared) {  // the same host pages: nothing to copy
       child->engine_->map_host(v.start, len, prot, v.shared->data() + v.shared_offset);
       continue;

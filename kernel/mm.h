@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cpu/engine.h"
 #include "kernel/shared_memory.h"
@@ -40,6 +41,34 @@ struct Vma {
   bool map_shared() const { return shared && !cow; }
 };
 
+// Engines of address spaces that are gone, kept for the next fork. A fork
+// child normally runs the code its parent runs, and an engine that already
+// mapped the same frozen program text (the same host pages, see Vma::shared)
+// keeps its translated code for it: reusing that engine saves creating and
+// destroying one and translating the child's code again. Only frozen mappings
+// stay mapped in a pooled engine; they never change, so the translations of
+// them stay right. What a pooled engine kept is invisible to the guest.
+class EnginePool {
+ public:
+  struct Kept {
+    uint64_t start, end;
+    uint32_t prot;
+    std::shared_ptr<SharedMemory> mem;
+    uint64_t offset;
+  };
+  struct Entry {
+    std::unique_ptr<cpu::Engine> engine;
+    std::vector<Kept> kept;
+  };
+  static constexpr size_t kMaxEntries = 4;
+  // The most recently returned engine, or an empty entry.
+  Entry take();
+  void give_back(Entry e);
+
+ private:
+  std::vector<Entry> entries_;
+};
+
 class MemoryManager {
  public:
   // Layout of a process without ASLR (what Linux gives under `setarch -R`).
@@ -52,7 +81,12 @@ class MemoryManager {
   // Ditto's own cap on mapped guest memory: beyond it mmap/brk fail with ENOMEM.
   static constexpr uint64_t kDefaultMemoryLimit = 16ULL << 30;
 
-  MemoryManager();
+  // `pool` (optional) receives the engine when this address space goes, and
+  // lends engines to its forks.
+  explicit MemoryManager(std::shared_ptr<EnginePool> pool = nullptr);
+  ~MemoryManager();
+  MemoryManager(const MemoryManager&) = delete;
+  MemoryManager& operator=(const MemoryManager&) = delete;
   cpu::Engine& engine() { return *engine_; }
 
   // Returns the mapped address or -errno. `contents` (private file mappings)
@@ -118,6 +152,9 @@ class MemoryManager {
   void copy_nonzero(uint64_t addr, uint64_t len,
                     const std::function<void(uint64_t addr, const uint8_t* data, uint64_t n)>& sink);
 
+  MemoryManager(std::shared_ptr<EnginePool> pool, std::unique_ptr<cpu::Engine> engine);
+
+  std::shared_ptr<EnginePool> pool_;
   std::unique_ptr<cpu::Engine> engine_;
   std::map<uint64_t, Vma> vmas_;
   uint64_t brk_start_ = 0, brk_ = 0;

@@ -183,6 +183,7 @@ Report replay_trace(const std::string& path, const Options& opts) {
     sim::RunOptions run_opts;
     run_opts.progress = opts.progress;
     run_opts.slice_ticks = opts.slice_ticks;
+    run_opts.fresh_engines = opts.fresh_engines;
     sim::RunResult res = sim::run_guest(sim::config_from(h), io, run_opts);
     if (res.load.status && !io.stop_requested()) {
       rep.verdict = Verdict::kDiverged;

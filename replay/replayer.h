@@ -28,6 +28,7 @@ struct Options {
   bool echo_output = false;  // write the guest's output again while replaying
   bool progress = false;
   uint64_t slice_ticks = 0;  // see sim::RunOptions
+  bool fresh_engines = false;  // see sim::RunOptions
 };
 
 // Never throws: an unreadable trace is Verdict::kInvalid with the reason.

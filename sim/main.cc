@@ -54,6 +54,7 @@ struct GuestOptions {
   bool quiet = false;
   std::string output = "ditto.db";
   uint64_t slice_ticks = 0;
+  bool fresh_engines = false;
 };
 
 void add_guest_options(CLI::App* cmd, GuestOptions& o) {
@@ -65,6 +66,8 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
   cmd->add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
   cmd->add_option("--slice-ticks", o.slice_ticks,
                   "Self-check: stop and resume the guest every N ticks (the run must not change)");
+  cmd->add_flag("--fresh-engines", o.fresh_engines,
+                "Self-check: a new CPU engine for every fork instead of a reused one (slower; the run must not change)");
 }
 
 // Splits `args` (after the subcommand) into Ditto's options and PROG ARGS...
@@ -206,6 +209,7 @@ int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool r
   sim::RunOptions progress;
   progress.progress = ::isatty(2) != 0;
   progress.slice_ticks = o.slice_ticks;
+  progress.fresh_engines = o.fresh_engines;
   if (!record) {
     sim::HostIo io(nullptr, nullptr);
     sim::RunResult r = sim::run_guest(cfg, io, progress);
@@ -375,6 +379,7 @@ int main(int argc, char** argv) {
   rep->add_option("--run", rep_opts.run, "Run number in the trace (default: the last)");
   rep->add_flag("--echo", rep_opts.echo_output, "Write the guest's output again while replaying");
   rep->add_option("--slice-ticks", rep_opts.slice_ticks, "Self-check: stop and resume every N ticks");
+  rep->add_flag("--fresh-engines", rep_opts.fresh_engines, "Self-check: a new CPU engine for every fork");
   bool json = false;
   int64_t dump_run = 0;
   auto* dump = app.add_subcommand("dump", "Print a trace's events, one per line");

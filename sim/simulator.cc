@@ -47,6 +47,7 @@ kernel::Config config_from(const trace::Header& h) {
 RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts) {
   RunResult res;
   kernel::Kernel k(cfg, io);
+  if (opts.fresh_engines) k.disable_engine_reuse();
   res.load = k.start();
   if (res.load.status) return res;
 

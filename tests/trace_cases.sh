@@ -91,6 +91,22 @@ case "$case_name" in
       expect_status 0 "identical" -- "$ditto" replay --slice-ticks 997 "$tmp/a.db"
     done
     ;;
+  engine_reuse_invariance)
+    # Forks reuse the engines of exited processes (kernel::EnginePool), with
+    # their translated code: the run must be the same as with a new engine
+    # for every fork, to the tick.
+    for p in "bench_fork 200" "fork_cow" "exec_de_thread" "shared_memory" "threads"; do
+      set -- $p
+      "$ditto" record -q -o "$tmp/a.db" "$corpus/$1" ${2:-} >"$tmp/a.out"
+      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+      "$ditto" record -q --fresh-engines -o "$tmp/b.db" "$corpus/$1" ${2:-} >"$tmp/b.out"
+      "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
+      cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
+        || { echo "FAIL: $1 differs with --fresh-engines"; diff "$tmp/a.out" "$tmp/b.out"; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      grep -q '"kind":"exit"' "$tmp/a.json" || { echo "FAIL: $1: no exit event in the dump"; exit 1; }
+      expect_status 0 "identical" -- "$ditto" replay --fresh-engines "$tmp/a.db"
+    done
+    ;;
   rdtsc_deterministic)
     # rdtsc reads the virtual clock: the raw values repeat exactly across runs.
     "$ditto" run -q "$corpus/rdtsc_virtual" print >"$tmp/a.out"
