@@ -85,17 +85,24 @@ uint64_t Kernel::group_ticks(uint32_t tgid) const {
 }
 
 void Kernel::release_dead_tasks() {
-  for (auto it = tasks_.begin(); it != tasks_.end();) {
-    Task& t = *it->second;
-    if (t.exit_state != ExitState::kDead || &t == current_ || t.tid == init_tid_) {
-      ++it;
-      continue;
-    }
-    if (t.tid != t.tgid)
-      if (Task* leader = task(t.tgid); leader && leader->exit_state != ExitState::kDead)
-        leader->gone_thread_ticks += t.ticks_run;
-    it = tasks_.erase(it);
-  }
+  for (auto it = tasks_.begin(); it != tasks_.end();) it = release_task(it);
+}
+
+std::map<uint32_t, std::unique_ptr<Task>>::iterator Kernel::release_task(
+    std::map<uint32_t, std::unique_ptr<Task>>::iterator it) {
+  Task& t = *it->second;
+  if (t.exit_state != ExitState::kDead || &t == current_ || t.tid == init_tid_) return std::next(it);
+  if (t.tid != t.tgid)
+    if (Task* leader = task(t.tgid); leader && leader->exit_state != ExitState::kDead)
+      leader->gone_thread_ticks += t.ticks_run;
+  return tasks_.erase(it);
+}
+
+void Kernel::add_task(std::unique_ptr<Task> t) {
+  uint32_t tid = t->tid;
+  // set_tid may choose the number of a dead task not yet released.
+  if (auto it = tasks_.find(tid); it != tasks_.end()) release_task(it);
+  tasks_[tid] = std::move(t);
 }
 
 int64_t Kernel::monotonic_ns() const {
@@ -201,9 +208,34 @@ uint32_t Kernel::gpid(const PidNamespace& ns, uint32_t local) {
   return it == ns.to_global.end() ? 0 : it->second;
 }
 
-void Kernel::attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid) {
-  for (PidNamespace* n = ns.get(); n && n->level > 0; n = n->parent.get()) {
-    uint32_t local = n->next++;
+uint32_t Kernel::alloc_tid() {
+  while (pid_in_use(*root_pidns_, next_tid_)) ++next_tid_;
+  return next_tid_++;
+}
+
+bool Kernel::pid_in_use(const PidNamespace& ns, uint32_t local) const {
+  uint32_t global = local;
+  if (ns.level > 0) {
+    auto it = ns.to_global.find(local);
+    if (it == ns.to_global.end()) return false;
+    global = it->second;
+  }
+  if (auto it = tasks_.find(global); it != tasks_.end() && it->second->exit_state != ExitState::kDead) return true;
+  for (const auto& [tid, t] : tasks_)
+    if (t->run_state != RunState::kExited && (t->pgid == global || t->sid == global)) return true;
+  return false;
+}
+
+void Kernel::attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid, const std::vector<uint32_t>& wanted) {
+  size_t i = 0;
+  for (PidNamespace* n = ns.get(); n && n->level > 0; n = n->parent.get(), ++i) {
+    uint32_t local;
+    if (i < wanted.size()) {
+      local = wanted[i];
+    } else {
+      while (pid_in_use(*n, n->next)) ++n->next;
+      local = n->next++;
+    }
     n->to_local[tid] = local;
     n->to_global[local] = tid;
     if (local == 1) n->init = tid;

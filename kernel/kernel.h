@@ -196,6 +196,8 @@ class Kernel : public cpu::TrapHandler {
   // Frees tasks that are dead (reaped, or threads that exited): nothing can
   // name them any more. Their CPU time stays with the thread group.
   void release_dead_tasks();
+  // Adds a new task (its tid free: see pid_in_use()).
+  void add_task(std::unique_ptr<Task> t);
   void begin_slice(Task& t);
   // Ticks the task may run before the scheduler looks again: unlimited while
   // it is the only live task, a fixed time slice otherwise.
@@ -249,7 +251,11 @@ class Kernel : public cpu::TrapHandler {
   // The run's tasks, by tid (ordered: iteration is deterministic).
   std::map<uint32_t, std::unique_ptr<Task>>& tasks() { return tasks_; }
   Task* task(uint32_t tid);
-  uint32_t alloc_tid() { return next_tid_++; }
+  // The next free tid (a number that set_tid took is skipped).
+  uint32_t alloc_tid();
+  // True when pid `local` of `ns` names a task, or a process group or
+  // session that still has members (Linux keeps such a number allocated).
+  bool pid_in_use(const PidNamespace& ns, uint32_t local) const;
   // Ids across PID namespaces: `global` (root-namespace tid) as seen from
   // `ns` (0 when not visible there), and the reverse.
   static uint32_t vpid(const PidNamespace& ns, uint32_t global);
@@ -257,8 +263,11 @@ class Kernel : public cpu::TrapHandler {
   // The caller's view.
   uint32_t vpid(uint32_t global) const { return vpid(*current_->pidns, global); }
   uint32_t gpid(uint32_t local) const { return gpid(*current_->pidns, local); }
-  // Gives task `tid` ids in `ns` and its ancestors.
-  void attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid);
+  // Gives task `tid` ids in `ns` and its ancestors: the next free one of
+  // each, or `wanted[i]` in the namespace i levels above `ns` (clone3's
+  // set_tid, already checked to be free).
+  void attach_pid(const std::shared_ptr<PidNamespace>& ns, uint32_t tid,
+                  const std::vector<uint32_t>& wanted = {});
   // True when `t` is the init of a nested PID namespace.
   bool is_ns_init(const Task& t) const { return t.pidns && t.pidns->level > 0 && t.pidns->init == t.tid; }
   std::shared_ptr<PidNamespace> root_pidns() const { return root_pidns_; }
@@ -327,6 +336,9 @@ class Kernel : public cpu::TrapHandler {
   Io& io_;
   std::unique_ptr<Vfs> vfs_;
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
+  // Frees *it when it is dead (see release_dead_tasks); the next position.
+  std::map<uint32_t, std::unique_ptr<Task>>::iterator release_task(
+      std::map<uint32_t, std::unique_ptr<Task>>::iterator it);
   // Engines of exited address spaces, lent to forks (see EnginePool); null
   // after disable_engine_reuse().
   std::shared_ptr<EnginePool> engine_pool_ = std::make_shared<EnginePool>();

@@ -31,6 +31,14 @@ constexpr uint64_t kCloneNamespaces = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_N
 // Ditto's cap on live processes: each owns an emulated address space.
 // Beyond it fork fails with EAGAIN, as at RLIMIT_NPROC.
 constexpr size_t kMaxLiveProcesses = 256;
+constexpr uint32_t kPidMax = 4194304;  // /proc/sys/kernel/pid_max (procfs.cc)
+
+// Caught signals back to the default action, ignored ones stay ignored; no
+// flags or masks remain (kernel/signal.c:flush_signal_handlers(), for execve
+// and CLONE_CLEAR_SIGHAND).
+void reset_handlers(SignalHandlers& h) {
+  for (auto& act : h.actions) act = KernelSigaction{act.handler == kSIG_IGN ? kSIG_IGN : 0, 0, 0, 0};
+}
 
 }  // namespace
 
@@ -149,7 +157,7 @@ int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
 namespace {
 
 int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
-                 uint64_t tls, uint64_t pidfd_ptr) {
+                 uint64_t tls, uint64_t pidfd_ptr, const std::vector<uint32_t>& set_tid = {}) {
   Task& parent = k.current();
   // kernel/fork.c:copy_process() checks, in its order.
   if ((flags & (kCLONE_NEWNS | kCLONE_FS)) == (kCLONE_NEWNS | kCLONE_FS)) return -kEINVAL;
@@ -177,12 +185,38 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     if (t->run_state != RunState::kExited) ++live;
   if (live >= kMaxLiveProcesses) return -kEAGAIN;
 
+  // The child's PID namespace: the caller's for a thread; for a process the
+  // one unshare(CLONE_NEWPID) prepared or the caller's, or a new one below
+  // it (CLONE_NEWPID).
+  bool thread = flags & kCLONE_THREAD;
+  std::shared_ptr<PidNamespace> pidns = thread ? parent.pidns : parent.child_pidns ? parent.child_pidns : parent.pidns;
+  if (!thread && (flags & kCLONE_NEWPID)) {
+    auto ns = std::make_shared<PidNamespace>();
+    ns->parent = pidns;
+    ns->level = pidns->level + 1;
+    pidns = ns;
+  }
+  // clone3's set_tid: the pid to take in the child's namespace and in as
+  // many of its ancestors as given, innermost first; checked level by level
+  // as kernel/pid.c:alloc_pid() does.
+  if (!set_tid.empty()) {
+    if (set_tid.size() > size_t(pidns->level) + 1) return -kEINVAL;
+    const PidNamespace* ns = pidns.get();
+    for (uint32_t want : set_tid) {
+      if (int32_t(want) < 1 || want >= kPidMax) return -kEINVAL;
+      // Only init can be first in a namespace that has none yet.
+      if (want != 1 && ns->level > 0 && ns->init == 0) return -kEINVAL;
+      if (!parent.creds.capable()) return -kEPERM;  // CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
+      if (k.pid_in_use(*ns, want)) return -kEEXIST;
+      ns = ns->parent.get();
+    }
+  }
+
   auto child = std::make_unique<Task>();
   Task& c = *child;
-  c.tid = k.alloc_tid();
+  c.tid = set_tid.size() == size_t(pidns->level) + 1 ? set_tid.back() : k.alloc_tid();
   // A thread joins the caller's group and shares its parent; a new process
   // is the caller's child (or its parent's, with CLONE_PARENT).
-  bool thread = flags & kCLONE_THREAD;
   c.tgid = thread ? parent.tgid : c.tid;
   c.ppid = (thread || (flags & kCLONE_PARENT)) ? parent.ppid : parent.tgid;
   c.pgid = parent.pgid;
@@ -191,24 +225,15 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   c.fs = (flags & kCLONE_FS) ? parent.fs : std::make_shared<FsContext>(*parent.fs);
   c.fds = (flags & kCLONE_FILES) ? parent.fds : std::make_shared<FdTable>(*parent.fds);
   c.sighand = (flags & kCLONE_SIGHAND) ? parent.sighand : std::make_shared<SignalHandlers>(*parent.sighand);
+  constexpr uint64_t kCLONE_CLEAR_SIGHAND = 0x100000000ULL;  // clone3 only
+  if (flags & kCLONE_CLEAR_SIGHAND) reset_handlers(*c.sighand);
   c.sigmask = parent.sigmask;
   c.creds = parent.creds;
   c.uts = (flags & kCLONE_NEWUTS) ? std::make_shared<UtsNamespace>(*parent.uts) : parent.uts;
   c.ipc_ns = (flags & kCLONE_NEWIPC) ? k.new_namespace() : parent.ipc_ns;
   c.net_ns = (flags & kCLONE_NEWNET) ? k.new_namespace() : parent.net_ns;
-  if (thread) {
-    c.pidns = parent.pidns;
-  } else {
-    auto base = parent.child_pidns ? parent.child_pidns : parent.pidns;
-    if (flags & kCLONE_NEWPID) {
-      auto ns = std::make_shared<PidNamespace>();
-      ns->parent = base;
-      ns->level = base->level + 1;
-      base = ns;
-    }
-    c.pidns = base;
-  }
-  k.attach_pid(c.pidns, c.tid);
+  c.pidns = pidns;
+  k.attach_pid(c.pidns, c.tid, set_tid);
   // sigaltstack(2): inherited by fork, cleared when sharing the address space.
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
   c.rlimits = parent.rlimits;
@@ -264,7 +289,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     if (Task* p = k.task(c.ppid)) k.task(p->tgid)->children.push_back(ctid);
   c.cmdline = parent.cmdline;
   if (flags & kCLONE_VFORK) c.vfork_parent = parent.tid;
-  k.tasks()[ctid] = std::move(child);
+  k.add_task(std::move(child));
   if (flags & kCLONE_VFORK) {
     // The parent sleeps in a (killable) vfork stop until the child execs or exits.
     Task* pp = &parent;
@@ -602,10 +627,8 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   for (size_t fd = 0; fd < fds->entries().size(); ++fd)
     if (fds->entries()[fd].cloexec) fds->close(int(fd));
   t.fds = fds;
-  auto handlers = std::make_shared<SignalHandlers>(*t.sighand);
-  for (auto& act : handlers->actions)
-    if (act.handler != kSIG_IGN) act = KernelSigaction{};
-  t.sighand = handlers;
+  t.sighand = std::make_shared<SignalHandlers>(*t.sighand);
+  reset_handlers(*t.sighand);
   t.altstack = {0, kSS_DISABLE, 0, 0};
   t.clear_child_tid = 0;
   t.robust_list = 0;
@@ -653,12 +676,23 @@ int64_t sys_clone3(Kernel& k, const uint64_t* a) {
   uint64_t flags = args[0], pidfd = args[1], child_tid = args[2], parent_tid = args[3];
   uint64_t exit_signal = args[4], stack = args[5], stack_size = args[6], tls = args[7];
   uint64_t set_tid = args[8], set_tid_size = args[9];
-  if (flags & 0xff) return -kEINVAL;  // CSIGNAL goes in exit_signal
+  // kernel/fork.c: copy_clone_args_from_user(), then clone3_args_valid().
+  if (set_tid_size > 32 || (set_tid == 0) != (set_tid_size == 0)) return -kEINVAL;  // MAX_PID_NS_LEVEL
   if (exit_signal > uint64_t(kNSIG)) return -kEINVAL;
+  constexpr uint64_t kCLONE_CLEAR_SIGHAND = 0x100000000ULL, kCLONE_INTO_CGROUP = 0x200000000ULL;
+  if ((flags & kCLONE_INTO_CGROUP) && (args[10] > 0x7fffffff || size < kLatest)) return -kEINVAL;
+  std::vector<uint32_t> tids(set_tid_size);
+  if (set_tid_size && !k.mm().copy_in(UserPtr(set_tid), tids.data(), tids.size() * sizeof(uint32_t)))
+    return -kEFAULT;
+  if (flags & ~(0xffffffffULL | kCLONE_CLEAR_SIGHAND | kCLONE_INTO_CGROUP)) return -kEINVAL;
+  // CSIGNAL goes in exit_signal; CLONE_DETACHED is gone. (0x80 is CLONE_NEWTIME here.)
+  if (flags & (kCLONE_DETACHED | 0x7f)) return -kEINVAL;
+  if ((flags & kCLONE_CLEAR_SIGHAND) && (flags & kCLONE_SIGHAND)) return -kEINVAL;
+  if ((flags & (kCLONE_THREAD | kCLONE_PARENT)) && exit_signal) return -kEINVAL;
   if ((stack == 0) != (stack_size == 0)) return -kEINVAL;
-  if (set_tid_size > 32 || (set_tid == 0) != (set_tid_size == 0)) return -kEINVAL;
-  if (set_tid_size) return k.unsupported(435, "clone3 set_tid");
-  return do_clone(k, flags | exit_signal, stack ? stack + stack_size : 0, parent_tid, child_tid, tls, pidfd);
+  if (flags & 0x80) return k.unsupported(435, "clone3 with CLONE_NEWTIME");
+  if (flags & kCLONE_INTO_CGROUP) return k.unsupported(435, "clone3 with CLONE_INTO_CGROUP");
+  return do_clone(k, flags | exit_signal, stack ? stack + stack_size : 0, parent_tid, child_tid, tls, pidfd, tids);
 }
 
 // pidfd_open(2): a pidfd for a live thread-group leader.
