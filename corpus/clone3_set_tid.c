@@ -56,9 +56,9 @@ static int ns_init(int unused) {
   printf(" init: getpid() = %d\n", getpid());
   pid_t seven = 7;
   long p = clone3_tids(0, &seven, 1, report_pid, 0);
+  siginfo_t si;
+  waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT);  /* a zombie now, not reaped */
   printf(" set_tid {7}: child pid %ld\n", p);
-  /* 7 is a zombie now (not reaped): taken. */
-  usleep(1000);
   show(" set_tid {7} while 7 is a zombie", clone3_tids(0, &seven, 1, NULL, 0));
   printf(" reaped 7: %ld\n", reap(p));
   p = clone3_tids(0, &seven, 1, report_pid, 0);

@@ -102,6 +102,11 @@ struct Task {
   uint64_t child_ticks = 0;     // (leader) CPU time of reaped children, RUSAGE_CHILDREN
   uint64_t gone_thread_ticks = 0;  // (leader) CPU time of the group's released threads
   int pdeath_signal = 0;        // PR_SET_PDEATHSIG
+  // The thread that is this task's parent (Linux's real_parent): the one
+  // that forked it, until it exits (see Kernel::reparent_from_thread).
+  // Threads share their creator's. wait(__WNOTHREAD) looks only at children
+  // whose parent thread is the caller. 0: the virtual init outside the guest.
+  uint32_t parent_thread = 0;
   bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER (on the group leader)
   bool dumpable = true;
   // Job control, kept on the thread group leader: a group stop, and the
@@ -196,6 +201,9 @@ class Kernel : public cpu::TrapHandler {
   // Frees tasks that are dead (reaped, or threads that exited): nothing can
   // name them any more. Their CPU time stays with the thread group.
   void release_dead_tasks();
+  void reparent_from_thread(Task& t);
+  // The first live thread of group `tgid` (kernel/exit.c:find_alive_thread()), or null.
+  Task* alive_thread(uint32_t tgid);
   // Adds a new task (its tid free: see pid_in_use()).
   void add_task(std::unique_ptr<Task> t);
   void begin_slice(Task& t);

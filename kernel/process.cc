@@ -91,10 +91,13 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   }
   if (!reaper && ns.level > 0 && ns.init != tgid)
     if (Task* init = task(ns.init); init && init->run_state != RunState::kExited) reaper = init;
+  Task* reaper_thread = reaper ? alive_thread(reaper->tgid) : nullptr;
   for (uint32_t c : orphans) {
     Task* child = task(c);
     if (!child) continue;
     child->ppid = reaper ? reaper->tgid : 1;
+    for (auto& [tid, o] : tasks_)
+      if (o->tgid == c) o->parent_thread = reaper_thread ? reaper_thread->tid : 0;
     if (reaper) reaper->children.push_back(c);
     if (child->pdeath_signal && child->run_state != RunState::kExited)
       send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
@@ -219,6 +222,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   // is the caller's child (or its parent's, with CLONE_PARENT).
   c.tgid = thread ? parent.tgid : c.tid;
   c.ppid = (thread || (flags & kCLONE_PARENT)) ? parent.ppid : parent.tgid;
+  c.parent_thread = (thread || (flags & kCLONE_PARENT)) ? parent.parent_thread : parent.tid;
   c.pgid = parent.pgid;
   c.sid = parent.sid;
   c.exit_signal_to_parent = thread ? -1 : exit_signal;
@@ -330,10 +334,12 @@ enum class WaitEvent { kExited, kStopped, kContinued };
 // none match. `pid` uses wait4's encoding (-1 any, 0 own group, <-1 group).
 int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options, WaitEvent* ev) {
   Task& self = *k.task(k.current().tgid);  // children belong to the thread group
+  uint32_t me = k.current().tid;
   std::vector<uint32_t> candidates;
   for (uint32_t c : self.children) {
     Task* t = k.task(c);
     if (!t) continue;
+    if ((options & kWNOTHREAD) && t->parent_thread != me) continue;
     bool clone_child = t->exit_signal_to_parent != kSIGCHLD;
     if (!(options & kWALL) && clone_child != bool(options & kWCLONE)) continue;
     if (pid > 0 && t->tgid != k.gpid(uint32_t(pid))) continue;
@@ -342,7 +348,18 @@ int64_t find_waitable(Kernel& k, int64_t pid, uint64_t options, WaitEvent* ev) {
     candidates.push_back(c);
   }
   if (candidates.empty()) return -kECHILD;
-  std::sort(candidates.begin(), candidates.end());
+  // Linux's order (kernel/exit.c:do_wait()): the caller's own children,
+  // then those of the group's next threads in turn, each list in the order
+  // the children came (forked, or reparented to us).
+  std::vector<uint32_t> threads{me};
+  for (auto& [tid, o] : k.tasks())
+    if (o->tgid == self.tgid && tid > me) threads.push_back(tid);
+  for (auto& [tid, o] : k.tasks())
+    if (o->tgid == self.tgid && tid < me) threads.push_back(tid);
+  auto rank = [&](uint32_t c) {
+    return std::find(threads.begin(), threads.end(), k.task(c)->parent_thread) - threads.begin();
+  };
+  std::stable_sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) { return rank(a) < rank(b); });
   for (uint32_t c : candidates) {
     Task& t = *k.task(c);
     if (t.tid == t.tgid && t.run_state != RunState::kExited) {
@@ -740,10 +757,13 @@ void Kernel::retire(Task& t, ExitState state) {
 }
 
 void Kernel::de_thread(Task& t) {
+  std::vector<Task*> killed;
   for (auto& [tid, o] : tasks_) {
     if (o.get() == &t || o->tgid != t.tgid || o->run_state == RunState::kExited) continue;
     retire(*o, o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead);
+    killed.push_back(o.get());
   }
+  for (Task* o : killed) reparent_from_thread(*o);  // to t, the one left
   if (t.tid == t.tgid) return;
   Task& leader = *task(t.tgid);
   t.ppid = leader.ppid;
@@ -763,6 +783,8 @@ void Kernel::de_thread(Task& t) {
   self_node.key() = t.tid;
   tasks_.insert(std::move(self_node));
   if (t.mm && t.mm->active_tid == old_tid) t.mm->active_tid = t.tid;
+  for (auto& [tid, o] : tasks_)
+    if (o->parent_thread == old_tid) o->parent_thread = t.tid;
   if (last_tid_ == old_tid) last_tid_ = t.tid;
 }
 
@@ -776,7 +798,32 @@ void Kernel::exit_thread(Task& t, int code) {
   }
   retire(t, t.tid == t.tgid ? ExitState::kZombie : ExitState::kDead);
   t.exit_code = code;
+  reparent_from_thread(t);
   if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
+}
+
+Task* Kernel::alive_thread(uint32_t tgid) {
+  for (auto& [tid, o] : tasks_)
+    if (o->tgid == tgid && o->run_state != RunState::kExited) return o.get();
+  return nullptr;
+}
+
+// A thread exits while its group lives on: the processes it forked get
+// another live thread of the group as parent, and those that asked for
+// PR_SET_PDEATHSIG get their signal: it follows the parent *thread*
+// (prctl(2); kernel/exit.c: forget_original_parent()).
+void Kernel::reparent_from_thread(Task& t) {
+  Task* heir = alive_thread(t.tgid);
+  Task* leader = task(t.tgid);
+  if (!heir || !leader) return;  // the process ends: exit_process reparents
+  for (uint32_t c : leader->children) {
+    for (auto& [tid, o] : tasks_) {
+      if (o->tgid != c || o->parent_thread != t.tid) continue;
+      o->parent_thread = heir->tid;
+      if (o->pdeath_signal && o->run_state != RunState::kExited)
+        send_signal(*o, o->pdeath_signal, SigInfo{o->pdeath_signal, 0, int32_t(t.tgid), 0});
+    }
+  }
 }
 
 namespace {
