@@ -30,21 +30,56 @@ struct SignalHandlers {
   std::array<abi::KernelSigaction, abi::kNSIG + 1> actions{};
 };
 
-// Credentials (credentials(7)). The guest starts as root; capabilities are
-// those of root in the initial user namespace: all of them while the
-// effective uid is 0 (the "root has every capability" rule), none otherwise.
+// A user namespace (user_namespaces(7)). Ids in Credentials are the
+// kernel's (those of the initial namespace); a namespace shows them through
+// its uid/gid maps. Maps cannot be written yet, so a child namespace maps
+// nothing: every id reads there as the overflow id 65534, and no id can be
+// set (EINVAL). Null stands for the initial namespace.
+struct UserNamespace {
+  std::shared_ptr<const UserNamespace> parent;
+  int level = 1;
+  uint32_t owner = 0, group = 0;  // euid and egid of its creator
+};
+constexpr uint32_t kOverflowId = 65534;  // /proc/sys/kernel/overflowuid
+
+// Credentials (credentials(7)). The guest starts as root. In the initial
+// user namespace a task has every capability while its effective uid is 0
+// (the "root has every capability" rule) and none otherwise; a task that
+// made a new user namespace has all of them in it until it execs (no id is
+// root there while nothing is mapped).
 struct Credentials {
   uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
   uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
   std::vector<uint32_t> groups;
-  bool capable() const { return euid == 0; }
+  std::shared_ptr<const UserNamespace> userns;  // null: the initial one
+  bool userns_caps = false;                      // (in a child namespace) all capabilities
+  int level() const { return userns ? userns->level : 0; }
+  // Capabilities in the task's own user namespace.
+  bool capable() const { return userns ? userns_caps : euid == 0; }
+  // Capabilities over what `target` owns (kernel/capability.c:ns_capable()):
+  // those of our own namespace reach into its descendants, and the creator
+  // of a namespace holds them all there.
+  bool capable_in(const UserNamespace* target) const {
+    for (const UserNamespace* ns = target;; ns = ns->parent.get()) {
+      if (ns == userns.get()) return capable();
+      if (!ns || ns->level <= level()) return false;
+      if (ns->parent == userns && ns->owner == euid) return true;
+    }
+  }
+  // An id as this task's user namespace shows it.
+  uint32_t view(uint32_t kid) const { return userns ? kOverflowId : kid; }
 };
 
 // Namespaces modelled as identities: a UTS namespace holds the host and
 // domain names; IPC and network namespaces have no contents yet.
+// Puts `creds` in a new user namespace below theirs, with every capability
+// there: 0, or -EUSERS / -EPERM (kernel/user_namespace.c:create_user_ns()).
+int64_t enter_new_userns(Credentials& creds);
+
 struct UtsNamespace {
   std::string hostname = "ditto";
   std::string domainname = "(none)";
+  std::shared_ptr<const UserNamespace> owner;  // whose CAP_SYS_ADMIN may rename it
 };
 struct OpaqueNamespace {
   int id;
@@ -58,6 +93,7 @@ struct PidNamespace {
   int level = 0;
   uint32_t next = 1;
   uint32_t init = 0;  // root-namespace tid of the namespace's init (local pid 1)
+  std::shared_ptr<const UserNamespace> owner;  // for set_tid's capability check
   std::map<uint32_t, uint32_t> to_local, to_global;
 };
 

@@ -33,6 +33,27 @@ constexpr uint64_t kCloneNamespaces = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_N
 constexpr size_t kMaxLiveProcesses = 256;
 constexpr uint32_t kPidMax = 4194304;  // /proc/sys/kernel/pid_max (procfs.cc)
 
+}  // namespace
+
+// A new user namespace below the one of `creds`, which enter it with every
+// capability there (kernel/user_namespace.c:create_user_ns()).
+int64_t enter_new_userns(Credentials& creds) {
+  if (creds.level() >= 32) return -kEUSERS;
+  // The creator's ids must be mapped where it is: nothing is, in a child
+  // namespace whose maps were never written.
+  if (creds.userns) return -kEPERM;
+  auto ns = std::make_shared<UserNamespace>();
+  ns->parent = creds.userns;
+  ns->level = creds.level() + 1;
+  ns->owner = creds.euid;
+  ns->group = creds.egid;
+  creds.userns = std::move(ns);
+  creds.userns_caps = true;
+  return 0;
+}
+
+namespace {
+
 // Caught signals back to the default action, ignored ones stay ignored; no
 // flags or masks remain (kernel/signal.c:flush_signal_handlers(), for execve
 // and CLONE_CLEAR_SIGHAND).
@@ -180,13 +201,18 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if ((flags & kCLONE_PARENT) && k.is_ns_init(*k.task(parent.tgid))) return -kEINVAL;
   // unshare(CLONE_NEWPID) and clone(CLONE_NEWPID) do not combine.
   if ((flags & kCLONE_NEWPID) && parent.child_pidns) return -kEINVAL;
-  if (flags & (kCloneNamespaces & ~kIdentityNamespaces)) return k.unsupported(56, "clone of user namespaces");
-  // Creating namespaces needs CAP_SYS_ADMIN (user_namespaces(7)).
-  if ((flags & kIdentityNamespaces) && !parent.creds.capable()) return -kEPERM;
+  // The child's credentials, in a new user namespace with CLONE_NEWUSER
+  // (kernel/fork.c:copy_process() calls copy_creds() here).
+  Credentials creds = parent.creds;
+  if (flags & kCLONE_NEWUSER)
+    if (int64_t r = enter_new_userns(creds); r < 0) return r;
   size_t live = 0;
   for (auto& [tid, t] : k.tasks())
     if (t->run_state != RunState::kExited) ++live;
   if (live >= kMaxLiveProcesses) return -kEAGAIN;
+  // Creating the other namespaces needs CAP_SYS_ADMIN in the user namespace
+  // that will own them: the new one, when CLONE_NEWUSER made one.
+  if ((flags & kIdentityNamespaces) && !creds.capable_in(creds.userns.get())) return -kEPERM;
 
   // The child's PID namespace: the caller's for a thread; for a process the
   // one unshare(CLONE_NEWPID) prepared or the caller's, or a new one below
@@ -197,6 +223,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     auto ns = std::make_shared<PidNamespace>();
     ns->parent = pidns;
     ns->level = pidns->level + 1;
+    ns->owner = creds.userns;
     pidns = ns;
   }
   // clone3's set_tid: the pid to take in the child's namespace and in as
@@ -209,7 +236,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
       if (int32_t(want) < 1 || want >= kPidMax) return -kEINVAL;
       // Only init can be first in a namespace that has none yet.
       if (want != 1 && ns->level > 0 && ns->init == 0) return -kEINVAL;
-      if (!parent.creds.capable()) return -kEPERM;  // CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
+      if (!creds.capable_in(ns->owner.get())) return -kEPERM;  // CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN
       if (k.pid_in_use(*ns, want)) return -kEEXIST;
       ns = ns->parent.get();
     }
@@ -232,8 +259,13 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   constexpr uint64_t kCLONE_CLEAR_SIGHAND = 0x100000000ULL;  // clone3 only
   if (flags & kCLONE_CLEAR_SIGHAND) reset_handlers(*c.sighand);
   c.sigmask = parent.sigmask;
-  c.creds = parent.creds;
-  c.uts = (flags & kCLONE_NEWUTS) ? std::make_shared<UtsNamespace>(*parent.uts) : parent.uts;
+  c.creds = creds;
+  if (flags & kCLONE_NEWUTS) {
+    c.uts = std::make_shared<UtsNamespace>(*parent.uts);
+    c.uts->owner = creds.userns;
+  } else {
+    c.uts = parent.uts;
+  }
   c.ipc_ns = (flags & kCLONE_NEWIPC) ? k.new_namespace() : parent.ipc_ns;
   c.net_ns = (flags & kCLONE_NEWNET) ? k.new_namespace() : parent.net_ns;
   c.pidns = pidns;
@@ -646,6 +678,9 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   t.fds = fds;
   t.sighand = std::make_shared<SignalHandlers>(*t.sighand);
   reset_handlers(*t.sighand);
+  // Capabilities are recomputed from the new ids: in a child user namespace
+  // that maps no uid 0 nobody is root, so they are gone (capabilities(7)).
+  if (t.creds.userns) t.creds.userns_caps = false;
   t.altstack = {0, kSS_DISABLE, 0, 0};
   t.clear_child_tid = 0;
   t.robust_list = 0;

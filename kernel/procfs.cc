@@ -130,19 +130,27 @@ void Kernel::build_proc(const InodeRef& proc) {
         else if (h != kSIG_DFL) caught |= 1ULL << (sig - 1);
       }
       char st = state_letter(x);
+      // Ids as the reader's user namespace shows them; capability sets
+      // follow Credentials' model.
+      const Credentials& me = current_ ? current_->creds : x.creds;
+      const Credentials& c = x.creds;
+      auto ids = [&](uint32_t a, uint32_t b, uint32_t d, uint32_t e) {
+        return std::to_string(me.view(a)) + "\t" + std::to_string(me.view(b)) + "\t" + std::to_string(me.view(d)) +
+               "\t" + std::to_string(me.view(e));
+      };
+      bool permitted = c.userns ? c.userns_caps : (c.uid == 0 || c.euid == 0 || c.suid == 0);
       std::string s = "Name:\t" + x.comm + "\nUmask:\t0022\nState:\t" + state_name(st) +
                       "\nTgid:\t" + std::to_string(x.tgid) + "\nNgid:\t0\nPid:\t" + std::to_string(x.tid) +
                       "\nPPid:\t" + std::to_string(x.ppid) +
-                      "\nTracerPid:\t0\nUid:\t" + std::to_string(x.creds.uid) + "\t" + std::to_string(x.creds.euid) +
-                      "\t" + std::to_string(x.creds.suid) + "\t" + std::to_string(x.creds.fsuid) + "\nGid:\t" +
-                      std::to_string(x.creds.gid) + "\t" + std::to_string(x.creds.egid) + "\t" +
-                      std::to_string(x.creds.sgid) + "\t" + std::to_string(x.creds.fsgid) +
+                      "\nTracerPid:\t0\nUid:\t" + ids(c.uid, c.euid, c.suid, c.fsuid) +
+                      "\nGid:\t" + ids(c.gid, c.egid, c.sgid, c.fsgid) +
                       "\nFDSize:\t64\nGroups:\t\n" +
                       "VmSize:\t" + std::to_string((x.mm ? x.mm->mapped_bytes() : 0) / 1024) + " kB\n" +
                       "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
                       hex16(x.sigpending) + "\nShdPnd:\t0000000000000000\nSigBlk:\t" + hex16(x.sigmask) +
                       "\nSigIgn:\t" + hex16(ignored) + "\nSigCgt:\t" + hex16(caught) +
-                      "\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
+                      "\nCapInh:\t0000000000000000\nCapPrm:\t" + (permitted ? "000001ffffffffff" : "0000000000000000") +
+                      "\nCapEff:\t" + (c.capable() ? "000001ffffffffff" : "0000000000000000") + "\n"
                       "NoNewPrivs:\t" + std::to_string(x.no_new_privs ? 1 : 0) +
                       "\nSeccomp:\t0\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n";
       return s;
@@ -152,6 +160,11 @@ void Kernel::build_proc(const InodeRef& proc) {
     file(pdir, "comm", t.comm + "\n");
     file(pdir, "stat", stat_of(t));
     file(pdir, "status", status_of(t));
+    // The initial user namespace maps every id to itself; a child one maps
+    // nothing until its maps are written (not modelled yet).
+    std::string idmap = t.creds.userns ? "" : "         0          0 4294967295\n";
+    file(pdir, "uid_map", idmap);
+    file(pdir, "gid_map", idmap);
     std::string maps;
     if (t.mm && t.run_state != RunState::kExited) {
       for (const auto& [start, v] : t.mm->vmas()) {

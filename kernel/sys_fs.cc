@@ -245,10 +245,17 @@ int64_t sys_lseek(Kernel& k, const uint64_t* a) {
   return f->seek(int64_t(a[1]), int(a[2]));
 }
 
+// Writes `st` out with its owner as the caller's user namespace shows it.
+int64_t write_stat(Kernel& k, Stat st, uint64_t buf) {
+  st.st_uid = k.current().creds.view(st.st_uid);
+  st.st_gid = k.current().creds.view(st.st_gid);
+  return k.mm().write(UserPtr(buf), st) ? 0 : -kEFAULT;
+}
+
 int64_t stat_out(Kernel& k, const Inode& n, uint64_t buf) {
   Stat st;
   fill_stat(n, st);
-  return k.mm().write(UserPtr(buf), st) ? 0 : -kEFAULT;
+  return write_stat(k, st, buf);
 }
 
 int64_t do_fstatat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint32_t flags) {
@@ -265,7 +272,7 @@ int64_t do_fstatat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint32
     if (!f) return -kEBADF;
     Stat st;
     f->stat(st);
-    return k.mm().write(UserPtr(buf), st) ? 0 : -kEFAULT;
+    return write_stat(k, st, buf);
   }
   int64_t err;
   Lookup l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
@@ -286,7 +293,7 @@ int64_t sys_fstat(Kernel& k, const uint64_t* a) {
   if (!f) return -kEBADF;
   Stat st;
   f->stat(st);
-  return k.mm().write(UserPtr(a[1]), st) ? 0 : -kEFAULT;
+  return write_stat(k, st, a[1]);
 }
 
 int64_t sys_statx(Kernel& k, const uint64_t* a) {
@@ -321,8 +328,8 @@ int64_t sys_statx(Kernel& k, const uint64_t* a) {
   sx.stx_mask = kSTATX_BASIC_STATS;
   sx.stx_blksize = uint32_t(st.st_blksize);
   sx.stx_nlink = uint32_t(st.st_nlink);
-  sx.stx_uid = st.st_uid;
-  sx.stx_gid = st.st_gid;
+  sx.stx_uid = k.current().creds.view(st.st_uid);
+  sx.stx_gid = k.current().creds.view(st.st_gid);
   sx.stx_mode = uint16_t(st.st_mode);
   sx.stx_ino = st.st_ino;
   sx.stx_size = uint64_t(st.st_size);

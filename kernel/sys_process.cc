@@ -21,10 +21,11 @@ int64_t sys_getppid(Kernel& k, const uint64_t*) {
   return k.vpid(ppid);
 }
 // The guest starts as root, like Ditto itself on the machines it targets.
-int64_t sys_getuid(Kernel& k, const uint64_t*) { return k.current().creds.uid; }
-int64_t sys_geteuid(Kernel& k, const uint64_t*) { return k.current().creds.euid; }
-int64_t sys_getgid(Kernel& k, const uint64_t*) { return k.current().creds.gid; }
-int64_t sys_getegid(Kernel& k, const uint64_t*) { return k.current().creds.egid; }
+// Ids as the caller's user namespace shows them.
+int64_t sys_getuid(Kernel& k, const uint64_t*) { const Credentials& c = k.current().creds; return c.view(c.uid); }
+int64_t sys_geteuid(Kernel& k, const uint64_t*) { const Credentials& c = k.current().creds; return c.view(c.euid); }
+int64_t sys_getgid(Kernel& k, const uint64_t*) { const Credentials& c = k.current().creds; return c.view(c.gid); }
+int64_t sys_getegid(Kernel& k, const uint64_t*) { const Credentials& c = k.current().creds; return c.view(c.egid); }
 
 constexpr uint32_t kNoChange = 0xffffffffu;  // (uid_t)-1: "leave as is"
 
@@ -40,6 +41,8 @@ IdSet ids(Credentials& c, bool gid) {
 // current real, effective and saved ids (kernel/sys.c).
 int64_t set_res(Kernel& k, uint32_t r, uint32_t e, uint32_t s, bool gid) {
   Credentials& c = k.current().creds;
+  // An id the caller's user namespace does not map is invalid.
+  if (c.userns && (r != kNoChange || e != kNoChange || s != kNoChange)) return -kEINVAL;
   IdSet id = ids(c, gid);
   auto allowed = [&](uint32_t v) { return v == kNoChange || v == id.real || v == id.eff || v == id.saved; };
   if (!c.capable() && (!allowed(r) || !allowed(e) || !allowed(s))) return -kEPERM;
@@ -53,6 +56,7 @@ int64_t set_res(Kernel& k, uint32_t r, uint32_t e, uint32_t s, bool gid) {
 // setreuid(2)/setregid(2).
 int64_t set_re(Kernel& k, uint32_t r, uint32_t e, bool gid) {
   Credentials& c = k.current().creds;
+  if (c.userns && (r != kNoChange || e != kNoChange)) return -kEINVAL;  // unmapped
   IdSet id = ids(c, gid);
   if (!c.capable()) {
     if (r != kNoChange && r != id.real && r != id.eff) return -kEPERM;
@@ -73,7 +77,7 @@ int64_t set_re(Kernel& k, uint32_t r, uint32_t e, bool gid) {
 int64_t set_id(Kernel& k, uint32_t v, bool gid) {
   Credentials& c = k.current().creds;
   IdSet id = ids(c, gid);
-  if (v == kNoChange) return -kEINVAL;
+  if (v == kNoChange || c.userns) return -kEINVAL;  // not an id, or unmapped
   if (c.capable()) id.real = id.saved = v;
   else if (v != id.real && v != id.saved) return -kEPERM;
   id.eff = id.fs = v;
@@ -89,7 +93,7 @@ int64_t sys_setgid(Kernel& k, const uint64_t* a) { return set_id(k, uint32_t(a[0
 
 int64_t get_res(Kernel& k, const uint64_t* a, bool gid) {
   const Credentials& c = k.current().creds;
-  uint32_t v[3] = {gid ? c.gid : c.uid, gid ? c.egid : c.euid, gid ? c.sgid : c.suid};
+  uint32_t v[3] = {c.view(gid ? c.gid : c.uid), c.view(gid ? c.egid : c.euid), c.view(gid ? c.sgid : c.suid)};
   for (int i = 0; i < 3; ++i)
     if (!k.mm().write(UserPtr(a[i]), v[i])) return -kEFAULT;
   return 0;
@@ -98,7 +102,9 @@ int64_t sys_getresuid(Kernel& k, const uint64_t* a) { return get_res(k, a, false
 int64_t sys_getresgid(Kernel& k, const uint64_t* a) { return get_res(k, a, true); }
 
 int64_t sys_getgroups(Kernel& k, const uint64_t* a) {
-  const auto& g = k.current().creds.groups;
+  const Credentials& c = k.current().creds;
+  std::vector<uint32_t> g;
+  for (uint32_t id : c.groups) g.push_back(c.view(id));
   int64_t size = int32_t(a[0]);
   if (size < 0) return -kEINVAL;
   if (size == 0) return int64_t(g.size());
@@ -110,7 +116,10 @@ int64_t sys_getgroups(Kernel& k, const uint64_t* a) {
 int64_t sys_setgroups(Kernel& k, const uint64_t* a) {
   uint64_t n = a[0];
   if (n > 65536) return -kEINVAL;  // NGROUPS_MAX
-  if (!k.current().creds.capable()) return -kEPERM;
+  // In a child user namespace setgroups also needs a written gid_map
+  // (user_namespaces(7)), which Ditto does not have yet.
+  const Credentials& c = k.current().creds;
+  if (!c.capable() || c.userns) return -kEPERM;
   std::vector<uint32_t> g(n);
   if (n && !k.mm().copy_in(UserPtr(a[1]), g.data(), n * 4)) return -kEFAULT;
   k.current().creds.groups = std::move(g);
@@ -119,7 +128,7 @@ int64_t sys_setgroups(Kernel& k, const uint64_t* a) {
 
 // sethostname(2)/setdomainname(2): in the caller's UTS namespace.
 int64_t set_uts_name(Kernel& k, const uint64_t* a, bool host) {
-  if (!k.current().creds.capable()) return -kEPERM;
+  if (!k.current().creds.capable_in(k.current().uts->owner.get())) return -kEPERM;
   if (a[1] > 64) return -kEINVAL;  // __NEW_UTS_LEN
   std::string name(a[1], '\0');
   if (a[1] && !k.mm().copy_in(UserPtr(a[0]), name.data(), a[1])) return -kEFAULT;
@@ -140,20 +149,33 @@ int64_t sys_unshare(Kernel& k, const uint64_t* a) {
   if (flags & ~kKnown) return -kEINVAL;
   Task& t = k.current();
   int threads = k.live_threads(t.tgid);
+  // A new user namespace also needs a thread and file-system context of
+  // our own (kernel/fork.c:ksys_unshare()).
+  if (flags & kNEWUSER) flags |= kTHREAD | kFS;
   // Unsharing what is shared with other threads is not possible.
   if ((flags & (kTHREAD | kVM | kSIGHAND)) && threads > 1) return -kEINVAL;
-  if (flags & (kNEWUSER | 0x80)) return k.unsupported(272, "unshare of user/time namespaces");
+  if (flags & 0x80) return k.unsupported(272, "unshare of time namespaces");
+  Credentials creds = t.creds;
+  if (flags & kNEWUSER)
+    if (int64_t r = enter_new_userns(creds); r < 0) return r;
   // Mount and cgroup namespaces are identities only (no mount(2), no cgroups).
-  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET | kNEWPID | kNEWNS | kNEWCGROUP)) && !t.creds.capable()) return -kEPERM;
+  if ((flags & (kNEWUTS | kNEWIPC | kNEWNET | kNEWPID | kNEWNS | kNEWCGROUP)) &&
+      !creds.capable_in(creds.userns.get()))
+    return -kEPERM;
+  if ((flags & kNEWPID) && t.child_pidns) return -kEINVAL;
+  t.creds = creds;
   if (flags & kNEWPID) {
     // The caller stays where it is; its next children start a namespace.
-    if (t.child_pidns) return -kEINVAL;
     auto ns = std::make_shared<PidNamespace>();
     ns->parent = t.pidns;
     ns->level = t.pidns->level + 1;
+    ns->owner = creds.userns;
     t.child_pidns = ns;
   }
-  if (flags & kNEWUTS) t.uts = std::make_shared<UtsNamespace>(*t.uts);
+  if (flags & kNEWUTS) {
+    t.uts = std::make_shared<UtsNamespace>(*t.uts);
+    t.uts->owner = creds.userns;
+  }
   if (flags & kNEWIPC) t.ipc_ns = k.new_namespace();
   if (flags & kNEWNET) t.net_ns = k.new_namespace();
   if (flags & kFS) t.fs = std::make_shared<FsContext>(*t.fs);
