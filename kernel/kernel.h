@@ -240,6 +240,9 @@ class Kernel : public cpu::TrapHandler {
   void reparent_from_thread(Task& t);
   // The first live thread of group `tgid` (kernel/exit.c:find_alive_thread()), or null.
   Task* alive_thread(uint32_t tgid);
+  // Moves t's exit state from `from` to `to`; throws std::logic_error when
+  // it is not at `from` (see process.cc).
+  void advance_exit_state(Task& t, ExitState from, ExitState to);
   // Adds a new task (its tid free: see pid_in_use()).
   void add_task(std::unique_ptr<Task> t);
   void begin_slice(Task& t);
@@ -321,6 +324,7 @@ class Kernel : public cpu::TrapHandler {
   void release_vfork_parent(Task& t);
   void exit_thread(Task& t, int code);
   void retire(Task& t, ExitState state);
+  void begin_exit(Task& t);
   // execve in a multi-threaded process: the other threads die, and the
   // caller takes the leader's tid (fs/exec.c:de_thread()).
   void de_thread(Task& t);

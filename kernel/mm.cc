@@ -297,8 +297,12 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
         split_at(seg_end);
         thaw(vmas_.find(a)->second);
       }
-      std::vector<uint8_t> zeros(seg_end - a);
-      engine_->write(a, zeros.data(), zeros.size());
+      // Only pages that hold something are written: a thread stack given
+      // back by glibc is megabytes of which a few pages were used.
+      static const uint8_t zero[cpu::kPageSize] = {};
+      copy_nonzero(a, seg_end - a, [&](uint64_t at, const uint8_t*, uint64_t n) {
+        for (uint64_t off = 0; off < n; off += cpu::kPageSize) engine_->write(at + off, zero, cpu::kPageSize);
+      });
     }
     a = seg_end;
   }

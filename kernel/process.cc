@@ -86,6 +86,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   std::vector<uint32_t> orphans;
   for (auto& [tid, task] : tasks_) {
     if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
+    begin_exit(*task);
     exit_robust_list(*task);
     retire(*task, ExitState::kZombie);
     task->exit_code = code & 0xff;
@@ -123,7 +124,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     if (child->pdeath_signal && child->run_state != RunState::kExited)
       send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
     if (child->exit_state == ExitState::kZombie && child->tid == child->tgid && (!reaper || reaps_automatically(*reaper))) {
-      child->exit_state = ExitState::kDead;
+      advance_exit_state(*child, ExitState::kZombie, ExitState::kDead);
       if (reaper) std::erase(reaper->children, c);
     }
   }
@@ -142,14 +143,14 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   }
   // The group's status is the last word: exit_group's code, the killing
   // signal, or the exit code of the last thread out.
-  leader.exit_state = ExitState::kZombie;
+  // (Every thread, the leader too, is a zombie or dead by now.)
   leader.exit_code = code & 0xff;
   leader.exit_signal = signal;
   leader.core_dumped = core;
   Task* parent = task(leader.ppid);
   bool autoreap = !parent || parent->run_state == RunState::kExited || reaps_automatically(*parent);
   if (autoreap) {
-    leader.exit_state = ExitState::kDead;
+    advance_exit_state(leader, ExitState::kZombie, ExitState::kDead);
     if (parent) std::erase(parent->children, leader.tid);
   }
   if (parent && parent->run_state != RunState::kExited && leader.exit_signal_to_parent > 0) {
@@ -421,7 +422,7 @@ void consume(Kernel& k, uint32_t child, WaitEvent ev) {
   if (ev == WaitEvent::kStopped) t.stop_report_pending = false;
   else if (ev == WaitEvent::kContinued) t.continue_report_pending = false;
   else {
-    t.exit_state = ExitState::kDead;
+    k.advance_exit_state(t, ExitState::kZombie, ExitState::kDead);
     Task& parent = *k.task(k.current().tgid);
     parent.child_ticks += k.group_ticks(t.tgid) + t.child_ticks;
     std::erase(parent.children, child);
@@ -779,12 +780,25 @@ int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
 
 }  // namespace
 
+// Exit states move one way: None -> Initiated (the exit path has begun: no
+// more guest code, no part in group stops; Linux's PF_EXITING) -> Zombie
+// (resources released; a leader waits here to be reaped) -> Dead (reaped,
+// or a thread that nobody waits for). Anything else is a Ditto bug.
+void Kernel::advance_exit_state(Task& t, ExitState from, ExitState to) {
+  if (t.exit_state != from)
+    throw std::logic_error("task " + std::to_string(t.tid) + ": exit state " + to_string(t.exit_state) +
+                           " where " + to_string(from) + " was expected (moving to " + to_string(to) + ")");
+  t.exit_state = to;
+}
+
+void Kernel::begin_exit(Task& t) { advance_exit_state(t, ExitState::kNone, ExitState::kInitiated); }
+
 // What every ending task gives up, whatever ends it: it stops being
 // scheduled, leaves any wait (futex queues included), releases a vfork
 // parent and drops its descriptors (closing pipes: readers see EOF).
 void Kernel::retire(Task& t, ExitState state) {
+  advance_exit_state(t, ExitState::kInitiated, state);
   t.run_state = RunState::kExited;
-  t.exit_state = state;
   t.blocked = BlockedSyscall{};
   futex_forget(t.tid);
   release_vfork_parent(t);
@@ -795,6 +809,7 @@ void Kernel::de_thread(Task& t) {
   std::vector<Task*> killed;
   for (auto& [tid, o] : tasks_) {
     if (o.get() == &t || o->tgid != t.tgid || o->run_state == RunState::kExited) continue;
+    begin_exit(*o);
     retire(*o, o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead);
     killed.push_back(o.get());
   }
@@ -824,6 +839,7 @@ void Kernel::de_thread(Task& t) {
 }
 
 void Kernel::exit_thread(Task& t, int code) {
+  begin_exit(t);
   exit_robust_list(t);
   // CLONE_CHILD_CLEARTID: zero the word and wake one futex waiter on it
   // (kernel/fork.c:mm_release()); pthread_join waits on this.

@@ -56,30 +56,38 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   auto t0 = std::chrono::steady_clock::now();
   bool printed = false;
   uint32_t last_tid = 0;
-  while (kernel::Task* t = k.runnable_task()) {
-    if (t->tid != last_tid) {
-      trace::Event ev;
-      ev.kind = trace::EventKind::kSchedule;
-      ev.tid = t->tid;
-      ev.tick = k.ticks();
-      ev.data = last_tid == 0 ? "start" : "switch";
-      io.emit(std::move(ev));
-      last_tid = t->tid;
+  // Kernel code that runs outside a syscall (faults, scheduling, exits) can
+  // find a broken invariant of Ditto's own: the run ends with exit 125.
+  try {
+    while (kernel::Task* t = k.runnable_task()) {
+      if (t->tid != last_tid) {
+        trace::Event ev;
+        ev.kind = trace::EventKind::kSchedule;
+        ev.tid = t->tid;
+        ev.tick = k.ticks();
+        ev.data = last_tid == 0 ? "start" : "switch";
+        io.emit(std::move(ev));
+        last_tid = t->tid;
+      }
+      k.begin_slice(*t);
+      cpu::Engine& e = t->mm->engine();
+      if (opts.progress)
+        e.set_progress_callback(1ULL << 28, [&](uint64_t ticks) {
+          double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          if (secs < 2.0) return;
+          std::fprintf(stderr, "\r[ditto] %.0f s, %.2f G ticks", secs, double(ticks) / 1e9);
+          printed = true;
+        });
+      uint64_t budget = k.slice_budget();
+      if (opts.slice_ticks) budget = std::min(budget, opts.slice_ticks);
+      uint64_t limit = budget == ~uint64_t(0) ? budget : e.ticks() + budget;
+      cpu::StopReason why = e.run(t->resume_rip, limit);
+      k.end_slice(*t, why);
     }
-    k.begin_slice(*t);
-    cpu::Engine& e = t->mm->engine();
-    if (opts.progress)
-      e.set_progress_callback(1ULL << 28, [&](uint64_t ticks) {
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (secs < 2.0) return;
-        std::fprintf(stderr, "\r[ditto] %.0f s, %.2f G ticks", secs, double(ticks) / 1e9);
-        printed = true;
-      });
-    uint64_t budget = k.slice_budget();
-    if (opts.slice_ticks) budget = std::min(budget, opts.slice_ticks);
-    uint64_t limit = budget == ~uint64_t(0) ? budget : e.ticks() + budget;
-    cpu::StopReason why = e.run(t->resume_rip, limit);
-    k.end_slice(*t, why);
+  } catch (const std::exception& ex) {
+    if (printed) std::fprintf(stderr, "\n");
+    res.error = std::string("internal error: ") + ex.what();
+    return res;
   }
   if (printed) std::fprintf(stderr, "\n");
   if (!io.stop_requested()) k.emit_summary();
