@@ -12,6 +12,13 @@ namespace kernel {
 
 using namespace abi;
 
+namespace {
+// The mmap flags a mapping keeps (Linux's vm_flags); the others (MAP_FIXED,
+// MAP_POPULATE, ...) only steer the call and must not stop two mappings from
+// merging.
+constexpr uint32_t kVmaFlags = kMAP_TYPE | kMAP_ANONYMOUS | kMAP_GROWSDOWN | kMAP_LOCKED | kMAP_NORESERVE | kMAP_HUGETLB;
+}  // namespace
+
 MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool)
     : pool_(std::move(pool)), engine_(std::make_unique<cpu::Engine>()) {}
 
@@ -80,8 +87,8 @@ void MemoryManager::split_at(uint64_t addr) {
 bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags,
                             const std::string& name) {
   if (mapped_ + (end - start) > limit_) return false;
-  if (!engine_->map(start, end - start, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC))) return false;
-  vmas_.emplace(start, Vma{start, end, prot, flags, name, nullptr, 0});
+  if (!map_private(start, end, prot)) return false;
+  vmas_.emplace(start, Vma{start, end, prot, flags & kVmaFlags, name, nullptr, 0});
   mapped_ += end - start;
   return true;
 }
@@ -114,6 +121,7 @@ void MemoryManager::unmap_range(uint64_t start, uint64_t end) {
   auto it = vmas_.lower_bound(start);
   while (it != vmas_.end() && it->second.start < end) {
     engine_->unmap(it->second.start, it->second.end - it->second.start);
+    if (!it->second.shared) private_.release(it->second.start, it->second.end);
     mapped_ -= it->second.end - it->second.start;
     it = vmas_.erase(it);
   }
@@ -173,7 +181,7 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   uint64_t start = uint64_t(at);
   if (!engine_->map_host(start, size, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC), obj->data() + off))
     return -kENOMEM;
-  vmas_.emplace(start, Vma{start, start + size, prot, flags, name, std::move(obj), off});
+  vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off});
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
@@ -254,11 +262,13 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
     new_addr = find_free(new_size, kMmapBase);
     if (new_addr == 0) return -kENOMEM;
   }
-  std::vector<uint8_t> data(std::min(old_size, new_size));
-  engine_->read(old_addr, data.data(), data.size());
   if (flags & kMREMAP_FIXED) unmap_range(new_addr, new_addr + new_size);
   if (!map_new(new_addr, new_addr + new_size, vma.prot, vma.flags, vma.name)) return -kENOMEM;
-  engine_->write(new_addr, data.data(), data.size());
+  // The pages that hold something move, host to host.
+  uint64_t keep = std::min(old_size, new_size);
+  for_each_nonzero_page(*find(old_addr), old_addr, old_addr + keep, [&](uint64_t a, const uint8_t* bytes) {
+    std::memcpy(private_.host(new_addr + (a - old_addr), true), bytes, cpu::kPageSize);
+  });
   unmap_range(old_addr, old_addr + old_size);
   if (vma.prot & kPROT_EXEC) engine_->watch_timestamp_insns(new_addr, new_size);
   return int64_t(new_addr);
@@ -297,12 +307,10 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
         split_at(seg_end);
         thaw(vmas_.find(a)->second);
       }
-      // Only pages that hold something are written: a thread stack given
-      // back by glibc is megabytes of which a few pages were used.
-      static const uint8_t zero[cpu::kPageSize] = {};
-      copy_nonzero(a, seg_end - a, [&](uint64_t at, const uint8_t*, uint64_t n) {
-        for (uint64_t off = 0; off < n; off += cpu::kPageSize) engine_->write(at + off, zero, cpu::kPageSize);
-      });
+      // The host takes the pages back; they read as zero (and a thread stack
+      // that glibc gives back costs only the pages it used).
+      private_.release(a, seg_end);
+      if (v.prot & kPROT_EXEC) engine_->invalidate_code(a, seg_end - a);
     }
     a = seg_end;
   }
@@ -317,8 +325,7 @@ bool MemoryManager::grow_stack(uint64_t addr) {
   uint64_t new_start = page_down(addr);
   if (!range_free(new_start, v.start)) return false;
   if (mapped_ + (v.start - new_start) > limit_) return false;
-  if (!engine_->map(new_start, v.start - new_start, v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC)))
-    return false;
+  if (!map_private(new_start, v.start, v.prot)) return false;
   mapped_ += v.start - new_start;
   vmas_.erase(it);
   v.start = new_start;
@@ -406,44 +413,78 @@ const Vma* MemoryManager::find(uint64_t addr) const {
   return addr < it->second.end ? &it->second : nullptr;
 }
 
-void MemoryManager::copy_nonzero(uint64_t addr, uint64_t len,
-                                 const std::function<void(uint64_t, const uint8_t*, uint64_t)>& sink) {
-  constexpr uint64_t kChunk = 256 * 1024;
-  static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
-  static const uint8_t zero[cpu::kPageSize] = {};
-  for (uint64_t at = addr; at < addr + len; at += kChunk) {
-    uint64_t n = std::min(kChunk, addr + len - at);
-    engine_->read(at, buf.get(), n);
-    uint64_t run_start = 0;
-    bool in_run = false;
-    for (uint64_t off = 0; off <= n; off += cpu::kPageSize) {
-      bool nonzero = off < n && std::memcmp(buf.get() + off, zero, cpu::kPageSize) != 0;
-      if (nonzero && !in_run) run_start = off, in_run = true;
-      if (!nonzero && in_run) {
-        sink(at + run_start, buf.get() + run_start, off - run_start);
-        in_run = false;
-      }
-    }
+PrivateMemory::~PrivateMemory() {
+  for (auto& [index, base] : arenas_) ::munmap(base, kArenaSize);
+}
+
+uint8_t* PrivateMemory::host(uint64_t addr, bool create) {
+  uint64_t index = addr >> kArenaShift;
+  auto it = arenas_.find(index);
+  if (it == arenas_.end()) {
+    if (!create) return nullptr;
+    void* p = ::mmap(nullptr, kArenaSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    it = arenas_.emplace(index, static_cast<uint8_t*>(p)).first;
   }
+  return it->second + (addr & (kArenaSize - 1));
+}
+
+void PrivateMemory::release(uint64_t start, uint64_t end) {
+  pieces(start, end, [&](uint64_t a, uint64_t n) {
+    if (uint8_t* h = host(a, false)) ::madvise(h, n, MADV_DONTNEED);
+  });
+}
+
+bool MemoryManager::map_private(uint64_t start, uint64_t end, uint32_t prot) {
+  prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
+  bool ok = true;
+  uint64_t done = start;
+  PrivateMemory::pieces(start, end, [&](uint64_t a, uint64_t n) {
+    uint8_t* h = ok ? private_.host(a, true) : nullptr;
+    if (ok && h && engine_->map_host(a, n, prot, h)) done = a + n;
+    else ok = false;
+  });
+  if (!ok && done > start) engine_->unmap(start, done - start);
+  return ok;
+}
+
+const uint8_t* MemoryManager::page_bytes(const Vma& v, uint64_t addr) {
+  if (v.shared) return v.shared->data() + v.shared_offset + (addr - v.start);
+  return private_.host(addr, false);
+}
+
+template <class F>
+void MemoryManager::for_each_nonzero_page(const Vma& v, uint64_t start, uint64_t end, F&& fn) {
+  static const uint8_t zero[cpu::kPageSize] = {};
+  PrivateMemory::pieces(start, end, [&](uint64_t a, uint64_t n) {
+    const uint8_t* base = page_bytes(v, a);
+    if (!base) return;
+    // Pages the host never gave us hold zeros: skip them without touching.
+    std::vector<unsigned char> resident(n / cpu::kPageSize);
+    bool known = ::mincore(const_cast<uint8_t*>(base), n, resident.data()) == 0;
+    for (uint64_t off = 0; off < n; off += cpu::kPageSize) {
+      if (known && !(resident[off / cpu::kPageSize] & 1)) continue;
+      if (std::memcmp(base + off, zero, cpu::kPageSize) != 0) fn(a + off, base + off);
+    }
+  });
 }
 
 bool MemoryManager::freeze(Vma& v) {
   uint64_t len = v.end - v.start;
   auto mem = std::make_shared<SharedMemory>(len);
   if (!mem->data()) return false;
-  copy_nonzero(v.start, len, [&](uint64_t at, const uint8_t* data, uint64_t n) {
-    std::memcpy(mem->data() + (at - v.start), data, n);
+  for_each_nonzero_page(v, v.start, v.end, [&](uint64_t a, const uint8_t* bytes) {
+    std::memcpy(mem->data() + (a - v.start), bytes, cpu::kPageSize);
   });
   // Called from inside a syscall: the translated code of this range is
   // discarded with the old mapping and retranslated from the same bytes.
   uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
   engine_->unmap(v.start, len);
   if (!engine_->map_host(v.start, len, prot, mem->data())) {
-    // Cannot happen (the range was just unmapped); put the bytes back anyway.
-    engine_->map(v.start, len, prot);
-    engine_->write(v.start, mem->data(), len);
+    map_private(v.start, v.end, prot);  // cannot happen: the range was just unmapped
     return false;
   }
+  private_.release(v.start, v.end);
   v.shared = std::move(mem);
   v.shared_offset = 0;
   v.cow = true;
@@ -451,15 +492,15 @@ bool MemoryManager::freeze(Vma& v) {
 }
 
 void MemoryManager::thaw(Vma& v) {
-  uint64_t len = v.end - v.start;
-  std::shared_ptr<SharedMemory> mem = std::move(v.shared);
-  const uint8_t* data = mem->data() + v.shared_offset;
-  uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
-  engine_->unmap(v.start, len);
-  engine_->map(v.start, len, prot);
-  static const uint8_t zero[cpu::kPageSize] = {};
-  for (uint64_t off = 0; off < len; off += cpu::kPageSize)
-    if (std::memcmp(data + off, zero, cpu::kPageSize) != 0) engine_->write(v.start + off, data + off, cpu::kPageSize);
+  Vma frozen = v;
+  engine_->unmap(v.start, v.end - v.start);
+  map_private(v.start, v.end, v.prot);
+  // Private pages outside private mappings are released: these read as
+  // zero until the frozen bytes are copied in.
+  for_each_nonzero_page(frozen, v.start, v.end, [&](uint64_t a, const uint8_t* bytes) {
+    std::memcpy(private_.host(a, true), bytes, cpu::kPageSize);
+  });
+  v.shared.reset();
   v.shared_offset = 0;
   v.cow = false;
 }
@@ -498,10 +539,11 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
       child->engine_->map_host(v.start, len, prot, v.shared->data() + v.shared_offset);
       continue;
     }
-    // The child's fresh mapping already reads as zero (most of a stack is untouched).
-    child->engine_->map(v.start, len, prot);
-    copy_nonzero(v.start, len, [&](uint64_t at, const uint8_t* data, uint64_t n) {
-      child->engine_->write(at, data, n);
+    // Only the pages that hold something are copied, host to host: the
+    // child's fresh private memory reads as zero (most of a stack is untouched).
+    child->map_private(v.start, v.end, prot);
+    for_each_nonzero_page(v, v.start, v.end, [&](uint64_t a, const uint8_t* bytes) {
+      std::memcpy(child->private_.host(a, true), bytes, cpu::kPageSize);
     });
   }
   child->engine_->copy_timestamp_sites(*engine_);

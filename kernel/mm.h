@@ -143,18 +143,26 @@ class MemoryManager {
   void unmap_range(uint64_t start, uint64_t end);
   void merge_around(uint64_t start, uint64_t end);
   bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
+  // Maps [start, end) of private_ in the engine.
+  bool map_private(uint64_t start, uint64_t end, uint32_t prot);
+  // The host bytes of the page at `addr` inside `v`; null when the page
+  // cannot hold anything yet (reads as zero).
+  const uint8_t* page_bytes(const Vma& v, uint64_t addr);
+  // Calls fn(addr, bytes) for each page of [start, end) (inside `v`) that
+  // holds something other than zeros; pages the host never had are skipped
+  // without being touched (mincore).
+  template <class F>
+  void for_each_nonzero_page(const Vma& v, uint64_t start, uint64_t end, F&& fn);
   // Moves a private read-only mapping's contents into host memory (see
   // Vma::shared); false (and nothing changed) when host memory is short.
   bool freeze(Vma& v);
-  // Gives a frozen mapping back its own engine memory, before a write.
+  // Gives a frozen mapping back private memory of its own, before a write.
   void thaw(Vma& v);
-  // Copies the non-zero pages of [addr, addr+len) of this engine to `sink`.
-  void copy_nonzero(uint64_t addr, uint64_t len,
-                    const std::function<void(uint64_t addr, const uint8_t* data, uint64_t n)>& sink);
 
   MemoryManager(std::shared_ptr<EnginePool> pool, std::unique_ptr<cpu::Engine> engine);
 
   std::shared_ptr<EnginePool> pool_;
+  PrivateMemory private_;  // outlives the engine, which maps it
   std::unique_ptr<cpu::Engine> engine_;
   std::map<uint64_t, Vma> vmas_;
   uint64_t brk_start_ = 0, brk_ = 0;
