@@ -325,6 +325,8 @@ class Kernel : public cpu::TrapHandler {
   void exit_thread(Task& t, int code);
   void retire(Task& t, ExitState state);
   void begin_exit(Task& t);
+  // Live tasks using `mm` (Linux's mm_users).
+  int mm_users(const MemoryManager& mm) const;
   // execve in a multi-threaded process: the other threads die, and the
   // caller takes the leader's tid (fs/exec.c:de_thread()).
   void de_thread(Task& t);

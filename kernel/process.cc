@@ -84,10 +84,21 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   if (t.run_state == RunState::kExited) return;
   uint32_t tgid = t.tgid;
   std::vector<uint32_t> orphans;
-  for (auto& [tid, task] : tasks_) {
-    if (task->tgid != tgid || task->run_state == RunState::kExited) continue;
+  // The threads leave one by one, the one that caused the exit first.
+  std::vector<Task*> group{&t};
+  for (auto& [tid, o] : tasks_)
+    if (o->tgid == tgid && o.get() != &t && o->run_state != RunState::kExited) group.push_back(o.get());
+  for (Task* task : group) {
+    uint32_t tid = task->tid;
     begin_exit(*task);
     exit_robust_list(*task);
+    // CLONE_CHILD_CLEARTID while others still use the address space, unless
+    // the group dumps core (kernel/fork.c:mm_release()); the last thread out
+    // leaves its word alone.
+    if (task->clear_child_tid && task->mm && !core && mm_users(*task->mm) > 1) {
+      uint32_t zero = 0;
+      if (task->mm->write(UserPtr(task->clear_child_tid), zero)) futex_wake(*task->mm, task->clear_child_tid, 1, ~0u);
+    }
     retire(*task, ExitState::kZombie);
     task->exit_code = code & 0xff;
     task->exit_signal = signal;
@@ -838,12 +849,19 @@ void Kernel::de_thread(Task& t) {
   if (last_tid_ == old_tid) last_tid_ = t.tid;
 }
 
+int Kernel::mm_users(const MemoryManager& mm) const {
+  int n = 0;
+  for (const auto& [tid, o] : tasks_)
+    if (o->mm.get() == &mm && o->run_state != RunState::kExited) ++n;
+  return n;
+}
+
 void Kernel::exit_thread(Task& t, int code) {
   begin_exit(t);
   exit_robust_list(t);
   // CLONE_CHILD_CLEARTID: zero the word and wake one futex waiter on it
   // (kernel/fork.c:mm_release()); pthread_join waits on this.
-  if (t.clear_child_tid && t.mm) {
+  if (t.clear_child_tid && t.mm && mm_users(*t.mm) > 1) {
     uint32_t zero = 0;
     if (t.mm->write(UserPtr(t.clear_child_tid), zero)) futex_wake(*t.mm, t.clear_child_tid, 1, ~0u);
   }
