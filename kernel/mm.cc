@@ -1,6 +1,8 @@
 #include "kernel/mm.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -453,19 +455,37 @@ const uint8_t* MemoryManager::page_bytes(const Vma& v, uint64_t addr) {
   return private_.host(addr, false);
 }
 
+namespace {
+
+// Which of the host pages [p, p + n) the host ever gave us: present in RAM
+// or swapped out (/proc/self/pagemap bits 63 and 62; mincore() would miss
+// swapped pages). A page never touched reads as zero. All true when the
+// pagemap cannot be read.
+void host_pages_in_use(const uint8_t* p, uint64_t n, std::vector<bool>& used) {
+  static int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  uint64_t pages = n / cpu::kPageSize;
+  used.assign(pages, true);
+  if (fd < 0) return;
+  std::vector<uint64_t> entries(pages);
+  uint64_t off = reinterpret_cast<uintptr_t>(p) / cpu::kPageSize * sizeof(uint64_t);
+  ssize_t want = ssize_t(pages * sizeof(uint64_t));
+  if (::pread(fd, entries.data(), size_t(want), off_t(off)) != want) return;
+  for (uint64_t i = 0; i < pages; ++i) used[i] = (entries[i] >> 62) != 0;
+}
+
+}  // namespace
+
 template <class F>
 void MemoryManager::for_each_nonzero_page(const Vma& v, uint64_t start, uint64_t end, F&& fn) {
   static const uint8_t zero[cpu::kPageSize] = {};
+  std::vector<bool> used;
   PrivateMemory::pieces(start, end, [&](uint64_t a, uint64_t n) {
     const uint8_t* base = page_bytes(v, a);
     if (!base) return;
-    // Pages the host never gave us hold zeros: skip them without touching.
-    std::vector<unsigned char> resident(n / cpu::kPageSize);
-    bool known = ::mincore(const_cast<uint8_t*>(base), n, resident.data()) == 0;
-    for (uint64_t off = 0; off < n; off += cpu::kPageSize) {
-      if (known && !(resident[off / cpu::kPageSize] & 1)) continue;
-      if (std::memcmp(base + off, zero, cpu::kPageSize) != 0) fn(a + off, base + off);
-    }
+    // Pages the host never gave us hold zeros: skipped without touching them.
+    host_pages_in_use(base, n, used);
+    for (uint64_t off = 0; off < n; off += cpu::kPageSize)
+      if (used[off / cpu::kPageSize] && std::memcmp(base + off, zero, cpu::kPageSize) != 0) fn(a + off, base + off);
   });
 }
 
