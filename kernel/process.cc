@@ -25,8 +25,6 @@ constexpr uint64_t kCLONE_VM = 0x100, kCLONE_FS = 0x200, kCLONE_FILES = 0x400,
                    kCLONE_CHILD_SETTID = 0x1000000, kCLONE_NEWCGROUP = 0x2000000,
                    kCLONE_NEWUTS = 0x4000000, kCLONE_NEWIPC = 0x8000000, kCLONE_NEWUSER = 0x10000000,
                    kCLONE_NEWPID = 0x20000000, kCLONE_NEWNET = 0x40000000, kCLONE_IO = 0x80000000ULL;
-constexpr uint64_t kCloneNamespaces = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_NEWUTS | kCLONE_NEWIPC |
-                                      kCLONE_NEWUSER | kCLONE_NEWPID | kCLONE_NEWNET;
 
 // Ditto's cap on live processes: each owns an emulated address space.
 // Beyond it fork fails with EAGAIN, as at RLIMIT_NPROC.
