@@ -141,6 +141,7 @@ LoadError Kernel::start() {
     }
   }
   for (const auto& [host, guest] : cfg_.mounts) vfs_->add_mount(host, guest);
+  for (const auto& [path, target] : cfg_.program_links) vfs_->add_symlink(path, target);
 
   auto t = std::make_unique<Task>();
   t->tid = t->tgid = next_tid_++;

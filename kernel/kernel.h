@@ -190,7 +190,10 @@ constexpr int64_t kBlocked = -(1LL << 41);
 
 // The immutable description of a run; it is the trace header's content.
 struct Config {
-  std::string program_path;  // absolute host path; the guest sees the same
+  std::string program_path;  // absolute host path without symlinks; the guest sees the same
+  // Symlinks on the path the program was named by (path, target), such as
+  // /bin -> usr/bin for /bin/busybox: the guest sees them too.
+  std::vector<std::pair<std::string, std::string>> program_links;
   std::string execfn;        // as the user typed it (AT_EXECFN)
   std::vector<std::string> argv, env;
   uint64_t seed = 0;

@@ -158,6 +158,19 @@ void Vfs::add_program(const std::string& path, const HostFile& file) {
   d->children[parts.back()] = f;
 }
 
+void Vfs::add_symlink(const std::string& path, const std::string& target) {
+  auto parts = split_path(path);
+  if (parts.empty()) return;
+  std::string dir;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
+  InodeRef d = ensure_dir(dir, false);
+  if (d->children.count(parts.back())) return;
+  auto l = make_node(InodeKind::kSymlink, 0777);
+  l->target = target;
+  l->read_only = true;
+  d->children[parts.back()] = l;
+}
+
 void Vfs::add_mount(const std::string& host, const std::string& guest) {
   InodeRef d = ensure_dir(guest, true);
   d->host_path = host;

@@ -81,6 +81,9 @@ class Vfs {
 
   // Builds /dev, /tmp, /proc/self and the program file.
   void add_program(const std::string& path, const HostFile& file);
+  // A symlink at `path` (made with its parent directories), unless
+  // something is there already.
+  void add_symlink(const std::string& path, const std::string& target);
   void add_mount(const std::string& host, const std::string& guest);
   // /proc is rebuilt from the kernel's state whenever a path walks into it
   // (or it is listed), so it always describes the current tasks.

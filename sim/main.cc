@@ -91,13 +91,46 @@ void split_guest_command(const std::vector<std::string>& args, std::vector<std::
 }
 
 // The program's absolute host path, found like a shell would (PATH for bare names).
-std::string find_program(const std::string& prog) {
-  auto canon = [](const std::string& p) -> std::string {
-    char buf[PATH_MAX];
-    if (!::realpath(p.c_str(), buf)) return "";
-    return buf;
-  };
-  if (prog.find('/') != std::string::npos) return canon(prog);
+// The symlinks met while resolving `path` on the host, as (absolute path,
+// target) pairs, so that the guest can name its program the same way.
+std::vector<std::pair<std::string, std::string>> symlinks_on(std::string path) {
+  std::vector<std::pair<std::string, std::string>> links;
+  if (path.empty() || path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return links;
+    path = std::string(cwd) + "/" + path;
+  }
+  for (int hops = 0; hops < 40; ++hops) {  // ELOOP's bound
+    std::string prefix;
+    size_t at = 1;
+    bool again = false;
+    while (at <= path.size() && !again) {
+      size_t end = path.find('/', at);
+      if (end == std::string::npos) end = path.size();
+      std::string comp = path.substr(at, end - at);
+      at = end + 1;
+      if (comp.empty() || comp == ".") continue;
+      if (comp == "..") {
+        prefix = prefix.substr(0, prefix.rfind('/'));
+        continue;
+      }
+      prefix += "/" + comp;
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(prefix.c_str(), target, sizeof target - 1);
+      if (n <= 0) continue;
+      target[n] = 0;
+      links.emplace_back(prefix, target);
+      std::string base = target[0] == '/' ? "" : prefix.substr(0, prefix.rfind('/'));
+      path = base + "/" + target + (at <= path.size() ? "/" + path.substr(at) : "");
+      again = true;
+    }
+    if (!again) break;
+  }
+  return links;
+}
+
+// Where a program named without a slash is found on $PATH ("" if nowhere).
+std::string program_on_path(const std::string& prog) {
   const char* path = ::getenv("PATH");
   std::string p = path ? path : "/usr/bin:/bin";
   size_t start = 0;
@@ -106,10 +139,18 @@ std::string find_program(const std::string& prog) {
     if (end == std::string::npos) end = p.size();
     std::string dir = p.substr(start, end - start);
     std::string cand = (dir.empty() ? "." : dir) + "/" + prog;
-    if (::access(cand.c_str(), X_OK) == 0) return canon(cand);
+    if (::access(cand.c_str(), X_OK) == 0) return cand;
     start = end + 1;
   }
   return "";
+}
+
+// The program's absolute path without symlinks, "" when it is not found.
+std::string find_program(const std::string& prog) {
+  std::string named = prog.find('/') != std::string::npos ? prog : program_on_path(prog);
+  char buf[PATH_MAX];
+  if (named.empty() || !::realpath(named.c_str(), buf)) return "";
+  return buf;
 }
 
 // Builds the guest description; returns a shell status on error (after a message).
@@ -123,6 +164,7 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
     std::cerr << "ditto: " << guest[0] << ": No such file or directory\n";
     return 127;
   }
+  cfg.program_links = symlinks_on(guest[0].find('/') != std::string::npos ? guest[0] : program_on_path(guest[0]));
   cfg.execfn = guest[0];
   cfg.argv = guest;
   cfg.seed = o.seed;
@@ -260,18 +302,21 @@ std::string header_json(const trace::Header& h, int64_t run, const trace::RunInf
     for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + trace::json_quote(v[i]);
     return s + "]";
   };
-  std::string mounts = "[";
-  for (size_t i = 0; i < h.mounts.size(); ++i)
-    mounts += std::string(i ? "," : "") + "{\"host\":" + trace::json_quote(h.mounts[i].first) +
-              ",\"guest\":" + trace::json_quote(h.mounts[i].second) + "}";
-  mounts += "]";
+  auto pairs = [](const std::vector<std::pair<std::string, std::string>>& v, const char* a, const char* b) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i)
+      s += std::string(i ? "," : "") + "{\"" + a + "\":" + trace::json_quote(v[i].first) + ",\"" + b +
+           "\":" + trace::json_quote(v[i].second) + "}";
+    return s + "]";
+  };
   return "{\"kind\":\"header\",\"run\":" + std::to_string(run) +
          ",\"format_version\":" + std::to_string(h.format_version) +
          ",\"ditto_version\":" + trace::json_quote(h.ditto_version) +
          ",\"program\":" + trace::json_quote(h.program_path) + ",\"argv\":" + list(h.argv) +
          ",\"env\":" + list(h.env) + ",\"seed\":" + std::to_string(h.seed) +
          ",\"policy\":" + trace::json_quote(h.policy) + ",\"cpu\":" + trace::json_quote(h.cpu_model) +
-         ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"mounts\":" + mounts +
+         ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"mounts\":" + pairs(h.mounts, "host", "guest") +
+         ",\"program_links\":" + pairs(h.program_links, "path", "target") +
          ",\"ns_per_tick\":" + std::to_string(h.ns_per_tick) +
          ",\"complete\":" + (info.complete ? "true" : "false") +
          ",\"events\":" + std::to_string(info.stored_events) + "}";

@@ -25,6 +25,7 @@ trace::Header header_for(const kernel::Config& cfg) {
   for (const cpu::CpuidLeaf& l : cpu::cpuid_table())
     h.cpuid.push_back({l.leaf, l.subleaf, l.eax, l.ebx, l.ecx, l.edx});
   h.program_path = cfg.program_path;
+  h.program_links = cfg.program_links;
   h.cwd = cfg.cwd;
   h.mounts = cfg.mounts;
   h.ns_per_tick = cfg.ns_per_tick;
@@ -38,6 +39,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.env = h.env;
   cfg.seed = h.seed;
   cfg.program_path = h.program_path;
+  cfg.program_links = h.program_links;
   cfg.cwd = h.cwd;
   cfg.mounts = h.mounts;
   cfg.ns_per_tick = h.ns_per_tick;

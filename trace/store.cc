@@ -191,6 +191,11 @@ std::string encode_header(const Header& h) {
     mounts[i].setGuest(text(h.mounts[i].second));
   }
   b.setNsPerTick(h.ns_per_tick);
+  auto links = b.initProgramLinks(h.program_links.size());
+  for (size_t i = 0; i < h.program_links.size(); ++i) {
+    links[i].setHost(text(h.program_links[i].first));
+    links[i].setGuest(text(h.program_links[i].second));
+  }
   return packed(msg);
 }
 
@@ -218,6 +223,7 @@ Header decode_header(std::string_view bytes) {
     h.cwd = str(r.getCwd());
     for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     h.ns_per_tick = r.getNsPerTick();
+    for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     return h;
   } catch (const kj::Exception& ex) {
     throw TraceError(std::string("the run header cannot be decoded: ") + ex.getDescription().cStr());

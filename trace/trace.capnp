@@ -19,6 +19,7 @@ struct Header {
   cwd @9 :Text;
   mounts @10 :List(Mount);
   nsPerTick @11 :UInt64;    # virtual clock rate
+  programLinks @12 :List(Mount);  # symlinks on the path the program was named by: (path, target)
 
   struct CpuidLeaf {
     leaf @0 :UInt32;

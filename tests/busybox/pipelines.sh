@@ -14,3 +14,6 @@ echo to-stderr 1>&2 2>/dev/null
 rm -f $f
 seq 1 1000 | sort -n | tail -2
 yes | head -3
+# The shell runs its own binary by the path it was started with (on Debian
+# /bin is a symlink to usr/bin: the guest must see it too).
+/bin/busybox echo "by its full path"; /bin/busybox sh -c 'echo "exit $((6 * 7))"; exit 3'; echo "status $?"
