@@ -76,6 +76,7 @@ struct Engine::Impl {
   bool budget_hit = false;
   Fault fault;
   std::set<uint64_t> timestamp_sites;
+  uc_context* initial = nullptr;  // the CPU state of a new engine
 
   // ---- hooks (called from inside uc_emu_start) ----
 
@@ -221,11 +222,16 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Impl::on_invalid_insn),
               impl_.get(), 1, 0);
   reset_fpu();
+  if (uc_context_alloc(uc, &impl_->initial) != UC_ERR_OK) throw std::runtime_error("uc_context_alloc");
+  uc_context_save(uc, impl_->initial);
 }
 
 Engine::~Engine() {
+  if (impl_->initial) uc_context_free(impl_->initial);
   if (impl_->uc) uc_close(impl_->uc);
 }
+
+void Engine::reset_cpu() { uc_context_restore(impl_->uc, impl_->initial); }
 
 void Engine::set_trap_handler(TrapHandler* h) { impl_->handler = h; }
 
@@ -273,12 +279,22 @@ void Engine::hash_memory(
 void Engine::watch_timestamp_insns(uint64_t addr, uint64_t len) {
   std::unique_ptr<uint8_t[]> code(new uint8_t[len]);
   if (!read(addr, code.get(), len)) return;
-  const uint8_t* p = code.get();
-  const uint8_t* end = p + len;
+  watch_timestamp_sites(addr, find_timestamp_insns(code.get(), len));
+}
+
+std::vector<uint64_t> Engine::find_timestamp_insns(const uint8_t* code, size_t len) {
+  std::vector<uint64_t> offsets;
+  const uint8_t* p = code;
+  const uint8_t* end = code + len;
   while ((p = static_cast<const uint8_t*>(std::memchr(p, 0x0f, size_t(end - p)))) && p + 1 < end) {
-    if (p[1] == 0x31) add_timestamp_site(addr + uint64_t(p - code.get()));
+    if (p[1] == 0x31) offsets.push_back(uint64_t(p - code));
     ++p;
   }
+  return offsets;
+}
+
+void Engine::watch_timestamp_sites(uint64_t base, const std::vector<uint64_t>& offsets) {
+  for (uint64_t off : offsets) add_timestamp_site(base + off);
 }
 
 void Engine::copy_timestamp_sites(const Engine& other) {

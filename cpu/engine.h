@@ -122,6 +122,10 @@ class Engine {
 
   // Look for rdtsc/rdtscp in [addr, addr+len) and trap them (see engine.cc).
   void watch_timestamp_insns(uint64_t addr, uint64_t len);
+  // The offsets in `code` where an rdtsc could start (every 0F 31 pair).
+  static std::vector<uint64_t> find_timestamp_insns(const uint8_t* code, size_t len);
+  // Traps rdtsc at base + each of `offsets` (from find_timestamp_insns).
+  void watch_timestamp_sites(uint64_t base, const std::vector<uint64_t>& offsets);
   // Traps the same rdtsc sites as `other` (a forked address space).
   void copy_timestamp_sites(const Engine& other);
 
@@ -132,6 +136,9 @@ class Engine {
   void set_regs(const Regs& regs);
   // Set Linux's initial FPU state (FPCW 0x37F, MXCSR 0x1F80).
   void reset_fpu();
+  // Every register back to what a new engine has (FPU as reset_fpu()): for
+  // an engine that ran another program before.
+  void reset_cpu();
   Context save() const;
   void restore(const Context& c);
 

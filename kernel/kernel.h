@@ -392,6 +392,22 @@ class Kernel : public cpu::TrapHandler {
   // Frees *it when it is dead (see release_dead_tasks); the next position.
   std::map<uint32_t, std::unique_ptr<Task>>::iterator release_task(
       std::map<uint32_t, std::unique_ptr<Task>>::iterator it);
+  // Read-only ELF segments (program text, rodata) as loaded before: every
+  // address space that loads the same bytes at the same place maps the same
+  // frozen host memory, so a pooled engine's translations of it serve again
+  // (see EnginePool) and nothing is copied or scanned twice.
+  struct FrozenSegment {
+    uint64_t start = 0, pad = 0, data_size = 0;  // pad zero bytes, the file's bytes, zeros
+    uint32_t prot = 0;
+    std::shared_ptr<SharedMemory> mem;
+    std::vector<uint64_t> rdtsc_offsets;
+  };
+  static constexpr size_t kMaxFrozenSegments = 16;
+  std::vector<FrozenSegment> frozen_segments_;  // the most recently used last
+  // The cached segment with exactly these bytes, made if needed; null when
+  // host memory is short.
+  const FrozenSegment* frozen_segment(uint64_t start, uint64_t size, uint32_t prot, uint64_t pad,
+                                      std::string_view data);
   // Engines of exited address spaces, lent to forks (see EnginePool); null
   // after disable_engine_reuse().
   std::shared_ptr<EnginePool> engine_pool_ = std::make_shared<EnginePool>();

@@ -1,5 +1,6 @@
 // Loading a static ELF into a fresh address space and building the initial
 // stack the way Linux's fs/binfmt_elf.c:create_elf_tables() does.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -19,6 +20,27 @@ constexpr uint64_t kMaxArgTotal = MemoryManager::kStackSize / 4;
 
 }  // namespace
 
+const Kernel::FrozenSegment* Kernel::frozen_segment(uint64_t start, uint64_t size, uint32_t prot, uint64_t pad,
+                                                    std::string_view data) {
+  for (auto it = frozen_segments_.begin(); it != frozen_segments_.end(); ++it) {
+    if (it->start != start || it->mem->size() != size || it->prot != prot || it->pad != pad ||
+        it->data_size != data.size())
+      continue;
+    // The same bytes, compared: a file may have changed since.
+    if (std::memcmp(it->mem->data() + pad, data.data(), data.size()) != 0) continue;
+    std::rotate(it, it + 1, frozen_segments_.end());
+    return &frozen_segments_.back();
+  }
+  auto mem = std::make_shared<SharedMemory>(size);
+  if (!mem->data() || pad + data.size() > size) return nullptr;
+  std::memcpy(mem->data() + pad, data.data(), data.size());
+  FrozenSegment f{start, pad, data.size(), prot, mem, {}};
+  if (prot & kPROT_EXEC) f.rdtsc_offsets = cpu::Engine::find_timestamp_insns(mem->data(), size);
+  if (frozen_segments_.size() >= kMaxFrozenSegments) frozen_segments_.erase(frozen_segments_.begin());
+  frozen_segments_.push_back(std::move(f));
+  return &frozen_segments_.back();
+}
+
 LoadError Kernel::load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
                                const std::vector<std::string>& envp, const std::string& execfn_str) {
   ElfImage img;
@@ -33,10 +55,9 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   if (img.pie) {
     // Static PIE: no interpreter, so Linux maps it where mmap would (load_bias
     // 0, then the first mapping lands top-down under mmap_base).
-    int64_t at = mm.mmap(0, hi - lo, 0, kMAP_PRIVATE | kMAP_ANONYMOUS, {}, "");
-    if (at < 0) return {126, "no room in the address space for the program"};
-    mm.munmap(uint64_t(at), hi - lo);
-    bias = uint64_t(at) - lo;
+    uint64_t at = mm.free_area(hi - lo);
+    if (at == 0) return {126, "no room in the address space for the program"};
+    bias = at - lo;
   }
   for (const ElfSegment& s : img.loads) {
     uint64_t start = page_down(s.vaddr + bias);
@@ -47,10 +68,18 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
     if (s.flags & 4) prot |= kPROT_READ;
     if (s.flags & 2) prot |= kPROT_WRITE;
     if (s.flags & 1) prot |= kPROT_EXEC;
-    std::string bytes;
-    if (s.offset >= head) bytes = content.substr(s.offset - head, head + s.filesz);
-    else bytes = std::string(head - s.offset, '\0') + content.substr(0, s.offset + s.filesz);
-    int64_t r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, t.exe);
+    // The segment's pages: `pad` zero bytes, the file's bytes, zeros.
+    uint64_t pad = s.offset >= head ? 0 : head - s.offset;
+    std::string_view data = s.offset >= head ? std::string_view(content).substr(s.offset - head, head + s.filesz)
+                                             : std::string_view(content).substr(0, s.offset + s.filesz);
+    int64_t r = -kENOMEM;
+    if (!(prot & kPROT_WRITE)) {
+      if (const FrozenSegment* f = frozen_segment(start, end - start, prot, pad, data))
+        r = mm.mmap_frozen(start, prot, f->mem, f->rdtsc_offsets, t.exe);
+    } else {
+      std::string bytes = std::string(pad, '\0') + std::string(data);
+      r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, t.exe);
+    }
     if (r < 0) return {126, "cannot map ELF segment at " + std::to_string(start)};
   }
   mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);
@@ -129,8 +158,8 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   regs[cpu::Reg::rsp] = sp;
   regs[cpu::Reg::rip] = img.entry + bias;
   regs[cpu::Reg::rflags] = 0x202;
+  mm.engine().reset_cpu();  // the engine may have run another program
   mm.engine().set_regs(regs);
-  mm.engine().reset_fpu();
   t.resume_rip = img.entry + bias;
   return {};
 }

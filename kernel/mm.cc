@@ -24,11 +24,37 @@ constexpr uint32_t kVmaFlags = kMAP_TYPE | kMAP_ANONYMOUS | kMAP_GROWSDOWN | kMA
 MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool)
     : pool_(std::move(pool)), engine_(std::make_unique<cpu::Engine>()) {}
 
-MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool, std::unique_ptr<cpu::Engine> engine)
-    : pool_(std::move(pool)), engine_(std::move(engine)) {}
+MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool, EnginePool::Entry reused)
+    : pool_(std::move(pool)), unclaimed_(std::move(reused.kept)), engine_(std::move(reused.engine)) {}
+
+std::shared_ptr<MemoryManager> MemoryManager::create(std::shared_ptr<EnginePool> pool) {
+  EnginePool::Entry e = pool ? pool->take() : EnginePool::Entry{};
+  if (!e.engine) return std::make_shared<MemoryManager>(std::move(pool));
+  return std::shared_ptr<MemoryManager>(new MemoryManager(std::move(pool), std::move(e)));
+}
+
+bool MemoryManager::claim(uint64_t start, uint64_t end, uint32_t prot, const SharedMemory* mem, uint64_t off) {
+  bool kept = false;
+  std::erase_if(unclaimed_, [&](const EnginePool::Kept& k) {
+    if (k.end <= start || k.start >= end) return false;
+    if (k.start == start && k.end == end && k.prot == prot && k.mem.get() == mem && k.offset == off) {
+      kept = true;
+      return true;
+    }
+    engine_->unmap(k.start, k.end - k.start);
+    return true;
+  });
+  return kept;
+}
+
+void MemoryManager::settle() {
+  for (const EnginePool::Kept& k : unclaimed_) engine_->unmap(k.start, k.end - k.start);
+  unclaimed_.clear();
+}
 
 MemoryManager::~MemoryManager() {
   if (!pool_ || !engine_) return;
+  settle();
   // Frozen mappings stay mapped for the next user; the rest goes.
   EnginePool::Entry e;
   for (auto& [start, v] : vmas_) {
@@ -181,12 +207,26 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   int64_t at = place(addr, size, flags);
   if (at < 0) return at;
   uint64_t start = uint64_t(at);
-  if (!engine_->map_host(start, size, prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC), obj->data() + off))
-    return -kENOMEM;
+  if (!map_host_memory(start, start + size, prot, obj, off)) return -kENOMEM;
   vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off});
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
+}
+
+int64_t MemoryManager::mmap_frozen(uint64_t addr, uint32_t prot, std::shared_ptr<SharedMemory> obj,
+                                   const std::vector<uint64_t>& rdtsc_offsets, const std::string& name) {
+  uint64_t size = obj->size();
+  if (mapped_ + size > limit_) return -kENOMEM;
+  int64_t at = place(addr, size, kMAP_PRIVATE | kMAP_FIXED);
+  if (at < 0) return at;
+  if (!map_host_memory(addr, addr + size, prot, obj, 0)) return -kENOMEM;
+  Vma v{addr, addr + size, prot, kMAP_PRIVATE, name, std::move(obj), 0};
+  v.cow = true;
+  vmas_.emplace(addr, std::move(v));
+  mapped_ += size;
+  if (prot & kPROT_EXEC) engine_->watch_timestamp_sites(addr, rdtsc_offsets);
+  return int64_t(addr);
 }
 
 int64_t MemoryManager::munmap(uint64_t addr, uint64_t len) {
@@ -437,8 +477,16 @@ void PrivateMemory::release(uint64_t start, uint64_t end) {
   });
 }
 
+bool MemoryManager::map_host_memory(uint64_t start, uint64_t end, uint32_t prot,
+                                    const std::shared_ptr<SharedMemory>& mem, uint64_t off) {
+  prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
+  if (claim(start, end, prot, mem.get(), off)) return true;
+  return engine_->map_host(start, end - start, prot, mem->data() + off);
+}
+
 bool MemoryManager::map_private(uint64_t start, uint64_t end, uint32_t prot) {
   prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
+  claim(start, end, prot, nullptr, 0);
   bool ok = true;
   uint64_t done = start;
   PrivateMemory::pieces(start, end, [&](uint64_t a, uint64_t n) {
@@ -530,33 +578,16 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
     if (!v.shared && !(v.prot & kPROT_WRITE)) freeze(v);
   // A pooled engine keeps the frozen mappings that match ours exactly (and
   // their translated code); it loses the others.
-  EnginePool::Entry pooled = pool_ ? pool_->take() : EnginePool::Entry{};
-  std::shared_ptr<MemoryManager> child;
-  std::vector<uint64_t> reused;  // starts of our VMAs already mapped in the child's engine
-  if (pooled.engine) {
-    for (const EnginePool::Kept& k : pooled.kept) {
-      auto it = vmas_.find(k.start);
-      const Vma* v = it == vmas_.end() ? nullptr : &it->second;
-      if (v && v->cow && v->end == k.end && v->prot == k.prot && v->shared == k.mem && v->shared_offset == k.offset)
-        reused.push_back(k.start);
-      else
-        pooled.engine->unmap(k.start, k.end - k.start);
-    }
-    child.reset(new MemoryManager(pool_, std::move(pooled.engine)));
-  } else {
-    child = std::make_shared<MemoryManager>(pool_);
-  }
+  std::shared_ptr<MemoryManager> child = create(pool_);
   child->vmas_ = vmas_;
   child->brk_start_ = brk_start_;
   child->brk_ = brk_;
   child->mapped_ = mapped_;
   child->limit_ = limit_;
   for (const auto& [start, v] : vmas_) {
-    uint64_t len = v.end - v.start;
     uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
-    if (std::binary_search(reused.begin(), reused.end(), v.start)) continue;  // kept in order
     if (v.shared) {  // the same host pages: nothing to copy
-      child->engine_->map_host(v.start, len, prot, v.shared->data() + v.shared_offset);
+      child->map_host_memory(v.start, v.end, prot, v.shared, v.shared_offset);
       continue;
     }
     // Only the pages that hold something are copied, host to host: the
@@ -566,6 +597,7 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
       std::memcpy(child->private_.host(a, true), bytes, cpu::kPageSize);
     });
   }
+  child->settle();
   child->engine_->copy_timestamp_sites(*engine_);
   return child;
 }

@@ -41,13 +41,16 @@ struct Vma {
   bool map_shared() const { return shared && !cow; }
 };
 
-// Engines of address spaces that are gone, kept for the next fork. A fork
-// child normally runs the code its parent runs, and an engine that already
-// mapped the same frozen program text (the same host pages, see Vma::shared)
-// keeps its translated code for it: reusing that engine saves creating and
-// destroying one and translating the child's code again. Only frozen mappings
-// stay mapped in a pooled engine; they never change, so the translations of
-// them stay right. What a pooled engine kept is invisible to the guest.
+// Engines of address spaces that are gone, kept for the next fork or exec.
+// A fork child runs the code its parent runs, and an exec often loads a
+// program that ran before (a shell's commands): an engine that already mapped
+// the same frozen program text (the same host pages, see Vma::shared) keeps
+// its translated code for it. Reusing that engine saves creating and
+// destroying one and translating that code again. Only frozen mappings stay
+// mapped in a pooled engine; they never change, so the translations of them
+// stay right. What a pooled engine kept is invisible to the guest: a new
+// address space claims the kept mappings it maps identically and settle()s
+// away the rest before any guest code runs.
 class EnginePool {
  public:
   struct Kept {
@@ -84,6 +87,12 @@ class MemoryManager {
   // `pool` (optional) receives the engine when this address space goes, and
   // lends engines to its forks.
   explicit MemoryManager(std::shared_ptr<EnginePool> pool = nullptr);
+  // An empty address space in an engine from `pool` when it has one (call
+  // settle() once it is built), else in a new engine.
+  static std::shared_ptr<MemoryManager> create(std::shared_ptr<EnginePool> pool);
+  // Unmaps what a reused engine still maps and this address space did not
+  // claim. Guest code must not run before.
+  void settle();
   ~MemoryManager();
   MemoryManager(const MemoryManager&) = delete;
   MemoryManager& operator=(const MemoryManager&) = delete;
@@ -96,6 +105,13 @@ class MemoryManager {
   // A MAP_SHARED mapping of `obj` at byte offset `off` (page aligned).
   int64_t mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
                       std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name);
+  // A private mapping at fixed `addr` whose bytes are the frozen `obj`
+  // (program text and rodata: see freeze()), with the rdtsc sites found in
+  // it; replaces what was there. Returns `addr` or -errno.
+  int64_t mmap_frozen(uint64_t addr, uint32_t prot, std::shared_ptr<SharedMemory> obj,
+                      const std::vector<uint64_t>& rdtsc_offsets, const std::string& name);
+  // Where mmap(NULL, len) would place a mapping now (0: nowhere).
+  uint64_t free_area(uint64_t len) const { return find_free(len, kMmapBase); }
   int64_t munmap(uint64_t addr, uint64_t len);
   int64_t mprotect(uint64_t addr, uint64_t len, uint32_t prot);
   int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
@@ -145,6 +161,13 @@ class MemoryManager {
   bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
   // Maps [start, end) of private_ in the engine.
   bool map_private(uint64_t start, uint64_t end, uint32_t prot);
+  // Maps [start, end) of host memory `mem` + `off` in the engine.
+  bool map_host_memory(uint64_t start, uint64_t end, uint32_t prot, const std::shared_ptr<SharedMemory>& mem,
+                       uint64_t off);
+  // Before mapping [start, end): true when the reused engine still maps it
+  // exactly so (same host memory, offset and protection), which is then
+  // kept; otherwise its kept mappings in the way are unmapped.
+  bool claim(uint64_t start, uint64_t end, uint32_t prot, const SharedMemory* mem, uint64_t off);
   // The host bytes of the page at `addr` inside `v`; null when the page
   // cannot hold anything yet (reads as zero).
   const uint8_t* page_bytes(const Vma& v, uint64_t addr);
@@ -159,9 +182,10 @@ class MemoryManager {
   // Gives a frozen mapping back private memory of its own, before a write.
   void thaw(Vma& v);
 
-  MemoryManager(std::shared_ptr<EnginePool> pool, std::unique_ptr<cpu::Engine> engine);
+  MemoryManager(std::shared_ptr<EnginePool> pool, EnginePool::Entry reused);
 
   std::shared_ptr<EnginePool> pool_;
+  std::vector<EnginePool::Kept> unclaimed_;  // of a reused engine, until settle()
   PrivateMemory private_;  // outlives the engine, which maps it
   std::unique_ptr<cpu::Engine> engine_;
   std::map<uint64_t, Vma> vmas_;

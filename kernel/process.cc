@@ -676,11 +676,12 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
   // descriptors closed, caught signals back to default, no alternate stack.
   std::shared_ptr<MemoryManager> old = t.mm;
-  t.mm = std::make_shared<MemoryManager>(engine_pool_);
+  t.mm = MemoryManager::create(engine_pool_);
   t.mm->engine().set_trap_handler(this);
   t.mm->active_tid = t.tid;
   t.exe = exe;
   LoadError err = load_program(t, content, argv, envp, execfn);
+  t.mm->settle();
   if (err.status) return err;
   auto fds = std::make_shared<FdTable>(*t.fds);
   for (size_t fd = 0; fd < fds->entries().size(); ++fd)

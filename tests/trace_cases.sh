@@ -106,6 +106,18 @@ case "$case_name" in
       grep -q '"kind":"exit"' "$tmp/a.json" || { echo "FAIL: $1: no exit event in the dump"; exit 1; }
       expect_status 0 "identical" -- "$ditto" replay --fresh-engines "$tmp/a.db"
     done
+    # A shell that forks and execs its own binary again and again: execs
+    # reuse engines (and their translations of the shared program text) too.
+    if [ -x /bin/busybox ]; then
+      script='i=0; while [ $i -lt 20 ]; do /bin/busybox echo "run $i" | /bin/busybox wc -c; i=$((i+1)); done'
+      "$ditto" record -q -o "$tmp/a.db" -- /bin/busybox sh -c "$script" >"$tmp/a.out"
+      "$ditto" record -q --fresh-engines -o "$tmp/b.db" -- /bin/busybox sh -c "$script" >"$tmp/b.out"
+      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+      "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
+      [ "$(wc -l <"$tmp/a.out")" = 20 ] && cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
+        || { echo "FAIL: busybox loop differs with --fresh-engines"; diff "$tmp/a.out" "$tmp/b.out" | head; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      expect_status 0 "identical" -- "$ditto" replay "$tmp/a.db"
+    fi
     ;;
   rdtsc_deterministic)
     # rdtsc reads the virtual clock: the raw values repeat exactly across runs.
