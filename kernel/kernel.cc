@@ -146,7 +146,7 @@ LoadError Kernel::start() {
   auto t = std::make_unique<Task>();
   t->tid = t->tgid = next_tid_++;
   t->ppid = 1;  // a virtual init outside the guest
-  t->mm = std::make_shared<MemoryManager>(engine_pool_);
+  t->mm = MemoryManager::create(engine_pool_, cfg_.program_path);
   t->fds = std::make_shared<FdTable>();
   t->fs = std::make_shared<FsContext>();
   t->fs->cwd = cfg_.cwd;

@@ -27,10 +27,13 @@ MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool)
 MemoryManager::MemoryManager(std::shared_ptr<EnginePool> pool, EnginePool::Entry reused)
     : pool_(std::move(pool)), unclaimed_(std::move(reused.kept)), engine_(std::move(reused.engine)) {}
 
-std::shared_ptr<MemoryManager> MemoryManager::create(std::shared_ptr<EnginePool> pool) {
-  EnginePool::Entry e = pool ? pool->take() : EnginePool::Entry{};
-  if (!e.engine) return std::make_shared<MemoryManager>(std::move(pool));
-  return std::shared_ptr<MemoryManager>(new MemoryManager(std::move(pool), std::move(e)));
+std::shared_ptr<MemoryManager> MemoryManager::create(std::shared_ptr<EnginePool> pool, const std::string& program) {
+  EnginePool::Entry e = pool ? pool->take(program) : EnginePool::Entry{};
+  std::shared_ptr<MemoryManager> mm =
+      e.engine ? std::shared_ptr<MemoryManager>(new MemoryManager(std::move(pool), std::move(e)))
+               : std::make_shared<MemoryManager>(std::move(pool));
+  mm->program = program;
+  return mm;
 }
 
 bool MemoryManager::claim(uint64_t start, uint64_t end, uint32_t prot, const SharedMemory* mem, uint64_t off) {
@@ -62,13 +65,16 @@ MemoryManager::~MemoryManager() {
     else engine_->unmap(v.start, v.end - v.start);
   }
   e.engine = std::move(engine_);
+  e.program = program;
   pool_->give_back(std::move(e));
 }
 
-EnginePool::Entry EnginePool::take() {
+EnginePool::Entry EnginePool::take(const std::string& program) {
   if (entries_.empty()) return {};
-  Entry e = std::move(entries_.back());
-  entries_.pop_back();
+  auto it = std::find_if(entries_.rbegin(), entries_.rend(), [&](const Entry& e) { return e.program == program; });
+  auto pos = it == entries_.rend() ? entries_.end() - 1 : std::prev(it.base());
+  Entry e = std::move(*pos);
+  entries_.erase(pos);
   return e;
 }
 
@@ -578,7 +584,7 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
     if (!v.shared && !(v.prot & kPROT_WRITE)) freeze(v);
   // A pooled engine keeps the frozen mappings that match ours exactly (and
   // their translated code); it loses the others.
-  std::shared_ptr<MemoryManager> child = create(pool_);
+  std::shared_ptr<MemoryManager> child = create(pool_, program);
   child->vmas_ = vmas_;
   child->brk_start_ = brk_start_;
   child->brk_ = brk_;

@@ -62,10 +62,14 @@ class EnginePool {
   struct Entry {
     std::unique_ptr<cpu::Engine> engine;
     std::vector<Kept> kept;
+    std::string program;  // what its last address space ran
   };
   static constexpr size_t kMaxEntries = 4;
-  // The most recently returned engine, or an empty entry.
-  Entry take();
+  // The most recently returned engine that last ran `program`, else the
+  // most recent one, else an empty entry. (A shell alternates between its
+  // own fork children and the programs they exec: taking any engine would
+  // make each lose the translations the other needs.)
+  Entry take(const std::string& program);
   void give_back(Entry e);
 
  private:
@@ -89,7 +93,9 @@ class MemoryManager {
   explicit MemoryManager(std::shared_ptr<EnginePool> pool = nullptr);
   // An empty address space in an engine from `pool` when it has one (call
   // settle() once it is built), else in a new engine.
-  static std::shared_ptr<MemoryManager> create(std::shared_ptr<EnginePool> pool);
+  static std::shared_ptr<MemoryManager> create(std::shared_ptr<EnginePool> pool, const std::string& program);
+  // The program this address space runs (the guest path of its executable).
+  std::string program;
   // Unmaps what a reused engine still maps and this address space did not
   // claim. Guest code must not run before.
   void settle();

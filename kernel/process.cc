@@ -676,7 +676,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
   // descriptors closed, caught signals back to default, no alternate stack.
   std::shared_ptr<MemoryManager> old = t.mm;
-  t.mm = MemoryManager::create(engine_pool_);
+  t.mm = MemoryManager::create(engine_pool_, exe);
   t.mm->engine().set_trap_handler(this);
   t.mm->active_tid = t.tid;
   t.exe = exe;
