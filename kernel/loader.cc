@@ -104,7 +104,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   uint64_t sp = MemoryManager::kStackTop - 8;  // an 8-byte end marker, as Linux leaves
   auto push_bytes = [&](const void* p, size_t n) {
     sp -= n;
-    mm.engine().write(sp, p, n);
+    mm.poke(sp, p, n);
     return sp;
   };
   auto push_string = [&](const std::string& s) { return push_bytes(s.c_str(), s.size() + 1); };
@@ -152,7 +152,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   }
   sp -= words.size() * 8;
   sp &= ~uint64_t(15);  // the ABI wants %rsp 16-byte aligned at _start
-  mm.engine().write(sp, words.data(), words.size() * 8);
+  mm.poke(sp, words.data(), words.size() * 8);
 
   cpu::Regs regs;
   regs[cpu::Reg::rsp] = sp;

@@ -199,7 +199,7 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
   uint64_t start = uint64_t(at);
   if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
   if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
-  if (!contents.empty()) engine_->write(start, contents.data(), std::min<uint64_t>(contents.size(), size));
+  if (!contents.empty()) poke(start, contents.data(), std::min<uint64_t>(contents.size(), size));
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
 }
@@ -265,6 +265,10 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
   for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it) {
     if (it->second.cow && (prot & kPROT_WRITE)) thaw(it->second);
+    // Code translated from it must not run once it is not executable (and
+    // host_copy() only drops translations of executable memory).
+    if ((it->second.prot & kPROT_EXEC) && !(prot & kPROT_EXEC))
+      engine_->invalidate_code(it->second.start, it->second.end - it->second.start);
     it->second.prot = prot;
   }
   engine_->protect(addr, size, prot);
@@ -415,13 +419,54 @@ bool MemoryManager::accessible(uint64_t addr, size_t n, uint32_t need) const {
 bool MemoryManager::copy_in(UserPtr src, void* dst, size_t n) {
   if (!accessible(src.addr, n, kPROT_READ) && !(n && grow_stack(src.addr) && accessible(src.addr, n, kPROT_READ)))
     return false;
-  return engine_->read(src.addr, dst, n);
+  return host_copy(src.addr, dst, n, false);
 }
 
 bool MemoryManager::copy_out(UserPtr dst, const void* src, size_t n) {
   if (!accessible(dst.addr, n, kPROT_WRITE) && !(n && grow_stack(dst.addr) && accessible(dst.addr, n, kPROT_WRITE)))
     return false;
-  return engine_->write(dst.addr, src, n);
+  return host_copy(dst.addr, const_cast<void*>(src), n, true);
+}
+
+bool MemoryManager::poke(uint64_t addr, const void* src, size_t n) {
+  for (uint64_t a = addr; a < addr + n;) {  // frozen bytes never change: thaw what is written
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin() || std::prev(it)->second.end <= a) return false;
+    Vma& v = std::prev(it)->second;
+    if (v.cow) thaw(v);
+    a = v.end;
+  }
+  return host_copy(addr, const_cast<void*>(src), n, true);
+}
+
+// Guest memory is host memory Ditto owns (private arenas, shared objects):
+// the kernel reads and writes it directly, not through Unicorn. A write to
+// executable memory drops the code translated from it.
+bool MemoryManager::host_copy(uint64_t addr, void* buf, size_t n, bool to_guest) {
+  auto* b = static_cast<uint8_t*>(buf);
+  while (n) {
+    const Vma* v = find(addr);
+    if (!v) return false;
+    uint64_t chunk = std::min<uint64_t>(n, v->end - addr);
+    uint8_t* host;
+    if (v->shared) {
+      host = v->shared->data() + v->shared_offset + (addr - v->start);
+    } else {
+      chunk = std::min(chunk, ((addr | (PrivateMemory::kArenaSize - 1)) + 1) - addr);  // one arena
+      host = private_.host(addr, true);
+      if (!host) return false;
+    }
+    if (to_guest) {
+      std::memcpy(host, b, chunk);
+      if (v->prot & kPROT_EXEC) engine_->invalidate_code(page_down(addr), page_up(addr + chunk) - page_down(addr));
+    } else {
+      std::memcpy(b, host, chunk);
+    }
+    addr += chunk;
+    b += chunk;
+    n -= chunk;
+  }
+  return true;
 }
 
 int64_t MemoryManager::read_cstring(UserPtr p, size_t max, std::string& out) {

@@ -134,6 +134,9 @@ class MemoryManager {
   // Checked access honouring guest protections: false means EFAULT.
   bool copy_in(UserPtr src, void* dst, size_t n);
   bool copy_out(UserPtr dst, const void* src, size_t n);
+  // Writes for the kernel itself (a new program's image and stack),
+  // whatever the protection: false when a byte is unmapped.
+  bool poke(uint64_t addr, const void* src, size_t n);
   template <class T>
   bool read(UserPtr p, T& out) { return copy_in(p, &out, sizeof(T)); }
   template <class T>
@@ -165,6 +168,7 @@ class MemoryManager {
   void unmap_range(uint64_t start, uint64_t end);
   void merge_around(uint64_t start, uint64_t end);
   bool map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags, const std::string& name);
+  bool host_copy(uint64_t addr, void* buf, size_t n, bool to_guest);
   // Maps [start, end) of private_ in the engine.
   bool map_private(uint64_t start, uint64_t end, uint32_t prot);
   // Maps [start, end) of host memory `mem` + `off` in the engine.
