@@ -348,6 +348,8 @@ class Kernel : public cpu::TrapHandler {
   };
   std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>>& futex_queues() { return futexes_; }
   int64_t kill_process_by_pid(uint32_t pid, int sig);
+  // Whether the current task may send `sig` to `target` (EPERM if not).
+  bool may_signal(const Task& target, int sig) const;
   // Signals (signals.cc). send_signal generates: default actions and
   // ignoring happen at once, a caught signal becomes pending for delivery.
   int64_t send_signal(Task& target, int sig, const SigInfo& info);

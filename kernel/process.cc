@@ -185,7 +185,21 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
 int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
   Task* t = task(pid);
   if (!t || t->run_state == RunState::kExited || t->tgid != pid) return -kESRCH;
+  if (!may_signal(*t, sig)) return -kEPERM;
   return send_signal(*t, sig, SigInfo{sig, 0, current_ ? int32_t(current_->tgid) : 0, 0});
+}
+
+// kernel/signal.c:check_kill_permission(): within a thread group always;
+// otherwise the sender's real or effective uid must be the target's real
+// or saved uid, or the sender has CAP_KILL over the target's user
+// namespace; SIGCONT also reaches any process of the sender's session.
+bool Kernel::may_signal(const Task& target, int sig) const {
+  if (!current_ || current_->tgid == target.tgid) return true;
+  const Credentials& c = current_->creds;
+  const Credentials& t = target.creds;
+  if (c.euid == t.suid || c.euid == t.uid || c.uid == t.suid || c.uid == t.uid) return true;
+  if (c.capable_in(t.userns.get())) return true;
+  return sig == kSIGCONT && target.sid == current_->sid;
 }
 
 namespace {
@@ -611,16 +625,23 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
     else targets.push_back(tid);
   }
   if (targets.empty() && !self_too) return -kESRCH;
-  int64_t result = 0;
+  // A group succeeds when one of its processes got the signal, else fails
+  // with the last error (kernel/signal.c:__kill_pgrp_info()); kill(-1)
+  // fails only with errors other than EPERM (kill_something_info()).
+  bool any = false;
+  int64_t last = 0;
   for (uint32_t tid : targets) {
     int64_t r = k.kill_process_by_pid(tid, sig);
-    if (r < 0) result = r;
+    any |= r == 0;
+    if (pid != -1 || r != -kEPERM) last = r;
   }
   if (self_too) {
     int64_t r = k.send_signal_to_self(sig);
-    if (r < 0) result = r;
+    any |= r == 0;
+    last = r;
   }
-  return result;
+  if (pid == -1) return last;
+  return any ? 0 : last;
 }
 
 int64_t sys_getpgrp(Kernel& k, const uint64_t*) { return k.vpid(k.current().pgid); }

@@ -344,6 +344,7 @@ int64_t signal_thread(Kernel& k, int64_t tgid, int64_t tid, int sig) {
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
   Task* t = k.task(k.gpid(uint32_t(tid)));
   if (!t || t->run_state == RunState::kExited || (tgid != -1 && t->tgid != k.gpid(uint32_t(tgid)))) return -kESRCH;
+  if (!k.may_signal(*t, sig)) return -kEPERM;
   return k.send_signal(*t, sig, SigInfo{sig, -6, int32_t(k.current().tgid), 0});
 }
 
