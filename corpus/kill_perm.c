@@ -20,12 +20,20 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
+/* A child that idles as `uid`; returns once it has that uid. */
 static pid_t idle_child(uid_t uid) {
+  int ready[2];
+  pipe(ready);
   pid_t p = fork();
   if (p == 0) {
     if (uid && setresuid(uid, uid, uid) != 0) _exit(9);
+    write(ready[1], "r", 1);
     for (;;) pause();
   }
+  char c;
+  read(ready[0], &c, 1);
+  close(ready[0]);
+  close(ready[1]);
   return p;
 }
 
