@@ -221,6 +221,17 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
               0);
   uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Impl::on_invalid_insn),
               impl_.get(), 1, 0);
+  // Unicorn gives each mapping a range of "ram addresses", which key the
+  // translated code. Until a first mapping is removed it places new ones
+  // right after the last (unaligned); afterwards it searches gaps starting
+  // at 256 KiB-aligned ends of existing mappings, ignoring any mapping that
+  // begins before such a point, so a new mapping could land inside an
+  // unaligned older one (measured: stores to the new one then discarded the
+  // old one's translations, and a reused engine translated code again on
+  // every reuse). One mapping removed now puts every mapping on the aligned
+  // path, where ranges cannot overlap.
+  if (uc_mem_map(uc, 0, kPageSize, UC_PROT_NONE) != UC_ERR_OK || uc_mem_unmap(uc, 0, kPageSize) != UC_ERR_OK)
+    throw std::runtime_error("cannot set up the Unicorn engine's memory");
   reset_fpu();
   if (uc_context_alloc(uc, &impl_->initial) != UC_ERR_OK) throw std::runtime_error("uc_context_alloc");
   uc_context_save(uc, impl_->initial);
