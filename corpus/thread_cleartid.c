@@ -5,6 +5,7 @@
  * alone. Threads are raw clones that make only raw syscalls. */
 #define _GNU_SOURCE
 #define FUTEX_WAIT 0 /* <linux/futex.h>: not among musl-gcc's headers */
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -32,6 +33,12 @@ static int last_one_out(void *arg) {
   while (__atomic_load_n(&words[2], __ATOMIC_SEQ_CST) != 0) syscall(SYS_sched_yield);
   syscall(SYS_exit_group, 3);
   return 0;
+}
+
+static void *pthread_exits(void *arg) {
+  (void)arg;
+  usleep(1000);
+  pthread_exit((void *)42);
 }
 
 static char *stack_top(void) {
@@ -83,5 +90,18 @@ int main(void) {
   waitpid(c, &st, 0);
   printf("main's word cleared: %d; last thread's word kept: %d; status %d\n", words[2] == 0, words[3] != 0,
          WEXITSTATUS(st));
+
+  /* 4. pthread_join sleeps on the word until the exiting thread clears it. */
+  c = fork();
+  if (c == 0) {
+    pthread_t th;
+    void *r;
+    pthread_create(&th, NULL, pthread_exits, NULL);
+    pthread_join(th, &r);
+    printf("joined a thread that called pthread_exit: %ld\n", (long)r);
+    _exit(5);
+  }
+  waitpid(c, &st, 0);
+  printf("join via cleartid: exited %d\n", WEXITSTATUS(st));
   return 0;
 }
