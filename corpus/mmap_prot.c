@@ -43,6 +43,12 @@ int main(void) {
   char b;
   pread(fd, &b, 1, 8192);
   printf("private write does not reach the file: %d\n", b == '2');
+  /* MADV_DONTNEED drops the private copy: the page reads the file again,
+   * and the tail past EOF reads zero. */
+  f[8192 + 1] = 'Y';
+  show("madvise dontneed on a private file mapping", madvise(f, 3 * page, MADV_DONTNEED));
+  printf("file bytes again: %.10s, page 2 again: %d, past EOF zero: %d\n", f, f[8192 + 1] == '5',
+         f[30000 - 8192 + 10] == 0);
   char *w = mmap(NULL, page, PROT_READ, MAP_PRIVATE, open("/tmp/mmap_file", O_WRONLY), 0);
   show("mmap write-only fd", w == MAP_FAILED ? -1 : 0);
   unlink("/tmp/mmap_file");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernel/abi.h"
+#include "kernel/vfs.h"
 
 namespace kernel {
 
@@ -114,6 +115,7 @@ void MemoryManager::split_at(uint64_t addr) {
   Vma tail = v;
   tail.start = addr;
   if (tail.shared) tail.shared_offset += addr - v.start;
+  if (tail.file) tail.file_offset += addr - v.start;
   v.end = addr;
   vmas_.emplace(addr, std::move(tail));
 }
@@ -122,7 +124,7 @@ bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_
                             const std::string& name) {
   if (mapped_ + (end - start) > limit_) return false;
   if (!map_private(start, end, prot)) return false;
-  vmas_.emplace(start, Vma{start, end, prot, flags & kVmaFlags, name, nullptr, 0});
+  vmas_.emplace(start, Vma{start, end, prot, flags & kVmaFlags, name, nullptr, 0, false, nullptr, 0});
   mapped_ += end - start;
   return true;
 }
@@ -183,7 +185,8 @@ int64_t MemoryManager::place(uint64_t addr, uint64_t size, uint32_t flags) {
 }
 
 int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                            std::string_view contents, const std::string& name) {
+                            std::string_view contents, const std::string& name,
+                            std::shared_ptr<const Inode> file, uint64_t file_offset) {
   if (len == 0) return -kEINVAL;
   uint64_t size = page_up(len);
   if (size < len || size > kTaskSize) return -kENOMEM;
@@ -198,6 +201,11 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
   if (at < 0) return at;
   uint64_t start = uint64_t(at);
   if (!map_new(start, start + size, prot, flags, name)) return -kENOMEM;
+  if (file) {
+    Vma& v = vmas_.find(start)->second;
+    v.file = std::move(file);
+    v.file_offset = file_offset;
+  }
   if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
   if (!contents.empty()) poke(start, contents.data(), std::min<uint64_t>(contents.size(), size));
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
@@ -214,7 +222,7 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   if (at < 0) return at;
   uint64_t start = uint64_t(at);
   if (!map_host_memory(start, start + size, prot, obj, off)) return -kENOMEM;
-  vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off});
+  vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off, false, nullptr, 0});
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   return int64_t(start);
@@ -227,8 +235,7 @@ int64_t MemoryManager::mmap_frozen(uint64_t addr, uint32_t prot, std::shared_ptr
   int64_t at = place(addr, size, kMAP_PRIVATE | kMAP_FIXED);
   if (at < 0) return at;
   if (!map_host_memory(addr, addr + size, prot, obj, 0)) return -kENOMEM;
-  Vma v{addr, addr + size, prot, kMAP_PRIVATE, name, std::move(obj), 0};
-  v.cow = true;
+  Vma v{addr, addr + size, prot, kMAP_PRIVATE, name, std::move(obj), 0, true, nullptr, 0};
   vmas_.emplace(addr, std::move(v));
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_sites(addr, rdtsc_offsets);
@@ -360,8 +367,18 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
         thaw(vmas_.find(a)->second);
       }
       // The host takes the pages back; they read as zero (and a thread stack
-      // that glibc gives back costs only the pages it used).
+      // that glibc gives back costs only the pages it used), or as the file
+      // again for a private file mapping.
+      const Vma& cur = find(a) ? *find(a) : v;
       private_.release(a, seg_end);
+      if (cur.file) {
+        std::string_view b = cur.file->bytes();
+        uint64_t from = cur.file_offset + (a - cur.start);
+        if (from < b.size()) {
+          uint64_t n = std::min<uint64_t>(seg_end - a, b.size() - from);
+          host_copy(a, const_cast<char*>(b.data() + from), n, true);
+        }
+      }
       if (v.prot & kPROT_EXEC) engine_->invalidate_code(a, seg_end - a);
     }
     a = seg_end;

@@ -16,6 +16,8 @@
 
 namespace kernel {
 
+struct Inode;
+
 // A guest virtual address. Never dereferenced: read through MemoryManager.
 struct UserPtr {
   uint64_t addr = 0;
@@ -37,6 +39,10 @@ struct Vma {
   std::shared_ptr<SharedMemory> shared;
   uint64_t shared_offset = 0;
   bool cow = false;
+  // A private file mapping: the file and the offset of `start` in it, for
+  // MADV_DONTNEED, after which pages read the file again.
+  std::shared_ptr<const Inode> file;
+  uint64_t file_offset = 0;
   // True for MAP_SHARED memory: writes are seen by every address space.
   bool map_shared() const { return shared && !cow; }
 };
@@ -105,9 +111,11 @@ class MemoryManager {
   cpu::Engine& engine() { return *engine_; }
 
   // Returns the mapped address or -errno. `contents` (private file mappings)
-  // is copied in, the rest of the mapping reads as zeros.
+  // is copied in, the rest of the mapping reads as zeros; `file` at
+  // `file_offset` is where they came from.
   int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-               std::string_view contents, const std::string& name);
+               std::string_view contents, const std::string& name,
+               std::shared_ptr<const Inode> file = nullptr, uint64_t file_offset = 0);
   // A MAP_SHARED mapping of `obj` at byte offset `off` (page aligned).
   int64_t mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
                       std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name);

@@ -21,6 +21,7 @@ int64_t sys_mmap(Kernel& k, const uint64_t* a) {
   if (len == 0) return -kEINVAL;
   if (flags & kMAP_HUGETLB) return k.unsupported(9, "mmap MAP_HUGETLB");
   std::string contents, name;
+  std::shared_ptr<const Inode> file;
   if (!(flags & kMAP_ANONYMOUS)) {
     auto f = get_file(k, uint64_t(uint32_t(a[4])));
     if (!f) return -kEBADF;
@@ -46,9 +47,10 @@ int64_t sys_mmap(Kernel& k, const uint64_t* a) {
       }
       std::string_view b = n->bytes();
       if (off < b.size()) contents = std::string(b.substr(off, std::min<uint64_t>(len, b.size() - off)));
+      file = n;
     }
   }
-  return k.mm().mmap(addr, len, prot, flags, contents, name);
+  return k.mm().mmap(addr, len, prot, flags, contents, name, file, off);
 }
 
 int64_t sys_munmap(Kernel& k, const uint64_t* a) { return k.mm().munmap(a[0], a[1]); }
