@@ -266,6 +266,17 @@ bool Engine::write(uint64_t addr, const void* src, size_t len) {
   return len == 0 || uc_mem_write(impl_->uc, addr, src, len) == UC_ERR_OK;
 }
 
+std::vector<Engine::Region> Engine::regions() const {
+  uc_mem_region* r = nullptr;
+  uint32_t count = 0;
+  std::vector<Region> out;
+  if (uc_mem_regions(impl_->uc, &r, &count) != UC_ERR_OK) return out;
+  for (uint32_t i = 0; i < count; ++i) out.push_back({r[i].begin, r[i].end + 1, r[i].perms});  // end is inclusive
+  uc_free(r);
+  std::sort(out.begin(), out.end(), [](const Region& a, const Region& b) { return a.begin < b.begin; });
+  return out;
+}
+
 void Engine::hash_memory(
     const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink) {
   uc_mem_region* regions = nullptr;

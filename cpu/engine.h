@@ -117,6 +117,12 @@ class Engine {
   // Callers (kernel::MemoryManager) check guest permissions first.
   bool read(uint64_t addr, void* dst, size_t len);
   bool write(uint64_t addr, const void* src, size_t len);
+  // The engine's mappings in address order: [begin, end) and protection.
+  struct Region {
+    uint64_t begin, end;
+    uint32_t prot;
+  };
+  std::vector<Region> regions() const;
   // Hash every mapped page's contents (address order) into `digest`.
   void hash_memory(const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink);
 

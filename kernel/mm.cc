@@ -122,7 +122,7 @@ void MemoryManager::split_at(uint64_t addr) {
 
 bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags,
                             const std::string& name) {
-  if (mapped_ + (end - start) > limit_) return false;
+  if (mapped_ + (end - start) > limit_ || vmas_.size() >= max_vmas_) return false;
   if (!map_private(start, end, prot)) return false;
   vmas_.emplace(start, Vma{start, end, prot, flags & kVmaFlags, name, nullptr, 0, false, nullptr, 0});
   mapped_ += end - start;
@@ -217,7 +217,7 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   if (len == 0) return -kEINVAL;
   uint64_t size = page_up(len);
   if (size < len || off + size > obj->size()) return -kENOMEM;
-  if (mapped_ + size > limit_) return -kENOMEM;
+  if (mapped_ + size > limit_ || vmas_.size() >= max_vmas_) return -kENOMEM;
   int64_t at = place(addr, size, flags);
   if (at < 0) return at;
   uint64_t start = uint64_t(at);
@@ -231,7 +231,7 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
 int64_t MemoryManager::mmap_frozen(uint64_t addr, uint32_t prot, std::shared_ptr<SharedMemory> obj,
                                    const std::vector<uint64_t>& rdtsc_offsets, const std::string& name) {
   uint64_t size = obj->size();
-  if (mapped_ + size > limit_) return -kENOMEM;
+  if (mapped_ + size > limit_ || vmas_.size() >= max_vmas_) return -kENOMEM;
   int64_t at = place(addr, size, kMAP_PRIVATE | kMAP_FIXED);
   if (at < 0) return at;
   if (!map_host_memory(addr, addr + size, prot, obj, 0)) return -kENOMEM;
@@ -246,6 +246,7 @@ int64_t MemoryManager::munmap(uint64_t addr, uint64_t len) {
   if ((addr & (cpu::kPageSize - 1)) || len == 0) return -kEINVAL;
   uint64_t size = page_up(len);
   if (addr > kTaskSize || size > kTaskSize - addr) return -kEINVAL;
+  if (vmas_.size() + splits_at(addr, addr + size) > max_vmas_) return -kENOMEM;  // as at max_map_count
   unmap_range(addr, addr + size);
   return 0;
 }
@@ -267,6 +268,7 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
     if (it->second.end <= a) return -kENOMEM;
     a = it->second.end;
   }
+  if (vmas_.size() + splits_at(addr, end) > max_vmas_) return -kENOMEM;  // as at max_map_count
   split_at(addr);
   split_at(end);
   prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
@@ -525,16 +527,18 @@ const Vma* MemoryManager::find(uint64_t addr) const {
 
 PrivateMemory::~PrivateMemory() {
   for (auto& [index, base] : arenas_) ::munmap(base, kArenaSize);
+  live_arenas_ -= arenas_.size();
 }
 
 uint8_t* PrivateMemory::host(uint64_t addr, bool create) {
   uint64_t index = addr >> kArenaShift;
   auto it = arenas_.find(index);
   if (it == arenas_.end()) {
-    if (!create) return nullptr;
+    if (!create || live_arenas_ >= kMaxArenas) return nullptr;
     void* p = ::mmap(nullptr, kArenaSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return nullptr;
     it = arenas_.emplace(index, static_cast<uint8_t*>(p)).first;
+    ++live_arenas_;
   }
   return it->second + (addr & (kArenaSize - 1));
 }
@@ -552,9 +556,42 @@ bool MemoryManager::map_host_memory(uint64_t start, uint64_t end, uint32_t prot,
   return engine_->map_host(start, end - start, prot, mem->data() + off);
 }
 
+size_t MemoryManager::splits_at(uint64_t addr, uint64_t end) const {
+  size_t n = 0;
+  for (uint64_t a : {addr, end})
+    if (const Vma* v = find(a); v && v->start < a) ++n;
+  return n;
+}
+
+void MemoryManager::coalesce_regions() {
+  maps_since_coalesce_ = 0;
+  if (!unclaimed_.empty()) return;  // a reused engine's kept regions are not ours yet
+  std::vector<cpu::Engine::Region> regs = engine_->regions();
+  auto is_private = [&](uint64_t a) {
+    const Vma* v = find(a);
+    return v && !v->shared;
+  };
+  for (size_t i = 0; i < regs.size();) {
+    size_t j = i + 1;
+    if (is_private(regs[i].begin))
+      while (j < regs.size() && regs[j].begin == regs[j - 1].end && regs[j].prot == regs[i].prot &&
+             (regs[j].begin >> PrivateMemory::kArenaShift) == (regs[i].begin >> PrivateMemory::kArenaShift) &&
+             is_private(regs[j].begin))
+        ++j;
+    if (j - i > 1) {
+      // The same host bytes, one region: only translated code is lost.
+      uint64_t s = regs[i].begin, e = regs[j - 1].end;
+      engine_->unmap(s, e - s);
+      engine_->map_host(s, e - s, regs[i].prot, private_.host(s, true));
+    }
+    i = j;
+  }
+}
+
 bool MemoryManager::map_private(uint64_t start, uint64_t end, uint32_t prot) {
   prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
   claim(start, end, prot, nullptr, 0);
+  if (++maps_since_coalesce_ >= kCoalesceEvery) coalesce_regions();
   bool ok = true;
   uint64_t done = start;
   PrivateMemory::pieces(start, end, [&](uint64_t a, uint64_t n) {

@@ -93,6 +93,10 @@ class MemoryManager {
   static constexpr uint64_t kStaticPieBrk = 0x555555554000ULL;  // ELF_ET_DYN_BASE
   // Ditto's own cap on mapped guest memory: beyond it mmap/brk fail with ENOMEM.
   static constexpr uint64_t kDefaultMemoryLimit = 16ULL << 30;
+  // Ditto's cap on mappings (Linux's vm.max_map_count is 65530): Unicorn's
+  // flat view of an engine's memory holds at most 4096 sections and aborts
+  // beyond. Past it, calls that would add a mapping fail with ENOMEM.
+  static constexpr size_t kMaxVmas = 3000;
 
   // `pool` (optional) receives the engine when this address space goes, and
   // lends engines to its forks.
@@ -158,6 +162,7 @@ class MemoryManager {
   const Vma* find(uint64_t addr) const;
   uint64_t mapped_bytes() const { return mapped_; }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
+  void set_max_vmas(size_t n) { max_vmas_ = n; }  // for tests: kMaxVmas by default
   // The task whose registers the engine holds (tasks sharing this address
   // space swap their saved contexts in and out).
   uint32_t active_tid = 0;
@@ -179,6 +184,14 @@ class MemoryManager {
   bool host_copy(uint64_t addr, void* buf, size_t n, bool to_guest);
   // Maps [start, end) of private_ in the engine.
   bool map_private(uint64_t start, uint64_t end, uint32_t prot);
+  // Every mapping made adds an engine region, and VMAs that merge do not
+  // merge them: every kCoalesceEvery private mappings, adjacent regions of
+  // private memory with one protection become one.
+  void coalesce_regions();
+  static constexpr uint32_t kCoalesceEvery = 256;
+  uint32_t maps_since_coalesce_ = 0;
+  // The VMAs that splitting at `addr` and `end` would add.
+  size_t splits_at(uint64_t addr, uint64_t end) const;
   // Maps [start, end) of host memory `mem` + `off` in the engine.
   bool map_host_memory(uint64_t start, uint64_t end, uint32_t prot, const std::shared_ptr<SharedMemory>& mem,
                        uint64_t off);
@@ -210,6 +223,7 @@ class MemoryManager {
   uint64_t brk_start_ = 0, brk_ = 0;
   uint64_t mapped_ = 0;
   uint64_t limit_ = kDefaultMemoryLimit;
+  size_t max_vmas_ = kMaxVmas;
 };
 
 inline uint64_t page_down(uint64_t a) { return a & ~(cpu::kPageSize - 1); }

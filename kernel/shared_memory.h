@@ -36,6 +36,10 @@ class PrivateMemory {
  public:
   static constexpr uint64_t kArenaShift = 30;
   static constexpr uint64_t kArenaSize = 1ULL << kArenaShift;
+  // Reserved host address space is finite (128 TiB for a process): a guest
+  // scattering small mappings over many GiB gets ENOMEM once all address
+  // spaces together hold this many arenas, before Ditto itself runs short.
+  static constexpr uint64_t kMaxArenas = 16384;  // 16 TiB
   PrivateMemory() = default;
   ~PrivateMemory();
   PrivateMemory(const PrivateMemory&) = delete;
@@ -58,6 +62,7 @@ class PrivateMemory {
 
  private:
   std::map<uint64_t, uint8_t*> arenas_;  // by guest address >> kArenaShift
+  static inline uint64_t live_arenas_ = 0;  // in every PrivateMemory of this process
 };
 
 }  // namespace kernel

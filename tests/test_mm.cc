@@ -61,3 +61,40 @@ TEST_CASE("brk grows and shrinks inside its limits") {
   CHECK(mm.brk(0x500000 + 100) == 0x500000 + 100);
   CHECK_FALSE(mm.copy_out(UserPtr(0x500000 + 9999), &c, 1));
 }
+
+TEST_CASE("too many mappings end in ENOMEM, not in an abort inside Unicorn") {
+  // Mappings one GiB apart: each its own VMA, engine region and arena. (A
+  // lower cap than kMaxVmas keeps the test quick: Unicorn's cost of a new
+  // region grows with the number of regions.)
+  MemoryManager mm;
+  mm.set_max_vmas(200);
+  size_t mapped = 0;
+  int64_t last = 0;
+  for (uint64_t i = 1; i <= 300; ++i) {
+    last = mm.mmap(i << 30, 4096, kPROT_READ | kPROT_WRITE, kMAP_PRIVATE | kMAP_ANONYMOUS | kMAP_FIXED, {}, "");
+    if (last < 0) break;
+    ++mapped;
+  }
+  CHECK(last == -kENOMEM);
+  CHECK(mapped == 200);
+  // Splitting a mapping would add one: refused the same way.
+  int64_t big = mm.mmap(0, 16 * 4096, kPROT_READ, kMAP_PRIVATE | kMAP_ANONYMOUS, {}, "");
+  CHECK(big == -kENOMEM);
+  CHECK(mm.munmap(uint64_t(1) << 30, 4096) == 0);
+  big = mm.mmap(0, 16 * 4096, kPROT_READ, kMAP_PRIVATE | kMAP_ANONYMOUS, {}, "");
+  REQUIRE(big > 0);
+  CHECK(mm.mprotect(uint64_t(big) + 4096, 4096, kPROT_NONE) == -kENOMEM);
+  CHECK(mm.munmap(uint64_t(big) + 4096, 4096) == -kENOMEM);
+  // What is mapped still works.
+  char buf[4] = "abc";
+  CHECK(mm.copy_out(UserPtr(uint64_t(2) << 30), buf, 4));
+}
+
+TEST_CASE("a heap grown a page at a time stays a few engine regions") {
+  MemoryManager mm;
+  mm.set_brk_start(0x1000000);
+  for (int i = 1; i <= 5000; ++i) REQUIRE(mm.brk(0x1000000 + uint64_t(i) * 4096) == 0x1000000 + uint64_t(i) * 4096);
+  CHECK(mm.engine().regions().size() < 300);
+  char buf[4] = "abc";
+  CHECK(mm.copy_out(UserPtr(0x1000000 + 4999 * 4096), buf, 4));
+}
