@@ -507,7 +507,7 @@ void Kernel::emit_summary() {
   Task* init = task(init_tid_);
   ev.tid = init_tid_;
   ev.tick = ticks();
-  if (init && init->mm) {
+  if (init && init->mm && io_.keeps_events()) {
     cpu::Engine& e = init->mm->engine();
     if (init->mm->active_tid != init->tid && init->ctx.valid()) e.restore(init->ctx);
     cpu::Regs r = e.regs();

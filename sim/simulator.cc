@@ -171,7 +171,7 @@ kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64
   ev.mode = hf.mode;
   if (hf.err == 0 && hf.kind == kernel::HostFileKind::kRegular) {
     ev.size = hf.content.size();
-    ev.blob = trace::sha256_hex(hf.content);
+    if (recorder_) ev.blob = trace::sha256_hex(hf.content);  // the event is kept: name the blob
     if (store_ && error_.empty()) {
       try {
         store_->put_blob(ev.blob, hf.content);

@@ -49,6 +49,7 @@ class HostIo : public kernel::Io {
   int64_t read_stdin(char* buf, size_t n) override;
   void write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return !error_.empty(); }
+  bool keeps_events() const override { return recorder_ != nullptr; }
   const std::string& error() const { return error_; }
   uint64_t events() const { return events_; }
 
