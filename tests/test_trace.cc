@@ -8,6 +8,20 @@
 using trace::Event;
 using trace::EventKind;
 
+TEST_CASE("sha256 gives the same digests with and without the CPU's SHA extensions") {
+  std::string data;
+  for (int i = 0; i < 5000; ++i) data.push_back(char(i * 131 + (i >> 3)));
+  bool had = trace::Sha256::accelerated();
+  for (size_t len : {size_t(0), size_t(1), size_t(55), size_t(56), size_t(63), size_t(64), size_t(65), size_t(127),
+                     size_t(128), size_t(1000), size_t(4999)}) {
+    trace::Sha256::set_accelerated(false);
+    std::string plain = trace::sha256_hex(std::string_view(data).substr(0, len));
+    trace::Sha256::set_accelerated(true);
+    CHECK(trace::sha256_hex(std::string_view(data).substr(0, len)) == plain);
+  }
+  trace::Sha256::set_accelerated(had);
+}
+
 TEST_CASE("sha256 matches the FIPS 180-4 test vectors") {
   CHECK(trace::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(trace::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

@@ -1,5 +1,8 @@
 #include "trace/sha256.h"
 
+#include <cpuid.h>
+#include <immintrin.h>
+
 #include <cstring>
 
 namespace trace {
@@ -18,7 +21,62 @@ constexpr uint32_t kRound[64] = {
 
 inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+bool cpu_has_sha() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  bool sha = b & (1u << 29);
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  return sha && (c & bit_SSE4_1) && (c & bit_SSSE3);
+}
+
+bool use_sha_ni = cpu_has_sha();
+
+// SHA-256 with the SHA extensions: the state kept as ABEF/CDGH vectors,
+// four rounds per step, the message schedule four words at a time.
+__attribute__((target("sha,sse4.1,ssse3"))) void blocks_sha_ni(uint32_t h[8], const uint8_t* p, size_t n) {
+  const __m128i kByteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4]));
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
+  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+  for (; n; --n, p += 64) {
+    __m128i abef0 = abef, cdgh0 = cdgh;
+    __m128i w[4];
+    for (int i = 0; i < 4; ++i)
+      w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), kByteSwap);
+    for (int i = 0; i < 16; ++i) {
+      __m128i msg = _mm_add_epi32(w[i % 4], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * i])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(msg, 0x0e));
+      if (i < 12) {  // W[4i+16..4i+19] from the four vectors before it
+        __m128i t = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+        t = _mm_add_epi32(t, _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4));
+        w[i % 4] = _mm_sha256msg2_epu32(t, w[(i + 3) % 4]);
+      }
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), _mm_blend_epi16(feba, dchg, 0xf0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
+
 }  // namespace
+
+bool Sha256::accelerated() { return use_sha_ni; }
+void Sha256::set_accelerated(bool on) { use_sha_ni = on && cpu_has_sha(); }
+
+void Sha256::blocks(const uint8_t* p, size_t n) {
+  if (use_sha_ni) {
+    blocks_sha_ni(h_, p, n);
+    return;
+  }
+  for (; n; --n, p += 64) block(p);
+}
 
 Sha256::Sha256()
     : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
@@ -51,10 +109,12 @@ void Sha256::update(const void* data, size_t len) {
     std::memcpy(buf_ + buf_len_, p, take);
     buf_len_ += take, p += take, len -= take;
     if (buf_len_ < 64) return;
-    block(buf_);
+    blocks(buf_, 1);
     buf_len_ = 0;
   }
-  for (; len >= 64; p += 64, len -= 64) block(p);
+  blocks(p, len / 64);
+  p += len / 64 * 64;
+  len %= 64;
   std::memcpy(buf_, p, len);
   buf_len_ = len;
 }
