@@ -319,6 +319,8 @@ void Engine::watch_timestamp_sites(uint64_t base, const std::vector<uint64_t>& o
   for (uint64_t off : offsets) add_timestamp_site(base + off);
 }
 
+size_t Engine::timestamp_sites() const { return impl_->timestamp_sites.size(); }
+
 void Engine::copy_timestamp_sites(const Engine& other) {
   for (uint64_t site : other.impl_->timestamp_sites) add_timestamp_site(site);
 }

@@ -134,6 +134,9 @@ class Engine {
   void watch_timestamp_sites(uint64_t base, const std::vector<uint64_t>& offsets);
   // Traps the same rdtsc sites as `other` (a forked address space).
   void copy_timestamp_sites(const Engine& other);
+  // How many sites are trapped (each is a code hook Unicorn checks while
+  // translating every instruction).
+  size_t timestamp_sites() const;
 
   // Registers.
   uint64_t reg(Reg r) const;

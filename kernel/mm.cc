@@ -57,7 +57,7 @@ void MemoryManager::settle() {
 }
 
 MemoryManager::~MemoryManager() {
-  if (!pool_ || !engine_) return;
+  if (!pool_ || !engine_ || engine_->timestamp_sites() > EnginePool::kMaxTimestampSites) return;
   settle();
   // Frozen mappings stay mapped for the next user; the rest goes.
   EnginePool::Entry e;

@@ -71,6 +71,10 @@ class EnginePool {
     std::string program;  // what its last address space ran
   };
   static constexpr size_t kMaxEntries = 4;
+  // An engine that has collected more rdtsc traps than this (from many
+  // programs) is not kept: every trap slows the translation of every
+  // instruction a little.
+  static constexpr size_t kMaxTimestampSites = 512;
   // The most recently returned engine that last ran `program`, else the
   // most recent one, else an empty entry. (A shell alternates between its
   // own fork children and the programs they exec: taking any engine would
