@@ -67,7 +67,7 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
   cmd->add_option("--slice-ticks", o.slice_ticks,
                   "Self-check: stop and resume the guest every N ticks (the run must not change)");
   cmd->add_flag("--fresh-engines", o.fresh_engines,
-                "Self-check: a new CPU engine for every fork instead of a reused one (slower; the run must not change)");
+                "Self-check: a new CPU engine for every fork and exec instead of a reused one (slower; the run must not change)");
 }
 
 // Splits `args` (after the subcommand) into Ditto's options and PROG ARGS...
@@ -90,7 +90,6 @@ void split_guest_command(const std::vector<std::string>& args, std::vector<std::
   guest.assign(args.begin() + long(i), args.end());
 }
 
-// The program's absolute host path, found like a shell would (PATH for bare names).
 // The symlinks met while resolving `path` on the host, as (absolute path,
 // target) pairs, so that the guest can name its program the same way.
 std::vector<std::pair<std::string, std::string>> symlinks_on(std::string path) {
@@ -145,7 +144,8 @@ std::string program_on_path(const std::string& prog) {
   return "";
 }
 
-// The program's absolute path without symlinks, "" when it is not found.
+// The program's absolute host path without symlinks, found like a shell would
+// (PATH for bare names); "" when it is not found.
 std::string find_program(const std::string& prog) {
   std::string named = prog.find('/') != std::string::npos ? prog : program_on_path(prog);
   char buf[PATH_MAX];
@@ -424,7 +424,7 @@ int main(int argc, char** argv) {
   rep->add_option("--run", rep_opts.run, "Run number in the trace (default: the last)");
   rep->add_flag("--echo", rep_opts.echo_output, "Write the guest's output again while replaying");
   rep->add_option("--slice-ticks", rep_opts.slice_ticks, "Self-check: stop and resume every N ticks");
-  rep->add_flag("--fresh-engines", rep_opts.fresh_engines, "Self-check: a new CPU engine for every fork");
+  rep->add_flag("--fresh-engines", rep_opts.fresh_engines, "Self-check: a new CPU engine for every fork and exec");
   bool json = false;
   int64_t dump_run = 0;
   auto* dump = app.add_subcommand("dump", "Print a trace's events, one per line");

@@ -28,7 +28,7 @@ struct RunOptions {
   // guest needs no preemption, so this only proves that a stop at a tick
   // boundary changes nothing (the trace must be identical with any value).
   uint64_t slice_ticks = 0;  // 0: no slicing
-  // A new CPU engine for every fork instead of a reused one (kernel::EnginePool):
+  // A new CPU engine for every fork and exec instead of a reused one (kernel::EnginePool):
   // slower, and the run must not change.
   bool fresh_engines = false;
 };
