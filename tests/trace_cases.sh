@@ -30,6 +30,20 @@ record() {  # record OUT PROG [ARGS...]
   "$ditto" record -q -o "$out" "$@" >/dev/null 2>"$tmp/rec.err" </dev/null || true
 }
 
+run_to() {  # run_to NAME [OPTION...] -- PROG [ARGS...]: NAME.db, NAME.out and NAME.json in $tmp
+  local name=$1 opts=()
+  shift
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  shift
+  "$ditto" record -q "${opts[@]}" -o "$tmp/$name.db" "$@" >"$tmp/$name.out"
+  "$ditto" dump --json "$tmp/$name.db" >"$tmp/$name.json"
+}
+
+same_as_a() {  # same_as_a WHAT: run b printed and recorded exactly what run a did
+  cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" && return
+  echo "FAIL: $1"; diff "$tmp/a.out" "$tmp/b.out" | head; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1
+}
+
 case "$case_name" in
   replay_corpus)
     # Every corpus program (glibc, musl, static-pie) replays identically.
@@ -80,13 +94,10 @@ case "$case_name" in
     # ticks and every event are identical with any slice length.
     for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock"; do
       set -- $p
-      "$ditto" record -q -o "$tmp/a.db" "$corpus/$1" ${2:-} >"$tmp/a.out"
-      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
+      run_to a -- "$corpus/$1" ${2:-}
       for s in 1000003 9973 101; do
-        "$ditto" record -q --slice-ticks $s -o "$tmp/b.db" "$corpus/$1" ${2:-} >"$tmp/b.out"
-        "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
-        cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
-          || { echo "FAIL: $1 with slices of $s ticks differs"; diff "$tmp/a.out" "$tmp/b.out"; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+        run_to b --slice-ticks $s -- "$corpus/$1" ${2:-}
+        same_as_a "$1 with slices of $s ticks differs"
       done
       expect_status 0 "identical" -- "$ditto" replay --slice-ticks 997 "$tmp/a.db"
     done
@@ -97,12 +108,9 @@ case "$case_name" in
     # for every fork, to the tick.
     for p in "bench_fork 200" "fork_cow" "exec_de_thread" "shared_memory" "threads"; do
       set -- $p
-      "$ditto" record -q -o "$tmp/a.db" "$corpus/$1" ${2:-} >"$tmp/a.out"
-      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
-      "$ditto" record -q --fresh-engines -o "$tmp/b.db" "$corpus/$1" ${2:-} >"$tmp/b.out"
-      "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
-      cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
-        || { echo "FAIL: $1 differs with --fresh-engines"; diff "$tmp/a.out" "$tmp/b.out"; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      run_to a -- "$corpus/$1" ${2:-}
+      run_to b --fresh-engines -- "$corpus/$1" ${2:-}
+      same_as_a "$1 differs with --fresh-engines"
       grep -q '"kind":"exit"' "$tmp/a.json" || { echo "FAIL: $1: no exit event in the dump"; exit 1; }
       expect_status 0 "identical" -- "$ditto" replay --fresh-engines "$tmp/a.db"
     done
@@ -110,12 +118,10 @@ case "$case_name" in
     # reuse engines (and their translations of the shared program text) too.
     if [ -x /bin/busybox ]; then
       script='i=0; while [ $i -lt 20 ]; do /bin/busybox echo "run $i" | /bin/busybox wc -c; i=$((i+1)); done'
-      "$ditto" record -q -o "$tmp/a.db" -- /bin/busybox sh -c "$script" >"$tmp/a.out"
-      "$ditto" record -q --fresh-engines -o "$tmp/b.db" -- /bin/busybox sh -c "$script" >"$tmp/b.out"
-      "$ditto" dump --json "$tmp/a.db" >"$tmp/a.json"
-      "$ditto" dump --json "$tmp/b.db" >"$tmp/b.json"
-      [ "$(wc -l <"$tmp/a.out")" = 20 ] && cmp -s "$tmp/a.out" "$tmp/b.out" && cmp -s "$tmp/a.json" "$tmp/b.json" \
-        || { echo "FAIL: busybox loop differs with --fresh-engines"; diff "$tmp/a.out" "$tmp/b.out" | head; diff "$tmp/a.json" "$tmp/b.json" | head; exit 1; }
+      run_to a -- /bin/busybox sh -c "$script"
+      run_to b --fresh-engines -- /bin/busybox sh -c "$script"
+      [ "$(wc -l <"$tmp/a.out")" = 20 ] || { echo "FAIL: busybox loop printed $(wc -l <"$tmp/a.out") lines, not 20"; exit 1; }
+      same_as_a "busybox loop differs with --fresh-engines"
       expect_status 0 "identical" -- "$ditto" replay "$tmp/a.db"
     fi
     ;;
