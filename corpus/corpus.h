@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static inline const char *errname(int e) {
   switch (e) {
@@ -26,4 +27,11 @@ static inline const char *errname(int e) {
 static inline void show(const char *what, long r) {
   if (r < 0) printf("%s = -1 %s\n", what, errname(errno));
   else printf("%s = %ld\n", what, r);
+}
+
+/* Waits for child `p`: its exit code, 128+N when signal N killed it, or -1. */
+static inline long wait_code(pid_t p) {
+  int st;
+  if (waitpid(p, &st, 0) != p) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -1,5 +1,6 @@
 /* File I/O in /tmp: create, write, seek, read, pread/pwrite, stat, rename,
  * directory listing, dup, fcntl, pipes, and the errnos of the common mistakes. */
+#define _GNU_SOURCE /* pipe2 */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* pthreads: create/join, mutexes, condition variables, barriers, rwlocks,
  * thread-local storage, detached threads, and pthread_exit from main. The
  * output does not depend on the interleaving. */
+#define _GNU_SOURCE /* gettid */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>

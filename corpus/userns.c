@@ -43,12 +43,6 @@ static void *idle(void *arg) {
   return arg;
 }
 
-static long wait_code(pid_t p) {
-  int st;
-  if (waitpid(p, &st, 0) != p) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc > 1) { /* re-executed inside the namespace */

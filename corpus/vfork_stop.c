@@ -15,12 +15,6 @@ static volatile int counter;
 static volatile sig_atomic_t usr1_seen;
 static void on_usr1(int s) { usr1_seen = s; }
 
-static long wait_code(pid_t p) {
-  int st;
-  if (waitpid(p, &st, 0) != p) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc == 3) { /* exec'd by a vfork child: wait for the go, then exit */
