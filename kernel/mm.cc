@@ -371,7 +371,7 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
       // The host takes the pages back; they read as zero (and a thread stack
       // that glibc gives back costs only the pages it used), or as the file
       // again for a private file mapping.
-      const Vma& cur = find(a) ? *find(a) : v;
+      const Vma& cur = *find(a);  // the part from `a` on (split above if frozen)
       private_.release(a, seg_end);
       if (cur.file) {
         std::string_view b = cur.file->bytes();
@@ -467,14 +467,9 @@ bool MemoryManager::host_copy(uint64_t addr, void* buf, size_t n, bool to_guest)
     const Vma* v = find(addr);
     if (!v) return false;
     uint64_t chunk = std::min<uint64_t>(n, v->end - addr);
-    uint8_t* host;
-    if (v->shared) {
-      host = v->shared->data() + v->shared_offset + (addr - v->start);
-    } else {
-      chunk = std::min(chunk, ((addr | (PrivateMemory::kArenaSize - 1)) + 1) - addr);  // one arena
-      host = private_.host(addr, true);
-      if (!host) return false;
-    }
+    if (!v->shared) chunk = std::min(chunk, ((addr | (PrivateMemory::kArenaSize - 1)) + 1) - addr);  // one arena
+    uint8_t* host = page_bytes(*v, addr);
+    if (!host) return false;
     if (to_guest) {
       std::memcpy(host, b, chunk);
       if (v->prot & kPROT_EXEC) engine_->invalidate_code(page_down(addr), page_up(addr + chunk) - page_down(addr));
@@ -603,7 +598,7 @@ bool MemoryManager::map_private(uint64_t start, uint64_t end, uint32_t prot) {
   return ok;
 }
 
-const uint8_t* MemoryManager::page_bytes(const Vma& v, uint64_t addr) {
+uint8_t* MemoryManager::page_bytes(const Vma& v, uint64_t addr) {
   if (v.shared) return v.shared->data() + v.shared_offset + (addr - v.start);
   return private_.host(addr, false);
 }

@@ -203,9 +203,9 @@ class MemoryManager {
   // exactly so (same host memory, offset and protection), which is then
   // kept; otherwise its kept mappings in the way are unmapped.
   bool claim(uint64_t start, uint64_t end, uint32_t prot, const SharedMemory* mem, uint64_t off);
-  // The host bytes of the page at `addr` inside `v`; null when the page
-  // cannot hold anything yet (reads as zero).
-  const uint8_t* page_bytes(const Vma& v, uint64_t addr);
+  // Where guest `addr` inside `v` lives in host memory; null when it is
+  // private memory whose arena was never made (it reads as zero).
+  uint8_t* page_bytes(const Vma& v, uint64_t addr);
   // Calls fn(addr, bytes) for each page of [start, end) (inside `v`) that
   // holds something other than zeros; pages the host never had are skipped
   // without being touched (mincore).
