@@ -246,9 +246,6 @@ void Engine::reset_cpu() { uc_context_restore(impl_->uc, impl_->initial); }
 
 void Engine::set_trap_handler(TrapHandler* h) { impl_->handler = h; }
 
-bool Engine::map(uint64_t addr, uint64_t len, uint32_t prot) {
-  return uc_mem_map(impl_->uc, addr, len, to_uc_prot(prot)) == UC_ERR_OK;
-}
 bool Engine::map_host(uint64_t addr, uint64_t len, uint32_t prot, void* host) {
   return uc_mem_map_ptr(impl_->uc, addr, len, to_uc_prot(prot), host) == UC_ERR_OK;
 }
@@ -261,9 +258,6 @@ bool Engine::protect(uint64_t addr, uint64_t len, uint32_t prot) {
 }
 bool Engine::read(uint64_t addr, void* dst, size_t len) {
   return len == 0 || uc_mem_read(impl_->uc, addr, dst, len) == UC_ERR_OK;
-}
-bool Engine::write(uint64_t addr, const void* src, size_t len) {
-  return len == 0 || uc_mem_write(impl_->uc, addr, src, len) == UC_ERR_OK;
 }
 
 std::vector<Engine::Region> Engine::regions() const {

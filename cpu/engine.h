@@ -107,16 +107,14 @@ class Engine {
   void set_trap_handler(TrapHandler* h);
 
   // Memory. Addresses and lengths are page aligned; returns false on failure.
-  bool map(uint64_t addr, uint64_t len, uint32_t prot);
   // Maps host memory (which must outlive the mapping) at `addr`: engines
   // mapping the same host pages share them.
   bool map_host(uint64_t addr, uint64_t len, uint32_t prot, void* host);
   bool unmap(uint64_t addr, uint64_t len);
   bool protect(uint64_t addr, uint64_t len, uint32_t prot);
-  // Host-side access ignoring guest protections; false if any byte is unmapped.
-  // Callers (kernel::MemoryManager) check guest permissions first.
+  // Host-side read ignoring guest protections; false if any byte is unmapped.
+  // (Guest memory is host memory its owner reads and writes directly.)
   bool read(uint64_t addr, void* dst, size_t len);
-  bool write(uint64_t addr, const void* src, size_t len);
   // The engine's mappings in address order: [begin, end) and protection.
   struct Region {
     uint64_t begin, end;
