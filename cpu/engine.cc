@@ -273,21 +273,13 @@ std::vector<Engine::Region> Engine::regions() const {
 
 void Engine::hash_memory(
     const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink) {
-  uc_mem_region* regions = nullptr;
-  uint32_t count = 0;
-  if (uc_mem_regions(impl_->uc, &regions, &count) != UC_ERR_OK) return;
-  std::vector<std::pair<uint64_t, uint64_t>> spans;
-  for (uint32_t i = 0; i < count; ++i) spans.emplace_back(regions[i].begin, regions[i].end);
-  uc_free(regions);
-  std::sort(spans.begin(), spans.end());
   std::vector<uint8_t> buf(1 << 20);
-  for (auto [begin, end] : spans) {
-    for (uint64_t a = begin; a <= end;) {  // `end` is inclusive
-      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - a + 1));
+  for (const Region& r : regions()) {
+    for (uint64_t a = r.begin; a < r.end;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), r.end - a));
       if (uc_mem_read(impl_->uc, a, buf.data(), n) != UC_ERR_OK) break;
       sink(a, buf.data(), n);
       a += n;
-      if (a == 0) break;
     }
   }
 }
