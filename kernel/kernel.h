@@ -80,6 +80,12 @@ struct UtsNamespace {
   std::string hostname = "ditto";
   std::string domainname = "(none)";
   std::shared_ptr<const UserNamespace> owner;  // whose CAP_SYS_ADMIN may rename it
+  // A new namespace with the same names, owned by `by` (CLONE_NEWUTS).
+  std::shared_ptr<UtsNamespace> copy_for(std::shared_ptr<const UserNamespace> by) const {
+    auto ns = std::make_shared<UtsNamespace>(*this);
+    ns->owner = std::move(by);
+    return ns;
+  }
 };
 struct OpaqueNamespace {
   int id;
@@ -94,6 +100,15 @@ struct PidNamespace {
   uint32_t next = 1;
   uint32_t init = 0;  // root-namespace tid of the namespace's init (local pid 1)
   std::shared_ptr<const UserNamespace> owner;  // for set_tid's capability check
+  // A new namespace below `parent`, owned by `by` (CLONE_NEWPID).
+  static std::shared_ptr<PidNamespace> child_of(std::shared_ptr<PidNamespace> parent,
+                                                std::shared_ptr<const UserNamespace> by) {
+    auto ns = std::make_shared<PidNamespace>();
+    ns->level = parent->level + 1;
+    ns->parent = std::move(parent);
+    ns->owner = std::move(by);
+    return ns;
+  }
   std::map<uint32_t, uint32_t> to_local, to_global;
 };
 

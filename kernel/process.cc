@@ -244,11 +244,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   bool thread = flags & kCLONE_THREAD;
   std::shared_ptr<PidNamespace> pidns = thread ? parent.pidns : parent.child_pidns ? parent.child_pidns : parent.pidns;
   if (!thread && (flags & kCLONE_NEWPID)) {
-    auto ns = std::make_shared<PidNamespace>();
-    ns->parent = pidns;
-    ns->level = pidns->level + 1;
-    ns->owner = creds.userns;
-    pidns = ns;
+    pidns = PidNamespace::child_of(pidns, creds.userns);
   }
   // clone3's set_tid: the pid to take in the child's namespace and in as
   // many of its ancestors as given, innermost first; checked level by level
@@ -284,12 +280,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if (flags & kCLONE_CLEAR_SIGHAND) reset_handlers(*c.sighand);
   c.sigmask = parent.sigmask;
   c.creds = creds;
-  if (flags & kCLONE_NEWUTS) {
-    c.uts = std::make_shared<UtsNamespace>(*parent.uts);
-    c.uts->owner = creds.userns;
-  } else {
-    c.uts = parent.uts;
-  }
+  c.uts = (flags & kCLONE_NEWUTS) ? parent.uts->copy_for(creds.userns) : parent.uts;
   c.ipc_ns = (flags & kCLONE_NEWIPC) ? k.new_namespace() : parent.ipc_ns;
   c.net_ns = (flags & kCLONE_NEWNET) ? k.new_namespace() : parent.net_ns;
   c.pidns = pidns;

@@ -166,16 +166,9 @@ int64_t sys_unshare(Kernel& k, const uint64_t* a) {
   t.creds = creds;
   if (flags & kNEWPID) {
     // The caller stays where it is; its next children start a namespace.
-    auto ns = std::make_shared<PidNamespace>();
-    ns->parent = t.pidns;
-    ns->level = t.pidns->level + 1;
-    ns->owner = creds.userns;
-    t.child_pidns = ns;
+    t.child_pidns = PidNamespace::child_of(t.pidns, creds.userns);
   }
-  if (flags & kNEWUTS) {
-    t.uts = std::make_shared<UtsNamespace>(*t.uts);
-    t.uts->owner = creds.userns;
-  }
+  if (flags & kNEWUTS) t.uts = t.uts->copy_for(creds.userns);
   if (flags & kNEWIPC) t.ipc_ns = k.new_namespace();
   if (flags & kNEWNET) t.net_ns = k.new_namespace();
   if (flags & kFS) t.fs = std::make_shared<FsContext>(*t.fs);
