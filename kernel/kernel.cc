@@ -122,7 +122,7 @@ LoadError Kernel::start() {
   if (prog.kind == HostFileKind::kDirectory) return {126, "Is a directory"};
   if (prog.kind != HostFileKind::kRegular || !(prog.mode & 0111)) return {126, "Permission denied"};
 
-  vfs_->add_program(cfg_.program_path, prog);
+  vfs_->add_program(cfg_.program_path, prog.mode, std::move(prog.content));
   vfs_->resolve("/", cfg_.cwd, true);  // materialise nothing; cwd created below
   {
     // The guest starts in the same directory as Ditto: an in-memory copy of

@@ -146,14 +146,14 @@ InodeRef Vfs::ensure_dir(const std::string& abs_path, bool read_only) {
   return cur;
 }
 
-void Vfs::add_program(const std::string& path, const HostFile& file) {
+void Vfs::add_program(const std::string& path, uint32_t mode, std::string content) {
   auto parts = split_path(path);
   if (parts.empty()) return;
   std::string dir;
   for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
   InodeRef d = ensure_dir(dir, false);
-  auto f = make_node(InodeKind::kRegular, file.mode & 07777);
-  f->data = file.content;
+  auto f = make_node(InodeKind::kRegular, mode & 07777);
+  f->data = std::move(content);
   f->read_only = true;
   d->children[parts.back()] = f;
 }

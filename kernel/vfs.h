@@ -80,7 +80,7 @@ class Vfs {
   void materialize(const InodeRef& node);
 
   // Builds /dev, /tmp, /proc/self and the program file.
-  void add_program(const std::string& path, const HostFile& file);
+  void add_program(const std::string& path, uint32_t mode, std::string content);
   // A symlink at `path` (made with its parent directories), unless
   // something is there already.
   void add_symlink(const std::string& path, const std::string& target);

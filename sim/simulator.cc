@@ -147,10 +147,22 @@ kernel::HostFile read_host_file(const std::string& path) {
       hf.err = errno;
       return hf;
     }
-    char buf[1 << 16];
+    // Read straight into the string, sized from fstat (a program is read at
+    // every start: no regrowth copies); a file that grows meanwhile still
+    // reads to its end.
+    struct stat fst;
+    size_t want = ::fstat(fd, &fst) == 0 && fst.st_size > 0 ? size_t(fst.st_size) + 1 : 1 << 16;
+    size_t have = 0;
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) hf.content.append(buf, size_t(n));
+    for (;;) {
+      if (hf.content.size() - have < 4096) hf.content.resize(std::max(want, 2 * hf.content.size()));
+      n = ::read(fd, hf.content.data() + have, hf.content.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      have += size_t(n);
+    }
     if (n < 0) hf.err = errno;
+    hf.content.resize(have);
     ::close(fd);
   } else {
     // Devices, sockets and FIFOs of the host stay outside the guest.
