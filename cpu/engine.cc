@@ -8,6 +8,8 @@
 #include <cstring>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 namespace cpu {
 
@@ -79,6 +81,16 @@ struct Engine::Impl {
   bool budget_hit = false;
   Fault fault;
   std::set<uint64_t> timestamp_sites;
+  // watch_code(): the ranges and their span, the bytes each block there was
+  // last seen with, and a request to run a block again from new code.
+  uc_hook tick_hook = 0;
+  std::vector<CodeRange> watched;
+  uint64_t watch_lo = 0, watch_span = 0;
+  std::unordered_map<uint64_t, std::string> code_seen;
+  uint64_t last_seen_at = ~uint64_t(0);  // the last block looked up, and its bytes
+  const std::string* last_seen = nullptr;
+  std::string block_bytes;
+  bool retranslate = false;
   uc_context* initial = nullptr;  // the CPU state of a new engine
 
   // ---- hooks (called from inside uc_emu_start) ----
@@ -170,6 +182,73 @@ struct Engine::Impl {
     uc_reg_write(uc, UC_X86_REG_RIP, &next);
   }
 
+  // Whether [address, address + size) overlaps watched memory; `in` is the
+  // watched range that holds all of it, if one does.
+  bool watched_block(uint64_t address, uint32_t size, const CodeRange*& in) const {
+    auto it = std::upper_bound(watched.begin(), watched.end(), address,
+                               [](uint64_t a, const CodeRange& r) { return a < r.begin; });
+    in = nullptr;
+    if (it != watched.begin() && address < std::prev(it)->end) {
+      if (address + size <= std::prev(it)->end) in = &*std::prev(it);
+      return true;
+    }
+    return it != watched.end() && it->begin < address + size;
+  }
+
+  bool add_timestamp_site(uint64_t site) {
+    if (!timestamp_sites.insert(site).second) return false;
+    uc_hook h;
+    uc_hook_add(uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&on_timestamp_site), this, site, site);
+    uc_ctl_remove_cache(uc, site, site + 2);
+    return true;
+  }
+
+  // The block hook while some code is watched (watch_code()): the same
+  // count, after a look at blocks in the watched span. Swapping the whole
+  // hook keeps a single block hook, which Unicorn calls directly from the
+  // translated code; with two, every block would go through its dispatcher.
+  static void on_block_watching(uc_engine* uc, uint64_t address, uint32_t size, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    if (address - self->watch_lo < self->watch_span && self->check_code(uc, address, size)) [[unlikely]]
+      return;  // not run now, so not counted
+    if (self->left == 0) [[unlikely]] return on_check(uc, address, self);
+    --self->left;
+  }
+
+  // True when the block must not run: its code changed since it was
+  // translated, or it holds a new rdtsc site (whose hook must be translated
+  // into it); the guest stops at it and Engine::run starts it again.
+  bool check_code(uc_engine* uc, uint64_t address, uint32_t size) {
+    Impl* self = this;
+    const CodeRange* in;
+    if (size == 0 || !self->watched_block(address, size, in)) return false;
+    std::string_view now;
+    if (in) {
+      now = {reinterpret_cast<const char*>(in->host + (address - in->begin)), size};
+    } else {  // the block runs across the edge of a watched range
+      self->block_bytes.resize(size);
+      if (uc_mem_read(uc, address, self->block_bytes.data(), size) != UC_ERR_OK) return false;
+      now = self->block_bytes;
+    }
+    if (address == self->last_seen_at && *self->last_seen == now) return false;  // a loop in one block
+    auto [seen, first] = self->code_seen.try_emplace(address);
+    self->last_seen_at = address;
+    self->last_seen = &seen->second;
+    if (!first && seen->second == now) return false;
+    // First sight of this translation, or its bytes changed since: scan it
+    // for rdtsc; a changed block, or one with a new rdtsc site, runs again.
+    bool again = !first;
+    for (uint64_t off : find_timestamp_insns(reinterpret_cast<const uint8_t*>(now.data()), size))
+      again |= self->add_timestamp_site(address + off);
+    seen->second = now;
+    if (!again) return false;
+    uc_ctl_remove_cache(uc, address, address + size);
+    self->retranslate = true;
+    uc_emu_stop(uc);
+    uc_reg_write(uc, UC_X86_REG_RIP, &address);
+    return true;
+  }
+
   static bool on_mem_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int, int64_t,
                              void* ud) {
     auto* self = static_cast<Impl*>(ud);
@@ -225,7 +304,7 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   // as on a real CPU without them. CPUID (cpuid.cc) advertises the same set.
   uc_ctl_set_cpu_model(uc, UC_CPU_X86_NEHALEM);
   uc_hook h;
-  uc_hook_add(uc, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Impl::on_block), impl_.get(), 1, 0);
+  uc_hook_add(uc, &impl_->tick_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Impl::on_block), impl_.get(), 1, 0);
   uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_syscall), impl_.get(), 1, 0,
               UC_X86_INS_SYSCALL);
   uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_cpuid), impl_.get(), 1, 0,
@@ -326,13 +405,7 @@ void Engine::copy_timestamp_sites(const Engine& other) {
   for (uint64_t site : other.impl_->timestamp_sites) add_timestamp_site(site);
 }
 
-void Engine::add_timestamp_site(uint64_t site) {
-  if (!impl_->timestamp_sites.insert(site).second) return;
-  uc_hook h;
-  uc_hook_add(impl_->uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_timestamp_site),
-              impl_.get(), site, site);
-  uc_ctl_remove_cache(impl_->uc, site, site + 2);
-}
+bool Engine::add_timestamp_site(uint64_t site) { return impl_->add_timestamp_site(site); }
 
 uint64_t Engine::reg(Reg r) const {
   uint64_t v = 0;
@@ -388,8 +461,14 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
   s.stop_requested = false;
   s.budget_hit = false;
   s.fault = Fault{};
-  uc_err err = uc_emu_start(s.uc, rip, kNoUntil, 0, 0);
-  uint64_t pc = reg(Reg::rip);
+  uc_err err;
+  do {  // check_code() stops to run a block again from new code
+    s.retranslate = false;
+    err = uc_emu_start(s.uc, rip, kNoUntil, 0, 0);
+    rip = reg(Reg::rip);
+  } while (s.retranslate && err == UC_ERR_OK && s.fault.kind == FaultKind::kNone && !s.stop_requested &&
+           !s.budget_hit);
+  uint64_t pc = rip;
   if (s.fault.kind != FaultKind::kNone || err != UC_ERR_OK) {
     if (s.fault.kind == FaultKind::kNone) {
       switch (err) {
@@ -438,6 +517,33 @@ const Fault& Engine::fault() const { return impl_->fault; }
 
 void Engine::invalidate_code(uint64_t addr, uint64_t len) {
   uc_ctl_remove_cache(impl_->uc, addr, addr + len);
+}
+
+bool Engine::watching_code() const { return !impl_->watched.empty(); }
+
+void Engine::watch_code(std::vector<CodeRange> ranges) {
+  Impl& s = *impl_;
+  if (ranges == s.watched) return;
+  // Blocks seen in memory no longer watched are forgotten; code in watched
+  // memory may have been translated before it was watched: drop it.
+  s.last_seen_at = ~uint64_t(0);
+  std::erase_if(s.code_seen, [&](const auto& kv) {
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), kv.first,
+                               [](uint64_t a, const CodeRange& r) { return a < r.begin; });
+    return it == ranges.begin() || kv.first >= std::prev(it)->end;
+  });
+  for (const CodeRange& r : ranges) uc_ctl_remove_cache(s.uc, r.begin, r.end);
+  bool was = !s.watched.empty();
+  s.watched = std::move(ranges);
+  // A block that begins in the page before the span may run into it.
+  s.watch_lo = s.watched.empty() ? 0 : s.watched.front().begin - std::min<uint64_t>(s.watched.front().begin, kPageSize);
+  s.watch_span = s.watched.empty() ? 0 : s.watched.back().end - s.watch_lo;
+  if (was == !s.watched.empty()) return;
+  // Swap the block hook. Deleting one drops all code translated with it
+  // (Unicorn keeps track), which is then translated with the new one.
+  uc_hook_del(s.uc, s.tick_hook);
+  auto* fn = s.watched.empty() ? &Impl::on_block : &Impl::on_block_watching;
+  uc_hook_add(s.uc, &s.tick_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(fn), &s, 1, 0);
 }
 
 }  // namespace cpu

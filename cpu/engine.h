@@ -163,8 +163,24 @@ class Engine {
   // Discard translated code for [addr, addr+len) (after the host writes code).
   void invalidate_code(uint64_t addr, uint64_t len);
 
+  // Executable memory whose bytes can change without a store through this
+  // engine's view of them (MAP_SHARED memory: another mapping or engine
+  // writes the same host pages), or that the guest writes and then runs
+  // (writable and executable: code that appears after mmap/mprotect scanned
+  // it). Every block that runs there is compared with the bytes it was last
+  // seen with: changed code is translated again before it runs, and rdtsc
+  // instructions in it are found as they appear. The ranges (sorted,
+  // disjoint, each with the host memory behind it) replace the previous set.
+  struct CodeRange {
+    uint64_t begin, end;
+    const uint8_t* host;
+    bool operator==(const CodeRange&) const = default;
+  };
+  void watch_code(std::vector<CodeRange> ranges);
+  bool watching_code() const;
+
  private:
-  void add_timestamp_site(uint64_t site);
+  bool add_timestamp_site(uint64_t site);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

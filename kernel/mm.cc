@@ -59,6 +59,7 @@ void MemoryManager::settle() {
 MemoryManager::~MemoryManager() {
   if (!pool_ || !engine_ || engine_->timestamp_sites() > EnginePool::kMaxTimestampSites) return;
   settle();
+  engine_->watch_code({});
   // Frozen mappings stay mapped for the next user; the rest goes.
   EnginePool::Entry e;
   for (auto& [start, v] : vmas_) {
@@ -209,6 +210,7 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
   if (!(flags & kMAP_GROWSDOWN)) merge_around(start, start + size);
   if (!contents.empty()) poke(start, contents.data(), std::min<uint64_t>(contents.size(), size));
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
+  sync_code_watch(prot);
   return int64_t(start);
 }
 
@@ -225,6 +227,7 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off, false, nullptr, 0});
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
+  sync_code_watch(prot);
   return int64_t(start);
 }
 
@@ -248,6 +251,7 @@ int64_t MemoryManager::munmap(uint64_t addr, uint64_t len) {
   if (addr > kTaskSize || size > kTaskSize - addr) return -kEINVAL;
   if (vmas_.size() + splits_at(addr, addr + size) > max_vmas_) return -kENOMEM;  // as at max_map_count
   unmap_range(addr, addr + size);
+  sync_code_watch(0);
   return 0;
 }
 
@@ -283,6 +287,7 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   engine_->protect(addr, size, prot);
   merge_around(addr, end);
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
+  sync_code_watch(prot);
   return 0;
 }
 
@@ -309,6 +314,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
   } else {
     if (new_size <= old_size) {
       if (new_size < old_size) unmap_range(old_addr + new_size, old_addr + old_size);
+      sync_code_watch(0);
       return int64_t(old_addr);
     }
     // Grow in place when the pages after the mapping are free.
@@ -317,6 +323,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
         range_free(old_addr + old_size, grow_end)) {
       if (!map_new(old_addr + old_size, grow_end, vma.prot, vma.flags, vma.name)) return -kENOMEM;
       merge_around(old_addr, grow_end);
+      sync_code_watch(vma.prot);
       return int64_t(old_addr);
     }
     if (!(flags & kMREMAP_MAYMOVE)) return -kENOMEM;
@@ -332,6 +339,7 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
   });
   unmap_range(old_addr, old_addr + old_size);
   if (vma.prot & kPROT_EXEC) engine_->watch_timestamp_insns(new_addr, new_size);
+  sync_code_watch(vma.prot);
   return int64_t(new_addr);
 }
 
@@ -416,6 +424,7 @@ uint64_t MemoryManager::brk(uint64_t want) {
     merge_around(old_end, new_end);
   } else if (new_end < old_end) {
     unmap_range(new_end, old_end);
+    sync_code_watch(0);
   }
   brk_ = want;
   return brk_;
@@ -673,6 +682,23 @@ void MemoryManager::thaw(Vma& v) {
   v.cow = false;
 }
 
+void MemoryManager::sync_code_watch(uint32_t prot_involved) {
+  if (!(prot_involved & kPROT_EXEC) && !engine_->watching_code()) return;
+  std::vector<cpu::Engine::CodeRange> ranges;
+  for (const auto& [start, v] : vmas_) {
+    if (!(v.prot & kPROT_EXEC) || !((v.prot & kPROT_WRITE) || v.map_shared())) continue;
+    // One range per piece of contiguous host memory.
+    PrivateMemory::pieces(v.start, v.end, [&](uint64_t a, uint64_t n) {
+      const uint8_t* host = v.shared ? v.shared->data() + v.shared_offset + (a - v.start) : private_.host(a, true);
+      if (!ranges.empty() && ranges.back().end == a && ranges.back().host + (a - ranges.back().begin) == host)
+        ranges.back().end = a + n;
+      else
+        ranges.push_back({a, a + n, host});
+    });
+  }
+  engine_->watch_code(std::move(ranges));
+}
+
 std::shared_ptr<MemoryManager> MemoryManager::fork() {
   for (auto& [start, v] : vmas_)
     if (!v.shared && !(v.prot & kPROT_WRITE)) freeze(v);
@@ -699,6 +725,7 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
   }
   child->settle();
   child->engine_->copy_timestamp_sites(*engine_);
+  if (engine_->watching_code()) child->sync_code_watch(kPROT_EXEC);
   return child;
 }
 

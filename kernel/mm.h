@@ -192,6 +192,10 @@ class MemoryManager {
   // merge them: every kCoalesceEvery private mappings, adjacent regions of
   // private memory with one protection become one.
   void coalesce_regions();
+  // Tells the engine which executable memory can change behind its back
+  // (cpu::Engine::watch_code): writable and executable, or MAP_SHARED and
+  // executable. Cheap when no mapping is, or was, such.
+  void sync_code_watch(uint32_t prot_involved);
   static constexpr uint32_t kCoalesceEvery = 256;
   uint32_t maps_since_coalesce_ = 0;
   // The VMAs that splitting at `addr` and `end` would add.

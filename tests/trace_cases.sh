@@ -92,7 +92,7 @@ case "$case_name" in
   slice_invariance)
     # Preempting and resuming at tick boundaries changes nothing: output,
     # ticks and every event are identical with any slice length.
-    for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock"; do
+    for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock" "code_alias" "rdtsc_virtual print"; do
       set -- $p
       run_to a -- "$corpus/$1" ${2:-}
       for s in 1000003 9973 101; do
@@ -106,7 +106,7 @@ case "$case_name" in
     # Forks reuse the engines of exited processes (kernel::EnginePool), with
     # their translated code: the run must be the same as with a new engine
     # for every fork, to the tick.
-    for p in "bench_fork 200" "fork_cow" "exec_de_thread" "shared_memory" "threads"; do
+    for p in "bench_fork 200" "fork_cow" "exec_de_thread" "shared_memory" "threads" "code_alias"; do
       set -- $p
       run_to a -- "$corpus/$1" ${2:-}
       run_to b --fresh-engines -- "$corpus/$1" ${2:-}
