@@ -132,6 +132,7 @@ LoadError Kernel::start() {
       auto it = cur->children.find(c);
       if (it == cur->children.end()) {
         auto d = vfs_->make_node(InodeKind::kDirectory, 0755);
+        d->implied = true;
         d->parent = cur;
         cur->children[c] = d;
         cur = d;

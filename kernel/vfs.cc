@@ -129,13 +129,14 @@ InodeRef Vfs::make_node(InodeKind kind, uint32_t perm) {
   return n;
 }
 
-InodeRef Vfs::ensure_dir(const std::string& abs_path, bool read_only) {
+InodeRef Vfs::ensure_dir(const std::string& abs_path, bool read_only, bool implied) {
   InodeRef cur = root_;
   for (const std::string& c : split_path(abs_path)) {
     auto it = cur->children.find(c);
     if (it == cur->children.end() || !it->second->is_dir()) {
       auto d = make_node(InodeKind::kDirectory, 0755);
       d->read_only = read_only;
+      d->implied = implied;
       d->parent = cur;
       cur->children[c] = d;
       cur = d;
@@ -151,7 +152,7 @@ void Vfs::add_program(const std::string& path, uint32_t mode, std::string conten
   if (parts.empty()) return;
   std::string dir;
   for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, false);
+  InodeRef d = ensure_dir(dir, false, true);
   auto f = make_node(InodeKind::kRegular, mode & 07777);
   f->data = std::move(content);
   f->read_only = true;
@@ -163,7 +164,7 @@ void Vfs::add_symlink(const std::string& path, const std::string& target) {
   if (parts.empty()) return;
   std::string dir;
   for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, false);
+  InodeRef d = ensure_dir(dir, false, true);
   if (d->children.count(parts.back())) return;
   auto l = make_node(InodeKind::kSymlink, 0777);
   l->target = target;
@@ -173,6 +174,7 @@ void Vfs::add_symlink(const std::string& path, const std::string& target) {
 
 void Vfs::add_mount(const std::string& host, const std::string& guest) {
   InodeRef d = ensure_dir(guest, true);
+  d->implied = false;  // the host's directory, read-only, even where the program's path made one
   d->host_path = host;
   d->host_pending = true;
   d->read_only = true;
@@ -200,6 +202,12 @@ void Vfs::materialize(const InodeRef& node) {
   if (!node || !node->host_pending) return;
   node->host_pending = false;
   HostFile hf = io_.host_file(node->host_path, tid_, tick_);
+  if (node->implied) {
+    // A directory of Ditto's own under a mount: it keeps what it holds (the
+    // program file) and its kind, and shows the host directory's entries too.
+    if (hf.err == 0 && hf.kind == HostFileKind::kDirectory) add_host_entries(node, hf.entries);
+    return;
+  }
   if (hf.err != 0 || hf.kind == HostFileKind::kMissing) {
     // Gone on the host (or unreadable): remove it from its directory.
     if (auto p = node->parent.lock()) {
@@ -226,17 +234,30 @@ void Vfs::materialize(const InodeRef& node) {
       break;
     case HostFileKind::kDirectory:
       node->kind = InodeKind::kDirectory;
-      for (const std::string& name : hf.entries) {
-        if (node->children.count(name)) continue;  // e.g. the program file itself
-        auto c = make_node(InodeKind::kRegular, 0);
-        c->host_path = node->host_path + "/" + name;
-        c->host_pending = true;
-        c->read_only = true;
-        c->parent = node;
-        node->children[name] = c;
-      }
+      add_host_entries(node, hf.entries);
       break;
     case HostFileKind::kMissing: break;
+  }
+}
+
+void Vfs::add_host_entries(const InodeRef& dir, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (auto it = dir->children.find(name); it != dir->children.end()) {
+      // Ours already (the program file, a path to it, or a nested mount): a
+      // directory made for a path shows the host's entries as well.
+      const InodeRef& c = it->second;
+      if (c->implied && c->host_path.empty()) {
+        c->host_path = dir->host_path + "/" + name;
+        c->host_pending = true;
+      }
+      continue;
+    }
+    auto c = make_node(InodeKind::kRegular, 0);
+    c->host_path = dir->host_path + "/" + name;
+    c->host_pending = true;
+    c->read_only = true;
+    c->parent = dir;
+    dir->children[name] = c;
   }
 }
 

@@ -50,6 +50,9 @@ struct Inode {
   // through Io::host_file() on first use.
   std::string host_path;
   bool host_pending = false;
+  // A directory made only to hold a path: to the program, its symlinks or
+  // the working directory. Under a --mount it also shows the host's entries.
+  bool implied = false;
   std::string proc_path;  // a /proc directory: its path below /proc (relisted live)
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
@@ -98,8 +101,10 @@ class Vfs {
   std::string path_of(const InodeRef& dir) const;
 
  private:
-  InodeRef ensure_dir(const std::string& abs_path, bool read_only);
+  InodeRef ensure_dir(const std::string& abs_path, bool read_only, bool implied = false);
   InodeRef child(const InodeRef& dir, const std::string& name);
+  // Adds host-backed entries, not yet captured, for `names` in `dir`.
+  void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);
   Io& io_;
   std::function<int64_t()> now_ns_;
   InodeRef root_;

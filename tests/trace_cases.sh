@@ -74,6 +74,25 @@ case "$case_name" in
     rm -rf "$tmp/data" "$tmp/prog"
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     ;;
+  mount_over_program)
+    # A mount that holds the program's own directory shows the host's entries
+    # there too (it showed only the program: fpc could not find ppcx64 beside
+    # itself), stays read-only, and replays from the trace alone.
+    [ -x /bin/busybox ] || { echo "FAIL: /bin/busybox missing (apt-get install busybox-static)"; exit 1; }
+    mkdir -p "$tmp/d/bin" && cp /bin/busybox "$tmp/d/bin/busybox"
+    touch "$tmp/d/bin/tool" "$tmp/d/top"
+    (cd "$tmp/d" && /bin/busybox ls bin .) >"$tmp/native" 2>&1
+    (cd "$tmp/d" && "$ditto" record -q -o "$tmp/t.db" --mount "$tmp/d" "$tmp/d/bin/busybox" sh -c \
+      'ls bin . && echo x >new') >"$tmp/ditto" 2>&1
+    echo "status $?" >>"$tmp/ditto"
+    head -n "$(wc -l <"$tmp/native")" "$tmp/ditto" | cmp -s - "$tmp/native" ||
+      { echo "FAIL: the listing differs from native"; diff "$tmp/native" "$tmp/ditto"; exit 1; }
+    grep -q "can't create new: Read-only file system" "$tmp/ditto" && grep -q "status [^0]" "$tmp/ditto" ||
+      { echo "FAIL: the mount is not read-only"; cat "$tmp/ditto"; exit 1; }
+    rm -rf "$tmp/d"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    echo "ok: $(tr '\n' ' ' <"$tmp/ditto")"
+    ;;
   same_seed_identical)
     for p in hello random_clock fileio rdtsc_virtual fork_wait threads; do
       record "$tmp/a.db" "$corpus/$p"
