@@ -29,14 +29,12 @@ constexpr uint64_t kReturnTo = 0x1000;  // never mapped: the run stops there
 uint64_t find_symbol(const std::string& file, const char* name) {
   if (file.size() < sizeof(Elf64_Ehdr)) return 0;
   auto* eh = reinterpret_cast<const Elf64_Ehdr*>(file.data());
-  if (eh->e_shoff == 0 || eh->e_shoff + uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) > file.size())
-    return 0;
+  if (eh->e_shoff == 0 || eh->e_shoff + uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr) > file.size()) return 0;
   auto* sh = reinterpret_cast<const Elf64_Shdr*>(file.data() + eh->e_shoff);
   for (unsigned i = 0; i < eh->e_shnum; ++i) {
     if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
     const Elf64_Shdr& strtab = sh[sh[i].sh_link];
-    if (sh[i].sh_offset + sh[i].sh_size > file.size() ||
-        strtab.sh_offset + strtab.sh_size > file.size())
+    if (sh[i].sh_offset + sh[i].sh_size > file.size() || strtab.sh_offset + strtab.sh_size > file.size())
       return 0;
     auto* sym = reinterpret_cast<const Elf64_Sym*>(file.data() + sh[i].sh_offset);
     for (uint64_t k = 0; k < sh[i].sh_size / sizeof(Elf64_Sym); ++k) {

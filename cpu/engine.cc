@@ -93,6 +93,13 @@ struct Engine::Impl {
   bool retranslate = false;
   uc_context* initial = nullptr;  // the CPU state of a new engine
 
+  uint64_t ticks() const { return next_check - left; }
+  void set_next_check(uint64_t now) {
+    next_check = std::min(tick_limit, next_progress);
+    if (next_check < now) next_check = now;
+    left = next_check - now;
+  }
+
   // ---- hooks (called from inside uc_emu_start) ----
 
   // One tick per basic block about to execute. At the budget, the block must
@@ -103,18 +110,12 @@ struct Engine::Impl {
   // stop request pending, uc_emu_start returns with RIP = this block. On
   // restart the hook fires again for it and counts it then. Ticks are thus
   // exact whatever the budgets (tests/trace_cases.sh slice_invariance).
-  uint64_t ticks() const { return next_check - left; }
-  void set_next_check(uint64_t now) {
-    next_check = std::min(tick_limit, next_progress);
-    if (next_check < now) next_check = now;
-    left = next_check - now;
-  }
-
-  // The hot path: one test and one decrement per block (runs ~10^8 times a
-  // second; see docs/DESIGN.md "Ticks and preemption").
+  // The hot path is one test and one decrement (it runs ~10^8 times a
+  // second; docs/DESIGN.md "Ticks and preemption"); the rest is on_check.
   static void on_block(uc_engine* uc, uint64_t address, uint32_t, void* ud) {
     auto* self = static_cast<Impl*>(ud);
-    if (self->left == 0) [[unlikely]] return on_check(uc, address, self);
+    if (self->left == 0) [[unlikely]]
+      return on_check(uc, address, self);
     --self->left;
   }
 
@@ -211,7 +212,8 @@ struct Engine::Impl {
     auto* self = static_cast<Impl*>(ud);
     if (address - self->watch_lo < self->watch_span && self->check_code(uc, address, size)) [[unlikely]]
       return;  // not run now, so not counted
-    if (self->left == 0) [[unlikely]] return on_check(uc, address, self);
+    if (self->left == 0) [[unlikely]]
+      return on_check(uc, address, self);
     --self->left;
   }
 
@@ -219,31 +221,30 @@ struct Engine::Impl {
   // translated, or it holds a new rdtsc site (whose hook must be translated
   // into it); the guest stops at it and Engine::run starts it again.
   bool check_code(uc_engine* uc, uint64_t address, uint32_t size) {
-    Impl* self = this;
     const CodeRange* in;
-    if (size == 0 || !self->watched_block(address, size, in)) return false;
+    if (size == 0 || !watched_block(address, size, in)) return false;
     std::string_view now;
     if (in) {
       now = {reinterpret_cast<const char*>(in->host + (address - in->begin)), size};
     } else {  // the block runs across the edge of a watched range
-      self->block_bytes.resize(size);
-      if (uc_mem_read(uc, address, self->block_bytes.data(), size) != UC_ERR_OK) return false;
-      now = self->block_bytes;
+      block_bytes.resize(size);
+      if (uc_mem_read(uc, address, block_bytes.data(), size) != UC_ERR_OK) return false;
+      now = block_bytes;
     }
-    if (address == self->last_seen_at && *self->last_seen == now) return false;  // a loop in one block
-    auto [seen, first] = self->code_seen.try_emplace(address);
-    self->last_seen_at = address;
-    self->last_seen = &seen->second;
+    if (address == last_seen_at && *last_seen == now) return false;  // a loop in one block
+    auto [seen, first] = code_seen.try_emplace(address);
+    last_seen_at = address;
+    last_seen = &seen->second;
     if (!first && seen->second == now) return false;
     // First sight of this translation, or its bytes changed since: scan it
     // for rdtsc; a changed block, or one with a new rdtsc site, runs again.
     bool again = !first;
     for (uint64_t off : find_timestamp_insns(reinterpret_cast<const uint8_t*>(now.data()), size))
-      again |= self->add_timestamp_site(address + off);
+      again |= add_timestamp_site(address + off);
     seen->second = now;
     if (!again) return false;
     uc_ctl_remove_cache(uc, address, address + size);
-    self->retranslate = true;
+    retranslate = true;
     uc_emu_stop(uc);
     uc_reg_write(uc, UC_X86_REG_RIP, &address);
     return true;
@@ -304,7 +305,8 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   // as on a real CPU without them. CPUID (cpuid.cc) advertises the same set.
   uc_ctl_set_cpu_model(uc, UC_CPU_X86_NEHALEM);
   uc_hook h;
-  uc_hook_add(uc, &impl_->tick_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Impl::on_block), impl_.get(), 1, 0);
+  uc_hook_add(uc, &impl_->tick_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&Impl::on_block), impl_.get(), 1,
+              0);
   uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_syscall), impl_.get(), 1, 0,
               UC_X86_INS_SYSCALL);
   uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_cpuid), impl_.get(), 1, 0,
@@ -536,7 +538,9 @@ void Engine::watch_code(std::vector<CodeRange> ranges) {
   bool was = !s.watched.empty();
   s.watched = std::move(ranges);
   // A block that begins in the page before the span may run into it.
-  s.watch_lo = s.watched.empty() ? 0 : s.watched.front().begin - std::min<uint64_t>(s.watched.front().begin, kPageSize);
+  s.watch_lo = s.watched.empty()
+                   ? 0
+                   : s.watched.front().begin - std::min<uint64_t>(s.watched.front().begin, kPageSize);
   s.watch_span = s.watched.empty() ? 0 : s.watched.back().end - s.watch_lo;
   if (was == !s.watched.empty()) return;
   // Swap the block hook. Deleting one drops all code translated with it

@@ -689,7 +689,8 @@ void MemoryManager::sync_code_watch(uint32_t prot_involved) {
     if (!(v.prot & kPROT_EXEC) || !((v.prot & kPROT_WRITE) || v.map_shared())) continue;
     // One range per piece of contiguous host memory.
     PrivateMemory::pieces(v.start, v.end, [&](uint64_t a, uint64_t n) {
-      const uint8_t* host = v.shared ? v.shared->data() + v.shared_offset + (a - v.start) : private_.host(a, true);
+      const uint8_t* host =
+          v.shared ? v.shared->data() + v.shared_offset + (a - v.start) : private_.host(a, true);
       if (!ranges.empty() && ranges.back().end == a && ranges.back().host + (a - ranges.back().begin) == host)
         ranges.back().end = a + n;
       else
