@@ -264,14 +264,19 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   if (size == 0) return 0;
   uint64_t end = addr + size;
   if (end < addr || end > kTaskSize) return -kENOMEM;
-  // Every page must be mapped (mprotect(2): ENOMEM).
-  for (uint64_t a = addr; a < end;) {
-    auto it = vmas_.upper_bound(a);
-    if (it == vmas_.begin()) return -kENOMEM;
-    --it;
-    if (it->second.end <= a) return -kENOMEM;
-    a = it->second.end;
+  // Unmapped pages give ENOMEM (mprotect(2)), but Linux changes the mappings
+  // before the first hole and then fails (mm/mprotect.c do_mprotect_pkey());
+  // a range that starts in a hole changes nothing.
+  uint64_t mapped_end = addr;
+  while (mapped_end < end) {
+    const Vma* v = find(mapped_end);
+    if (!v) break;
+    mapped_end = v->end;
   }
+  if (mapped_end == addr) return -kENOMEM;
+  bool hole = mapped_end < end;
+  end = std::min(end, mapped_end);
+  size = end - addr;
   if (vmas_.size() + splits_at(addr, end) > max_vmas_) return -kENOMEM;  // as at max_map_count
   split_at(addr);
   split_at(end);
@@ -288,7 +293,7 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   merge_around(addr, end);
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
   sync_code_watch(prot);
-  return 0;
+  return hole ? -kENOMEM : 0;
 }
 
 int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,

@@ -95,21 +95,30 @@ int64_t sys_write(Kernel& k, const uint64_t* a) {
                        [&k, f, buf, count](uint64_t off) { return do_write(k, *f, buf + off, count - off, nullptr); });
 }
 
+// The file of a positional read or write at `pos`, checked in Linux's order
+// (fs/read_write.c ksys_pread64(), do_preadv()): a negative offset, then the
+// descriptor, then a file without offsets (pipes, the host's stdio).
+std::shared_ptr<File> positional_file(Kernel& k, uint64_t fd, uint64_t pos, int64_t& err) {
+  err = int64_t(pos) < 0 ? -kEINVAL : 0;
+  if (err) return nullptr;
+  auto f = get_file(k, fd);
+  err = !f ? -kEBADF : dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get()) ? -kESPIPE : 0;
+  return err ? nullptr : f;
+}
+
 int64_t sys_pread64(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f) return -kEBADF;
-  if (int64_t(a[3]) < 0) return -kEINVAL;
+  int64_t err;
+  auto f = positional_file(k, a[0], a[3], err);
+  if (!f) return err;
   if (!f->readable()) return -kEBADF;
-  if (dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get())) return -kESPIPE;
   return do_read(k, *f, a[1], a[2], &a[3]);
 }
 
 int64_t sys_pwrite64(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f) return -kEBADF;
-  if (int64_t(a[3]) < 0) return -kEINVAL;
+  int64_t err;
+  auto f = positional_file(k, a[0], a[3], err);
+  if (!f) return err;
   if (!f->writable()) return -kEBADF;
-  if (dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get())) return -kESPIPE;
   return do_write(k, *f, a[1], a[2], &a[3]);
 }
 
@@ -127,7 +136,8 @@ int64_t read_iovecs(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>&
   return int64_t(std::min<uint64_t>(total, kMaxRwCount));
 }
 
-int64_t do_readv(Kernel& k, const uint64_t* a) {
+// readv(2), or preadv(2) at *pos.
+int64_t do_readv(Kernel& k, const uint64_t* a, const uint64_t* pos = nullptr) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   std::vector<Iovec> iov;
@@ -137,7 +147,7 @@ int64_t do_readv(Kernel& k, const uint64_t* a) {
   if (f->inode() && f->inode()->is_dir()) return -kEISDIR;
   if (total == 0) return 0;
   std::vector<char> tmp(std::min<uint64_t>(uint64_t(total), kMaxChunk));
-  int64_t r = f->read(k, tmp.data(), tmp.size());
+  int64_t r = pos ? f->pread(k, tmp.data(), tmp.size(), *pos) : f->read(k, tmp.data(), tmp.size());
   if (r <= 0) return r;  // including kWouldBlock
   uint64_t done = 0;
   for (const Iovec& v : iov) {
@@ -185,6 +195,31 @@ int64_t sys_writev(Kernel& k, const uint64_t* a) {
                        [&k, f, data](uint64_t off) { return f->write(k, data->data() + off, data->size() - off); });
 }
 
+// preadv(2), pwritev(2) and their *v2 forms (RWF_* flags; an offset of -1
+// means the file's own, as readv/writev). On x86-64 the offset is one
+// register: pos_h shifts out entirely (fs/read_write.c pos_from_hilo()).
+constexpr uint64_t kRWF_HIPRI = 1, kRWF_DSYNC = 2, kRWF_SYNC = 4, kRWF_NOWAIT = 8, kRWF_APPEND = 16;
+
+int64_t positional_v(Kernel& k, const uint64_t* a, uint64_t flags, bool write, uint32_t nr) {
+  if (flags & ~(kRWF_HIPRI | kRWF_DSYNC | kRWF_SYNC | kRWF_NOWAIT | kRWF_APPEND)) return -kENOTSUP;
+  // HIPRI (polled I/O) and the sync flags change nothing for memory-backed
+  // files; NOWAIT and APPEND are not modelled.
+  if (flags & (kRWF_NOWAIT | kRWF_APPEND)) return k.unsupported(nr, write ? "pwritev2 flags" : "preadv2 flags");
+  if ((nr == 327 || nr == 328) && a[3] == ~uint64_t(0)) return write ? sys_writev(k, a) : sys_readv(k, a);
+  int64_t err;
+  auto f = positional_file(k, a[0], a[3], err);
+  if (!f) return err;
+  if (!write) return do_readv(k, a, &a[3]);
+  std::string data;
+  if (int64_t r = gather_iovecs(k, *f, a, data); r < 0) return r;
+  return data.empty() ? 0 : f->pwrite(k, data.data(), data.size(), a[3]);
+}
+
+int64_t sys_preadv(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0, false, 295); }
+int64_t sys_pwritev(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0, true, 296); }
+int64_t sys_preadv2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], false, 327); }
+int64_t sys_pwritev2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], true, 328); }
+
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
@@ -221,7 +256,9 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     }
   }
   if (node->kind == InodeKind::kFifo) return k.unsupported(257, "open of a named FIFO");
-  auto f = open_inode(node, flags & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
+  // 64-bit kernels open every file O_LARGEFILE (fs/open.c build_open_flags(),
+  // force_o_largefile()): F_GETFL shows it.
+  auto f = open_inode(node, (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
   f->path = l.path;
   return k.current().fds->alloc(f, flags & kO_CLOEXEC);
 }
@@ -721,6 +758,10 @@ void register_fs_syscalls(SyscallFn* t) {
   t[18] = sys_pwrite64;
   t[19] = sys_readv;
   t[20] = sys_writev;
+  t[295] = sys_preadv;
+  t[296] = sys_pwritev;
+  t[327] = sys_preadv2;
+  t[328] = sys_pwritev2;
   t[21] = sys_access;
   t[22] = sys_pipe;
   t[32] = sys_dup;
