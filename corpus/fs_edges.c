@@ -119,6 +119,12 @@ int main(void) {
   struct iovec r[2] = {{x1, 2}, {x2, 3}};
   show("preadv", preadv(fd, r, 2, 0));
   printf("preadv pieces: '%s' '%.3s'\n", x1, x2);
+  lseek(fd, 1, SEEK_SET);
+  show("preadv2 at offset -1 (the file's)", syscall(SYS_preadv2, fd, r, 2, -1L, 0L, 0));
+  show("offset after it", lseek(fd, 0, SEEK_CUR));
+  show("preadv2 unknown flag", syscall(SYS_preadv2, fd, r, 2, 0L, 0L, 1L << 20));
+  show("pwritev2 RWF_DSYNC", syscall(SYS_pwritev2, fd, w, 3, 0L, 0L, 2));
+  show("preadv negative offset, bad fd", syscall(SYS_preadv, 999, r, 2, -5L, 0L));
   show("O_TRUNC", open(D "/f", O_RDWR | O_TRUNC) >= 0);
   fstat(fd, &st);
   show("size after O_TRUNC", st.st_size);

@@ -195,9 +195,10 @@ int64_t sys_writev(Kernel& k, const uint64_t* a) {
                        [&k, f, data](uint64_t off) { return f->write(k, data->data() + off, data->size() - off); });
 }
 
-// preadv(2), pwritev(2) and their *v2 forms (RWF_* flags; an offset of -1
-// means the file's own, as readv/writev). On x86-64 the offset is one
-// register: pos_h shifts out entirely (fs/read_write.c pos_from_hilo()).
+// preadv(2), pwritev(2) and their *v2 forms (RWF_* flags, those of Linux 6.1
+// which uname reports; an offset of -1 means the file's own, as readv/writev).
+// On x86-64 the offset is one register: pos_h shifts out entirely
+// (fs/read_write.c pos_from_hilo()).
 constexpr uint64_t kRWF_HIPRI = 1, kRWF_DSYNC = 2, kRWF_SYNC = 4, kRWF_NOWAIT = 8, kRWF_APPEND = 16;
 
 int64_t positional_v(Kernel& k, const uint64_t* a, uint64_t flags, bool write, uint32_t nr) {
