@@ -62,7 +62,7 @@ static void rm_tree(const char *path) {
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   char buf[256];
-  rm_tree(D);  /* a run killed earlier leaves it behind (natively) */
+  rm_tree(D); /* a run killed earlier leaves it behind (natively) */
   show("mkdir", mkdir(D, 0755));
   show("mkdir in a missing parent", mkdir(D "/no/x", 0755));
   int fd = open(D "/f", O_CREAT | O_RDWR, 0644);

@@ -18,14 +18,18 @@ constexpr int64_t kCoarseResNs = 4000000;         // one jiffy at HZ=250
 int64_t clock_now(Kernel& k, int64_t clk) {
   switch (clk) {
     case kCLOCK_REALTIME:
-    case kCLOCK_REALTIME_COARSE:
-    case kCLOCK_REALTIME_ALARM: return k.realtime_ns();
+    case kCLOCK_REALTIME_COARSE: return k.realtime_ns();
+    // The alarm clocks need an RTC that can wake the machine, and Ditto's
+    // machine has none: EINVAL, as Linux without one answers
+    // (kernel/time/alarmtimer.c alarm_clock_get_timespec(); clock_nanosleep
+    // on them is EOPNOTSUPP, below).
+    case kCLOCK_REALTIME_ALARM:
+    case kCLOCK_BOOTTIME_ALARM: return -kEINVAL;
     case kCLOCK_TAI: return k.realtime_ns() + kTaiOffsetNs;
     case kCLOCK_MONOTONIC:
     case kCLOCK_MONOTONIC_RAW:
     case kCLOCK_MONOTONIC_COARSE:
-    case kCLOCK_BOOTTIME:
-    case kCLOCK_BOOTTIME_ALARM: return k.monotonic_ns();
+    case kCLOCK_BOOTTIME: return k.monotonic_ns();
     case kCLOCK_PROCESS_CPUTIME_ID: return int64_t(k.group_ticks(k.current().tgid) * k.config().ns_per_tick);
     case kCLOCK_THREAD_CPUTIME_ID: return int64_t(k.task_ticks(k.current()) * k.config().ns_per_tick);
     default: return -kEINVAL;
@@ -92,6 +96,7 @@ int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   // kernel/time/posix-cpu-timers.c: the thread CPU clock cannot be slept on
   // (EOPNOTSUPP from the raw syscall; glibc's wrapper turns it into EINVAL).
   if (clk == kCLOCK_THREAD_CPUTIME_ID) return -kENOTSUP;
+  if (clk == kCLOCK_REALTIME_ALARM || clk == kCLOCK_BOOTTIME_ALARM) return -kENOTSUP;
   if (clk != kCLOCK_REALTIME && clk != kCLOCK_MONOTONIC && clk != kCLOCK_BOOTTIME &&
       clk != kCLOCK_TAI && clk != kCLOCK_PROCESS_CPUTIME_ID)
     return clock_now(k, clk) < 0 ? -kEINVAL : -kENOTSUP;
