@@ -202,6 +202,18 @@ int main(void) {
   char *g = mremap(m, 4096, 64 * 4096, MREMAP_MAYMOVE);
   show("mremap grow keeps the byte", g == MAP_FAILED ? -1 : g[0]);
   show("brk(0) is the break", syscall(SYS_brk, 0) == syscall(SYS_brk, 0));
+  /* mprotect's flag rules, in Linux's order (do_mprotect_pkey). */
+  char *gd = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+  show("mprotect PROT_SEM", mprotect(g, 4096, PROT_READ | 0x8));
+  show("mprotect unknown bit", mprotect(g, 4096, PROT_READ | 0x100));
+  show("mprotect length 0, unknown bit", mprotect(g, 0, 0x100));
+  show("mprotect unaligned, length 0", mprotect(g + 1, 0, PROT_READ));
+  show("mprotect GROWSDOWN|GROWSUP", mprotect(g, 4096, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP));
+  show("mprotect GROWSUP", mprotect(g, 4096, PROT_READ | PROT_GROWSUP));
+  show("mprotect GROWSDOWN, plain mapping", mprotect(g, 4096, PROT_READ | PROT_GROWSDOWN));
+  show("mprotect GROWSDOWN, growsdown mapping", mprotect(gd + 4096, 4096, PROT_READ | PROT_GROWSDOWN));
+  show("read into its first page", read(zero, gd, 1));
+  show("mprotect end overflow", mprotect(g, -4096UL, PROT_READ));
 
   rm_tree(D);
   return 0;

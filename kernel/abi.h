@@ -122,7 +122,7 @@ enum : int {
 
 // mmap
 enum : uint32_t {
-  kPROT_NONE = 0, kPROT_READ = 1, kPROT_WRITE = 2, kPROT_EXEC = 4, kPROT_GROWSDOWN = 0x01000000,
+  kPROT_NONE = 0, kPROT_READ = 1, kPROT_WRITE = 2, kPROT_EXEC = 4, kPROT_SEM = 8, kPROT_GROWSDOWN = 0x01000000,
   kPROT_GROWSUP = 0x02000000,
 };
 enum : uint32_t {

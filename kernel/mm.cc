@@ -256,17 +256,30 @@ int64_t MemoryManager::munmap(uint64_t addr, uint64_t len) {
 }
 
 int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
+  // The checks in mm/mprotect.c do_mprotect_pkey()'s order.
+  uint32_t grows = prot & (kPROT_GROWSDOWN | kPROT_GROWSUP);
+  prot &= ~grows;
+  if (grows == (kPROT_GROWSDOWN | kPROT_GROWSUP)) return -kEINVAL;
   if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
-  if (prot & ~(kPROT_READ | kPROT_WRITE | kPROT_EXEC | kPROT_GROWSDOWN | kPROT_GROWSUP))
-    return -kEINVAL;
+  if (len == 0) return 0;
   uint64_t size = page_up(len);
-  if (size < len) return -kENOMEM;
-  if (size == 0) return 0;
   uint64_t end = addr + size;
-  if (end < addr || end > kTaskSize) return -kENOMEM;
+  if (size < len || end <= addr) return -kENOMEM;
+  if (prot & ~(kPROT_READ | kPROT_WRITE | kPROT_EXEC | kPROT_SEM)) return -kEINVAL;  // arch_validate_prot()
+  prot &= ~kPROT_SEM;  // accepted and meaningless on x86
+  if (end > kTaskSize) return -kENOMEM;
+  if (grows) {
+    // PROT_GROWSDOWN extends the change down to the start of a MAP_GROWSDOWN
+    // mapping; x86 has no upward-growing mappings, so PROT_GROWSUP is EINVAL.
+    const Vma* v = find(addr);
+    if (!v) return -kENOMEM;
+    if (grows == kPROT_GROWSUP || !(v->flags & kMAP_GROWSDOWN)) return -kEINVAL;
+    addr = v->start;
+    size = end - addr;
+  }
   // Unmapped pages give ENOMEM (mprotect(2)), but Linux changes the mappings
-  // before the first hole and then fails (mm/mprotect.c do_mprotect_pkey());
-  // a range that starts in a hole changes nothing.
+  // before the first hole and then fails; a range that starts in a hole
+  // changes nothing.
   uint64_t mapped_end = addr;
   while (mapped_end < end) {
     const Vma* v = find(mapped_end);
@@ -280,7 +293,6 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   if (vmas_.size() + splits_at(addr, end) > max_vmas_) return -kENOMEM;  // as at max_map_count
   split_at(addr);
   split_at(end);
-  prot &= kPROT_READ | kPROT_WRITE | kPROT_EXEC;
   for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it) {
     if (it->second.cow && (prot & kPROT_WRITE)) thaw(it->second);
     // Code translated from it must not run once it is not executable (and
