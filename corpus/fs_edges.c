@@ -100,6 +100,12 @@ int main(void) {
   show("append", write(ap, "!", 1));
   show("offset after append", lseek(ap, 0, SEEK_CUR));
   printf("F_GETFL O_WRONLY|O_APPEND: %#lx\n", (long)fcntl(ap, F_GETFL));
+  /* Positional writes on an O_APPEND file append whatever the offset (pwrite(2), BUGS). */
+  show("pwrite at 0 with O_APPEND", pwrite(ap, "XY", 2, 0));
+  struct iovec z = {"Z", 1};
+  show("pwritev at 0 with O_APPEND", pwritev(ap, &z, 1, 0));
+  show("pread the end", pread(fd, buf, 4, 103));
+  printf("end bytes: %.4s\n", buf);
   show("F_SETFL clears O_APPEND", fcntl(ap, F_SETFL, O_RDWR | O_NONBLOCK));
   printf("F_GETFL after: %#lx\n", (long)fcntl(ap, F_GETFL));
   show("F_DUPFD from 20", fcntl(ap, F_DUPFD, 20));

@@ -82,7 +82,9 @@ void fill_stat(const Inode& n, Stat& st) {
   // Files are kept whole, in pages: like tmpfs (and ext4 for files without
   // holes), a file holds 8 blocks of 512 bytes for each page it reaches.
   st.st_blocks = int64_t((n.size() + 4095) / 4096 * 8);
-  if (n.kind == InodeKind::kCharDevice) st.st_blocks = 0;  // directories: one block, 4096 bytes, as on ext4
+  // Directories: one block of 4096 bytes, as on ext4. Short symlinks live in
+  // the inode (tmpfs, ext4): no blocks.
+  if (n.kind == InodeKind::kCharDevice || n.kind == InodeKind::kSymlink) st.st_blocks = 0;
   st.st_atim = {n.atime_ns / 1000000000, n.atime_ns % 1000000000};
   st.st_mtim = {n.mtime_ns / 1000000000, n.mtime_ns % 1000000000};
   st.st_ctim = {n.ctime_ns / 1000000000, n.ctime_ns % 1000000000};
