@@ -306,9 +306,11 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
     throw TraceError("cannot create trace " + path + ": " + m);
   }
   std::unique_ptr<Store> s(new Store(db, path));
-  s->exec("PRAGMA journal_mode=WAL");
   s->exec("PRAGMA synchronous=NORMAL");
+  s->exec("PRAGMA journal_mode=WAL");
+  // The schema in one transaction: one commit instead of one per table.
   s->exec(
+      "BEGIN;"
       "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
       "CREATE TABLE runs(id INTEGER PRIMARY KEY, header BLOB NOT NULL,"
       "  complete INTEGER NOT NULL DEFAULT 0, event_count INTEGER NOT NULL DEFAULT 0);"
@@ -317,7 +319,7 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
       "  PRIMARY KEY(run, first_seq));"
       "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);");
   std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('schema_version','" +
-                     std::to_string(kSchemaVersion) + "')";
+                     std::to_string(kSchemaVersion) + "');COMMIT";
   s->exec(meta.c_str());
   return s;
 }
