@@ -113,6 +113,11 @@ struct PidNamespace {
 };
 
 struct FsContext {
+  // The working directory: Linux holds the directory itself, so renaming it
+  // (or a directory above it) keeps it, and removing it leaves the process
+  // in a dead directory. `cwd` is its path, brought up to date by
+  // Kernel::cwd_path().
+  InodeRef cwd_node;
   std::string cwd = "/";
   uint32_t umask = 022;
 };
@@ -392,6 +397,11 @@ class Kernel : public cpu::TrapHandler {
   const std::map<std::string, std::pair<uint32_t, uint64_t>>& unsupported() const { return unsupported_; }
   // The directory a relative path starts from: the cwd, or dirfd's directory.
   std::string dirfd_path(int dirfd, int64_t* err);
+  // The current task's working directory path (renames followed); sets
+  // *removed when the directory is no longer in the tree.
+  const std::string& cwd_path(bool* removed = nullptr);
+  // The current task's working directory, or null when it is not known.
+  InodeRef cwd_node();
 
  private:
   void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);

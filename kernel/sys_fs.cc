@@ -309,9 +309,9 @@ int64_t do_fstatat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint32
   if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
   if (path.empty()) {
     if (dirfd == kAT_FDCWD) {
-      Lookup l = k.vfs().resolve("/", k.current().fs->cwd, true);
-      if (!l.node) return -kENOENT;
-      return stat_out(k, *l.node, buf);
+      InodeRef cwd = k.cwd_node();
+      if (!cwd) return -kENOENT;
+      return stat_out(k, *cwd, buf);
     }
     auto f = get_file(k, uint64_t(uint32_t(dirfd)));
     if (!f) return -kEBADF;
@@ -354,9 +354,9 @@ int64_t sys_statx(Kernel& k, const uint64_t* a) {
   if (path.empty()) {
     auto f = dirfd == kAT_FDCWD ? nullptr : get_file(k, uint64_t(uint32_t(dirfd)));
     if (dirfd == kAT_FDCWD) {
-      Lookup l = k.vfs().resolve("/", k.current().fs->cwd, true);
-      if (!l.node) return -kENOENT;
-      fill_stat(*l.node, st);
+      InodeRef cwd = k.cwd_node();
+      if (!cwd) return -kENOENT;
+      fill_stat(*cwd, st);
     } else if (!f) {
       return -kEBADF;
     } else {
@@ -537,7 +537,9 @@ int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_getcwd(Kernel& k, const uint64_t* a) {
-  const std::string& cwd = k.current().fs->cwd;
+  bool removed;
+  const std::string& cwd = k.cwd_path(&removed);
+  if (removed) return -kENOENT;  // getcwd(2): the directory was unlinked
   if (a[1] < cwd.size() + 1) return -kERANGE;
   if (!k.mm().copy_out(UserPtr(a[0]), cwd.c_str(), cwd.size() + 1)) return -kEFAULT;
   return int64_t(cwd.size() + 1);
@@ -548,6 +550,7 @@ int64_t sys_chdir(Kernel& k, const uint64_t* a) {
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   if (!l.node->is_dir()) return -kENOTDIR;
   k.current().fs->cwd = l.path;
+  k.current().fs->cwd_node = l.node;
   return 0;
 }
 
@@ -556,6 +559,7 @@ int64_t sys_fchdir(Kernel& k, const uint64_t* a) {
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
   k.current().fs->cwd = k.vfs().path_of(f->inode());
+  k.current().fs->cwd_node = f->inode();
   return 0;
 }
 
@@ -603,6 +607,7 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
   }
   if (l.parent->read_only) return -kEROFS;
   if (l.node->kind == InodeKind::kDirectory && !l.node->children.empty()) return -kENOTEMPTY;
+  l.node->unlinked = true;
   l.parent->children.erase(l.name);
   l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
   return 0;
@@ -656,6 +661,7 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
     return -kEISDIR;
   }
   InodeRef moving = from.node;
+  if (to.node) to.node->unlinked = true;  // replaced
   from.parent->children.erase(from.name);
   to.parent->children[to.name] = moving;
   if (moving->is_dir()) moving->parent = to.parent;

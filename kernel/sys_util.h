@@ -19,10 +19,28 @@ inline int64_t read_path(Kernel& k, uint64_t ptr, std::string& out, bool allow_e
 // Resolves `path` relative to `dirfd` (AT_FDCWD or a directory descriptor).
 inline Lookup lookup_at(Kernel& k, int dirfd, const std::string& path, bool follow, int64_t* err) {
   *err = 0;
-  std::string base = k.current().fs->cwd;
+  std::string base = "/";
   if (path.empty() || path[0] != '/') {
-    base = k.dirfd_path(dirfd, err);
+    bool removed = false;
+    base = dirfd == abi::kAT_FDCWD ? k.cwd_path(&removed) : k.dirfd_path(dirfd, err);
     if (*err) return {};
+    if (removed) {
+      // A removed directory is empty and nothing can be created in it
+      // (ENOENT); "." is itself and ".." still its old parent.
+      Lookup l;
+      const InodeRef& dead = k.current().fs->cwd_node;
+      InodeRef up = dead->parent.lock();
+      if (path == "." || path == "./") {
+        l.node = dead;
+      } else if ((path == ".." || path.rfind("../", 0) == 0) && up && k.vfs().attached(up)) {
+        std::string rest = path.size() > 3 ? path.substr(3) : ".";
+        l = k.vfs().resolve(k.vfs().path_of(up), rest, follow);
+        if (l.err) *err = -l.err;
+      } else {
+        *err = -abi::kENOENT;
+      }
+      return l;
+    }
   }
   Lookup l = k.vfs().resolve(base, path, follow);
   if (l.err) *err = -l.err;

@@ -29,6 +29,7 @@ uint64_t Inode::size() const {
 }
 
 uint32_t Inode::nlink() const {
+  if (unlinked) return 0;
   if (kind != InodeKind::kDirectory) return 1;
   uint32_t n = 2;
   for (const auto& [name, c] : children)
@@ -263,6 +264,26 @@ void Vfs::add_host_entries(const InodeRef& dir, const std::vector<std::string>& 
     c->parent = dir;
     dir->children[name] = c;
   }
+}
+
+bool Vfs::names(const std::string& path, const InodeRef& node) const {
+  InodeRef cur = root_;
+  for (const std::string& c : split_path(path)) {
+    auto it = cur->children.find(c);
+    if (it == cur->children.end()) return false;
+    cur = it->second;
+  }
+  return cur == node;
+}
+
+bool Vfs::attached(const InodeRef& dir) const {
+  for (InodeRef cur = dir; cur != root_;) {
+    InodeRef p = cur->parent.lock();
+    if (!p || std::none_of(p->children.begin(), p->children.end(), [&](const auto& c) { return c.second == cur; }))
+      return false;
+    cur = p;
+  }
+  return true;
 }
 
 std::string Vfs::path_of(const InodeRef& dir) const {

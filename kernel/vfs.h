@@ -26,6 +26,7 @@ struct Inode {
   uint64_t ino = 0;
   uint64_t dev = 1;
   bool read_only = false;
+  bool unlinked = false;  // no directory holds it any more (nlink 0), though it may be open
   int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
   std::string data;                                         // regular file
   // Once a regular file is mapped MAP_SHARED its bytes move to host memory
@@ -99,6 +100,12 @@ class Vfs {
   InodeRef make_node(InodeKind kind, uint32_t perm);
   // Canonical absolute path of a directory node (for getcwd).
   std::string path_of(const InodeRef& dir) const;
+  // Whether `path` (canonical, absolute) names `node` now; nothing is read
+  // from the host.
+  bool names(const std::string& path, const InodeRef& node) const;
+  // Whether `dir` is still in the tree (not removed, nor inside a removed
+  // directory).
+  bool attached(const InodeRef& dir) const;
 
  private:
   InodeRef ensure_dir(const std::string& abs_path, bool read_only, bool implied = false);
