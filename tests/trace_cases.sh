@@ -220,6 +220,11 @@ case "$case_name" in
     expect_status 3 "divergence at event #[0-9]+ \(tid 1000, rip 0x[0-9a-f]+\): data differs" -- "$ditto" replay "$tmp/t.db"
     grep -q "expected: .*getrandom" "$tmp/out" && grep -q "actual: .*getrandom" "$tmp/out" \
       || { echo "FAIL: divergence report lacks expected/actual"; cat "$tmp/out"; exit 1; }
+    if grep -q "note:" "$tmp/out"; then echo "FAIL: a version note on a trace of this build"; exit 1; fi
+    # The same divergence on a trace from another build names both versions.
+    "$tool" set-version "$tmp/t.db" 0.0.1+elsewhere
+    expect_status 3 "note: the trace was recorded by Ditto 0.0.1\+elsewhere and this is Ditto" -- \
+      "$ditto" replay "$tmp/t.db"
     ;;
   killed_recorder)
     # A recorder killed mid-run: the committed batches replay, the run is incomplete.

@@ -72,20 +72,22 @@ int corrupt_elf(const std::string& kind, const char* in, const char* out) {
 int main(int argc, char** argv) {
   if (argc == 5 && std::string(argv[1]) == "elf") return corrupt_elf(argv[2], argv[3], argv[4]);
   if (argc < 3) {
-    std::cerr << "usage: trace_tool set-schema|set-format|flip|drop-blobs|drop-last-batch|edit-getrandom FILE [N]\n";
+    std::cerr << "usage: trace_tool set-schema|set-format|set-version|flip|drop-blobs|drop-last-batch|edit-getrandom "
+                 "FILE [N]\n";
     return 2;
   }
   std::string cmd = argv[1];
   sqlite3* db = db_open(argv[2]);
   if (cmd == "set-schema") {
     exec(db, std::string("UPDATE meta SET value='") + argv[3] + "' WHERE key='schema_version'");
-  } else if (cmd == "set-format") {
+  } else if (cmd == "set-format" || cmd == "set-version") {
     sqlite3_stmt* st;
     sqlite3_prepare_v2(db, "SELECT header FROM runs WHERE id=1", -1, &st, nullptr);
     if (sqlite3_step(st) != SQLITE_ROW) return 2;
     trace::Header h = trace::decode_header(blob_column(st, 0));
     sqlite3_finalize(st);
-    h.format_version = uint32_t(std::stoul(argv[3]));
+    if (cmd == "set-format") h.format_version = uint32_t(std::stoul(argv[3]));
+    else h.ditto_version = argv[3];
     std::string bytes = trace::encode_header(h);
     sqlite3_prepare_v2(db, "UPDATE runs SET header=? WHERE id=1", -1, &st, nullptr);
     sqlite3_bind_blob(st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
