@@ -374,10 +374,13 @@ int cmd_info(const std::string& file) {
                 << (info.complete ? "" : " (INCOMPLETE: the recorder did not finish)") << "\n";
       auto reader = store->reader(run);
       trace::Event e;
+      uint32_t first_task = 0;  // the program's own process (the first one scheduled)
       while (reader.next(e)) {
+        if (e.kind == trace::EventKind::kSchedule && !first_task) first_task = e.tid;
         if (e.kind == trace::EventKind::kExit) {
-          if (e.signal) std::cout << "  ended    killed by " << signal_name(e.signal) << "\n";
-          else std::cout << "  ended    exit status " << e.status << "\n";
+          std::string how = e.signal ? "killed by " + signal_name(e.signal) : "exit status " + std::to_string(e.status);
+          if (e.tid == first_task) std::cout << "  ended    " << how << "\n";
+          else std::cout << "  exited   process " << e.tid << ": " << how << "\n";
         } else if (e.kind == trace::EventKind::kSummary) {
           std::cout << "  ticks    " << e.tick << "\n";
           for (const auto& u : e.unsupported)
