@@ -386,7 +386,9 @@ class Kernel : public cpu::TrapHandler {
   bool group_stopped(const Task& t) const;
   bool pgrp_orphaned(uint32_t pgid) const;
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
-  LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
+  // `execfn` becomes AT_EXECFN and `comm` the task's name.
+  LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& comm,
+                       const std::string& content,
                        const std::vector<std::string>& argv, const std::vector<std::string>& envp);
   // The task this slice runs; its resume point has been set explicitly (exec).
   void set_resume(Task& t, uint64_t rip) { t.resume_rip = rip, resume_set_ = true; }

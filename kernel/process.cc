@@ -544,8 +544,48 @@ int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out
   }
 }
 
+// The "#!" line of a script (fs/binfmt_script.c load_script()), read from the
+// first BINPRM_BUF_SIZE (256) bytes: the interpreter and its optional single
+// argument, or -ENOEXEC (no interpreter; a line that does not end within
+// those bytes, unless what precedes the end is a complete interpreter name).
+int64_t parse_shebang(std::string_view file, std::string& interp, std::string& arg) {
+  constexpr size_t kBufSize = 256;
+  std::string buf(file.substr(0, kBufSize));
+  buf.resize(kBufSize, '\0');
+  auto spacetab = [](char c) { return c == ' ' || c == '\t'; };
+  auto terminator = [&](char c) { return spacetab(c) || c == '\0'; };
+  size_t buf_end = kBufSize - 1;
+  size_t end = buf.find('\n');
+  if (end == std::string::npos || end > buf_end) {
+    size_t first = 2;
+    while (first < buf_end && spacetab(buf[first])) ++first;
+    if (first == buf_end) return -kENOEXEC;  // nothing but spaces
+    size_t t = first;
+    while (t < buf_end && !terminator(buf[t])) ++t;
+    if (t == buf_end) return -kENOEXEC;  // the interpreter's name may be cut short
+    end = buf_end;
+  }
+  while (end > 2 && spacetab(buf[end - 1])) --end;
+  size_t name = 2;
+  while (name < end && spacetab(buf[name])) ++name;
+  if (name >= end) return -kENOEXEC;
+  size_t sep = name;
+  while (sep < end && !terminator(buf[sep])) ++sep;
+  interp = std::string(buf.c_str() + name, std::min(sep, end) - name);
+  interp = interp.c_str();  // up to a NUL
+  arg.clear();
+  if (sep < end && buf[sep] != '\0') {
+    size_t a = sep;
+    while (a < end && spacetab(buf[a])) ++a;
+    if (a < end) arg = std::string(buf.c_str() + a, end - a).c_str();
+  }
+  return 0;
+}
+
 // execve(2) and execveat(2): dirfd-relative paths, AT_EMPTY_PATH (the
-// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink).
+// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink), and
+// "#!" scripts, which run their interpreter (up to 5 nested, then ELOOP:
+// fs/exec.c exec_binprm()).
 int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, uint32_t flags) {
   if (flags & ~(kAT_EMPTY_PATH | kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
   std::string path;
@@ -554,14 +594,26 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
   uint64_t total = 0;
   if (int64_t r = read_string_array(k, argv_ptr, argv, total); r < 0) return r;
   if (int64_t r = read_string_array(k, envp_ptr, envp, total); r < 0) return r;
+  // The name the new program is given (AT_EXECFN, its comm, a script's
+  // argument): the path itself, or /dev/fd/N[/path] for a descriptor
+  // (fs/exec.c alloc_bprm()). A script behind a close-on-exec descriptor
+  // could not be opened by its interpreter: ENOENT.
+  std::string filename = path;
+  bool inaccessible = false;
   Lookup l;
   if (path.empty()) {
-    auto f = k.current().fds->get(dirfd);
-    if (!f) return -kEBADF;
-    l.node = f->inode();
-    l.path = f->path;
-    path = f->path;
+    FdEntry* e = k.current().fds->entry(dirfd);
+    if (!e || !e->file) return -kEBADF;
+    l.node = e->file->inode();
+    l.path = e->file->path;
+    filename = "/dev/fd/" + std::to_string(dirfd);
+    inaccessible = e->cloexec;
   } else {
+    if (dirfd != kAT_FDCWD && path[0] != '/') {
+      FdEntry* e = k.current().fds->entry(dirfd);
+      filename = "/dev/fd/" + std::to_string(dirfd) + "/" + path;
+      inaccessible = e && e->cloexec;
+    }
     int64_t err;
     l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
     if (err) return err;
@@ -569,15 +621,41 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     if (l.node->kind == InodeKind::kSymlink) return -kELOOP;
   }
   if (!l.node || l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  std::string content(l.node->bytes());
+  // Scripts: argv becomes interpreter, its argument, the script's name, then
+  // argv[1..] (argv[0] is dropped).
+  std::string script_name = filename;
+  for (int depth = 0; content.compare(0, 2, "#!") == 0; ++depth) {
+    if (depth == 5) return -kELOOP;
+    std::string interp, arg;
+    if (int64_t r = parse_shebang(content, interp, arg); r < 0) return r;
+    if (inaccessible) return -kENOENT;
+    std::vector<std::string> args{interp};
+    if (!arg.empty()) args.push_back(arg);
+    args.push_back(script_name);
+    args.insert(args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    argv = std::move(args);
+    int64_t err;
+    l = lookup_at(k, kAT_FDCWD, interp, true, &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+    content = std::string(l.node->bytes());
+    script_name = interp;
+  }
   ElfImage img;
   bool dynamic = false;
-  std::string content(l.node->bytes());
   std::string why = parse_elf(content, img, &dynamic);
   if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
   if (!why.empty()) return -kENOEXEC;
+  // The name is the last component of the path; for a descriptor, Linux
+  // (since 6.14, bprm->comm_from_dentry) takes the name of the file that
+  // runs, rather than "N".
+  const std::string& named = path.empty() ? l.path : filename;
+  std::string comm = named.substr(named.rfind('/') + 1);
   Task& t = k.current();
   k.de_thread(t);
-  LoadError le = k.exec_image(t, l.path, path, content, argv, envp);
+  LoadError le = k.exec_image(t, l.path, filename, comm, content, argv, envp);
   if (le.status) {
     // Past the point of no return: Linux kills the process with SIGSEGV.
     k.exit_process(t, 0, kSIGSEGV, false);
@@ -683,7 +761,8 @@ int64_t sys_setpgid(Kernel& k, const uint64_t* a) {
 
 }  // namespace
 
-LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& content,
+LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& comm,
+                             const std::string& content,
                              const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
   // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
   // descriptors closed, caught signals back to default, no alternate stack.
@@ -707,8 +786,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   t.altstack = {0, kSS_DISABLE, 0, 0};
   t.clear_child_tid = 0;
   t.robust_list = 0;
-  std::string base = exe.substr(exe.rfind('/') + 1);
-  t.comm = base.substr(0, 15);
+  t.comm = comm.substr(0, 15);  // TASK_COMM_LEN - 1
   t.exe = exe;
   t.cmdline.clear();
   for (const std::string& a : argv) t.cmdline += a + std::string(1, '\0');
