@@ -280,19 +280,47 @@ int64_t sys_sigaltstack(Kernel& k, const uint64_t* a) {
   return 0;
 }
 
+// kernel/signal.c rt_sigaction() and do_sigaction(), in their order: the
+// size, reading the new action (EFAULT), the signal number, then the old
+// action is written after the new one is in place. Flags outside the UAPI
+// set are cleared (since Linux 5.11, so that programs can probe for them).
 int64_t sys_rt_sigaction(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kUapiFlags = 0x00000001 | 0x00000002 | 0x00000004 |  // NOCLDSTOP NOCLDWAIT SIGINFO
+                                  0x08000000 | 0x10000000 | 0x40000000 |  // ONSTACK RESTART NODEFER
+                                  0x80000000 | 0x00000800 | 0x04000000;   // RESETHAND EXPOSE_TAGBITS RESTORER
   int sig = int(a[0]);
   if (a[3] != 8) return -kEINVAL;
-  if (sig < 1 || sig > kNSIG) return -kEINVAL;
   KernelSigaction act;
   if (a[1] && !k.mm().read(UserPtr(a[1]), act)) return -kEFAULT;
-  if (a[1] && (sig == kSIGKILL || sig == kSIGSTOP)) return -kEINVAL;
+  if (sig < 1 || sig > kNSIG || (a[1] && (sig == kSIGKILL || sig == kSIGSTOP))) return -kEINVAL;
   KernelSigaction& slot = k.current().sighand->actions[size_t(sig)];
-  if (a[2] && !k.mm().write(UserPtr(a[2]), slot)) return -kEFAULT;
+  KernelSigaction old = slot;
+  old.flags &= kUapiFlags;
   if (a[1]) {
+    act.flags &= kUapiFlags;
     act.mask &= ~((1ULL << (kSIGKILL - 1)) | (1ULL << (kSIGSTOP - 1)));
     slot = act;
+    // A pending signal that is now ignored is discarded, in every thread
+    // (POSIX; do_sigaction()): SIG_IGN, or SIG_DFL where the default is to
+    // ignore (SIGCHLD, SIGURG, SIGWINCH; SIGCONT has already continued).
+    bool ignored = act.handler == kSIG_IGN ||
+                   (act.handler == kSIG_DFL &&
+                    (sig == kSIGCHLD || sig == kSIGURG || sig == kSIGWINCH || sig == kSIGCONT));
+    if (ignored)
+      for (auto& [tid, t] : k.tasks())
+        if (t->tgid == k.current().tgid) t->sigpending &= ~(1ULL << (sig - 1));
   }
+  if (a[2] && !k.mm().write(UserPtr(a[2]), old)) return -kEFAULT;
+  return 0;
+}
+
+// The signals pending and blocked, as much of the set as asked for (at most
+// its 8 bytes: kernel/signal.c rt_sigpending()).
+int64_t sys_rt_sigpending(Kernel& k, const uint64_t* a) {
+  if (a[1] > 8) return -kEINVAL;
+  Task& t = k.current();
+  uint64_t set = t.sigpending & t.sigmask;
+  if (!k.mm().copy_out(UserPtr(a[0]), &set, a[1])) return -kEFAULT;
   return 0;
 }
 
@@ -349,6 +377,7 @@ int64_t sys_tkill(Kernel& k, const uint64_t* a) { return signal_thread(k, -1, in
 void register_process_syscalls(SyscallFn* t) {
   t[13] = sys_rt_sigaction;
   t[14] = sys_rt_sigprocmask;
+  t[127] = sys_rt_sigpending;
   t[39] = sys_getpid;
   t[63] = sys_uname;
   t[97] = sys_getrlimit;
