@@ -215,7 +215,8 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
 }
 
 int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                                   std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name) {
+                                   std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name,
+                                   bool may_write) {
   if (len == 0) return -kEINVAL;
   uint64_t size = page_up(len);
   if (size < len || off + size > obj->size()) return -kENOMEM;
@@ -224,7 +225,9 @@ int64_t MemoryManager::mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, u
   if (at < 0) return at;
   uint64_t start = uint64_t(at);
   if (!map_host_memory(start, start + size, prot, obj, off)) return -kENOMEM;
-  vmas_.emplace(start, Vma{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off, false, nullptr, 0});
+  Vma v{start, start + size, prot, flags & kVmaFlags, name, std::move(obj), off, false, nullptr, 0};
+  v.may_write = may_write;
+  vmas_.emplace(start, std::move(v));
   mapped_ += size;
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(start, size);
   sync_code_watch(prot);
@@ -280,13 +283,23 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   // Unmapped pages give ENOMEM (mprotect(2)), but Linux changes the mappings
   // before the first hole and then fails; a range that starts in a hole
   // changes nothing.
+  // A shared mapping that may not become writable stops it the same way,
+  // with EACCES.
   uint64_t mapped_end = addr;
+  int64_t stop = 0;
   while (mapped_end < end) {
     const Vma* v = find(mapped_end);
-    if (!v) break;
+    if (!v) {
+      stop = -kENOMEM;
+      break;
+    }
+    if ((prot & kPROT_WRITE) && !v->may_write) {
+      stop = -kEACCES;
+      break;
+    }
     mapped_end = v->end;
   }
-  if (mapped_end == addr) return -kENOMEM;
+  if (mapped_end == addr) return stop;
   bool hole = mapped_end < end;
   end = std::min(end, mapped_end);
   size = end - addr;
@@ -305,7 +318,7 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   merge_around(addr, end);
   if (prot & kPROT_EXEC) engine_->watch_timestamp_insns(addr, size);
   sync_code_watch(prot);
-  return hole ? -kENOMEM : 0;
+  return hole ? stop : 0;
 }
 
 int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,

@@ -43,6 +43,9 @@ struct Vma {
   // MADV_DONTNEED, after which pages read the file again.
   std::shared_ptr<const Inode> file;
   uint64_t file_offset = 0;
+  // False for a shared mapping of a file opened without write access
+  // (VM_MAYWRITE clear): it can never become writable.
+  bool may_write = true;
   // True for MAP_SHARED memory: writes are seen by every address space.
   bool map_shared() const { return shared && !cow; }
 };
@@ -125,8 +128,10 @@ class MemoryManager {
                std::string_view contents, const std::string& name,
                std::shared_ptr<const Inode> file = nullptr, uint64_t file_offset = 0);
   // A MAP_SHARED mapping of `obj` at byte offset `off` (page aligned).
+  // Unless `may_write`, it can never become writable (mprotect: EACCES).
   int64_t mmap_shared(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                      std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name);
+                      std::shared_ptr<SharedMemory> obj, uint64_t off, const std::string& name,
+                      bool may_write = true);
   // A private mapping at fixed `addr` whose bytes are the frozen `obj`
   // (program text and rodata: see freeze()), with the rdtsc sites found in
   // it; replaces what was there. Returns `addr` or -errno.
