@@ -79,9 +79,12 @@ TEST_CASE("bad descriptors and flags give EBADF and EINVAL") {
   CHECK(b.call(8, 1, 0, kSEEK_SET) == -kESPIPE);         // lseek on the stdout pipe
   CHECK(b.call(13, 10, 0, 0, 4) == -kEINVAL);            // rt_sigaction sigsetsize
   CHECK(b.call(318, page, 8, 0xff) == -kEINVAL);         // getrandom flags
-  CHECK(b.call(9, 0, 4096, kPROT_READ, 0, ~uint64_t(0), 0) == -kEINVAL);  // mmap without a type
+  // mmap: the descriptor is looked up before the type is checked.
+  CHECK(b.call(9, 0, 4096, kPROT_READ, kMAP_ANONYMOUS, ~uint64_t(0), 0) == -kEINVAL);  // no type
+  CHECK(b.call(9, 0, 4096, kPROT_READ, 0, ~uint64_t(0), 0) == -kEBADF);
   CHECK(b.call(9, 0, 4096, kPROT_READ, kMAP_PRIVATE, 55, 0) == -kEBADF);
-  CHECK(b.call(9, 0, 4096, kPROT_READ, kMAP_PRIVATE, 1, 0) == -kENODEV);  // a pipe cannot be mapped
+  CHECK(b.call(9, 0, 4096, kPROT_READ, kMAP_PRIVATE, 0, 0) == -kENODEV);  // a pipe cannot be mapped
+  CHECK(b.call(9, 0, 4096, kPROT_READ, kMAP_PRIVATE, 1, 0) == -kEACCES);  // nor read from its write end
   CHECK(b.call(158, 0x9999, 0) == -kEINVAL);             // arch_prctl code
   CHECK(b.call(158, kARCH_SET_FS, kKernelHalf) == -kEPERM);
 }
