@@ -30,25 +30,36 @@ static void write_file(const char *path, const char *text, int mode) {
   write(fd, text, strlen(text));
   close(fd);
 }
-static void run(const char *what, const char *path, char *const argv[]) {
+/* Runs `path` in a child (execve, or execveat relative to `dirfd`) and
+ * prints how it ended. */
+static void spawn(const char *what, int dirfd, const char *path, char *const argv[], int flags) {
   pid_t p = fork();
   if (p == 0) {
-    execve(path, argv, (char *[]){"MODE=child", NULL});
-    printf("  %s: execve = -1 %s\n", what, errname(errno));
+    char *env[] = {flags & AT_EMPTY_PATH ? "MODE=fd" : "MODE=child", NULL};
+    if (dirfd == AT_FDCWD)
+      execve(path, argv, env);
+    else
+      syscall(SYS_execveat, dirfd, path, argv, env, flags);
+    printf("  %s: %s = -1 %s\n", what, dirfd == AT_FDCWD ? "execve" : "execveat", errname(errno));
     _exit(99);
   }
   printf("%s: status %ld\n", what, wait_code(p));
 }
-static void run_at(const char *what, int dirfd, const char *path, int flags) {
-  pid_t p = fork();
-  if (p == 0) {
-    syscall(SYS_execveat, dirfd, path, (char *[]){"zero", "one", NULL},
-            (char *[]){flags & AT_EMPTY_PATH ? "MODE=fd" : "MODE=child", NULL}, flags);
-    printf("  %s: execveat = -1 %s\n", what, errname(errno));
-    _exit(99);
-  }
-  printf("%s: status %ld\n", what, wait_code(p));
-}
+/* The scripts, each written then run with `av`. */
+static const struct {
+  const char *name, *text;
+  int mode;
+  const char *what;
+} scripts[] = {
+    {"s1", "#!" D "/interp\n", 0755, "plain script"},
+    {"s2", "#!  " D "/interp   one arg with spaces   \nrest", 0755, "interpreter argument with spaces"},
+    {"s3", "#!" D "/interp", 0755, "no newline"},
+    {"s4", "#!\n", 0755, "no interpreter"},
+    {"s5", "#!" D "/s1 nested\n", 0755, "script as interpreter"},
+    {"s6", "#!" D "/missing\n", 0755, "missing interpreter"},
+    {"s7", "#!" D "/s7\n", 0755, "interpreter loop"},
+    {"s8", "#!" D "/s1\n", 0644, "script not executable"},
+};
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (getenv("MODE")) {
@@ -64,45 +75,34 @@ int main(int argc, char **argv) {
     close(in);
     close(out);
   }
-  char *av[] = {"argv-zero", "a1", "a2", NULL};
-  write_file(D "/s1", "#!" D "/interp\n", 0755);
-  run("plain script", D "/s1", av);
-  write_file(D "/s2", "#!  " D "/interp   one arg with spaces   \nrest", 0755);
-  run("interpreter argument with spaces", D "/s2", av);
-  write_file(D "/s3", "#!" D "/interp", 0755);
-  run("no newline", D "/s3", av);
-  write_file(D "/s4", "#!\n", 0755);
-  run("no interpreter", D "/s4", av);
-  write_file(D "/s5", "#!" D "/s1 nested\n", 0755);
-  run("script as interpreter", D "/s5", av);
-  write_file(D "/s6", "#!" D "/missing\n", 0755);
-  run("missing interpreter", D "/s6", av);
-  write_file(D "/s7", "#!" D "/s7\n", 0755);
-  run("interpreter loop", D "/s7", av);
-  write_file(D "/s8", "#!" D "/s1\n", 0644);
-  run("script not executable", D "/s8", av);
+  char *av[] = {"argv-zero", "a1", "a2", NULL}, *zero_one[] = {"zero", "one", NULL}, path[64];
+  for (unsigned i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+    snprintf(path, sizeof path, D "/%s", scripts[i].name);
+    write_file(path, scripts[i].text, scripts[i].mode);
+    spawn(scripts[i].what, AT_FDCWD, path, av, 0);
+  }
   char longline[400] = "#!";
   memset(longline + 2, 'x', 300);
   longline[302] = '\n';
   longline[303] = 0;
   write_file(D "/s9", longline, 0755);
-  run("interpreter path past 256 bytes", D "/s9", av);
-  run("empty argv", D "/s1", (char *[]){NULL});
-  run("the interpreter by itself", D "/interp", av);
+  spawn("interpreter path past 256 bytes", AT_FDCWD, D "/s9", av, 0);
+  spawn("empty argv", AT_FDCWD, D "/s1", (char *[]){NULL}, 0);
+  spawn("the interpreter by itself", AT_FDCWD, D "/interp", av, 0);
   int dfd = open(D, O_RDONLY | O_DIRECTORY);
-  run_at("execveat relative to a dirfd", dfd, "s1", 0);
+  spawn("execveat relative to a dirfd", dfd, "s1", zero_one, 0);
   int sfd = open(D "/s1", O_RDONLY);
-  run_at("execveat AT_EMPTY_PATH", sfd, "", AT_EMPTY_PATH);
+  spawn("execveat AT_EMPTY_PATH", sfd, "", zero_one, AT_EMPTY_PATH);
   int cfd = open(D "/s1", O_RDONLY | O_CLOEXEC);
-  run_at("execveat AT_EMPTY_PATH close-on-exec script", cfd, "", AT_EMPTY_PATH);
+  spawn("execveat AT_EMPTY_PATH close-on-exec script", cfd, "", zero_one, AT_EMPTY_PATH);
   int ifd = open(D "/interp", O_RDONLY | O_CLOEXEC);
-  run_at("execveat AT_EMPTY_PATH close-on-exec binary", ifd, "", AT_EMPTY_PATH);
-  const char *names[] = {"interp", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"};
-  for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
-    char p[64];
-    snprintf(p, sizeof p, D "/%s", names[i]);
-    unlink(p);
+  spawn("execveat AT_EMPTY_PATH close-on-exec binary", ifd, "", zero_one, AT_EMPTY_PATH);
+  for (unsigned i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+    snprintf(path, sizeof path, D "/%s", scripts[i].name);
+    unlink(path);
   }
+  unlink(D "/s9");
+  unlink(D "/interp");
   rmdir(D);
   return 0;
 }
