@@ -152,6 +152,10 @@ LoadError Kernel::start() {
   t->fs = std::make_shared<FsContext>();
   t->fs->cwd = cfg_.cwd;
   t->fs->cwd_node = vfs_->resolve("/", cfg_.cwd, true).node;
+  if (!t->fs->cwd_node) {  // a mounted host directory vanished since it was checked
+    t->fs->cwd = "/";
+    t->fs->cwd_node = vfs_->root();
+  }
   t->sighand = std::make_shared<SignalHandlers>();
   t->uts = std::make_shared<UtsNamespace>();
   t->ipc_ns = std::make_shared<OpaqueNamespace>(OpaqueNamespace{1});
@@ -538,19 +542,13 @@ void Kernel::emit_summary() {
 const std::string& Kernel::cwd_path(bool* removed) {
   FsContext& fs = *current_->fs;
   if (removed) *removed = false;
-  if (!fs.cwd_node || vfs_->names(fs.cwd, fs.cwd_node)) return fs.cwd;
+  if (vfs_->names(fs.cwd, fs.cwd_node)) return fs.cwd;
   if (!vfs_->attached(fs.cwd_node)) {
     if (removed) *removed = true;
     return fs.cwd;
   }
   fs.cwd = vfs_->path_of(fs.cwd_node);  // renamed
   return fs.cwd;
-}
-
-InodeRef Kernel::cwd_node() {
-  FsContext& fs = *current_->fs;
-  if (fs.cwd_node) return fs.cwd_node;
-  return vfs_->resolve("/", fs.cwd, true).node;
 }
 
 std::string Kernel::dirfd_path(int dirfd, int64_t* err) {

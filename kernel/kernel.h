@@ -115,7 +115,8 @@ struct PidNamespace {
 struct FsContext {
   // The working directory: Linux holds the directory itself, so renaming it
   // (or a directory above it) keeps it, and removing it leaves the process
-  // in a dead directory. `cwd` is its path, brought up to date by
+  // in a dead directory. Set when the first task starts and by chdir and
+  // fchdir, never null; `cwd` is its path, brought up to date by
   // Kernel::cwd_path().
   InodeRef cwd_node;
   std::string cwd = "/";
@@ -402,8 +403,6 @@ class Kernel : public cpu::TrapHandler {
   // The current task's working directory path (renames followed); sets
   // *removed when the directory is no longer in the tree.
   const std::string& cwd_path(bool* removed = nullptr);
-  // The current task's working directory, or null when it is not known.
-  InodeRef cwd_node();
 
  private:
   void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);

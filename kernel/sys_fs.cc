@@ -308,11 +308,7 @@ int64_t do_fstatat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint32
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
   if (path.empty()) {
-    if (dirfd == kAT_FDCWD) {
-      InodeRef cwd = k.cwd_node();
-      if (!cwd) return -kENOENT;
-      return stat_out(k, *cwd, buf);
-    }
+    if (dirfd == kAT_FDCWD) return stat_out(k, *k.current().fs->cwd_node, buf);
     auto f = get_file(k, uint64_t(uint32_t(dirfd)));
     if (!f) return -kEBADF;
     Stat st;
@@ -354,9 +350,7 @@ int64_t sys_statx(Kernel& k, const uint64_t* a) {
   if (path.empty()) {
     auto f = dirfd == kAT_FDCWD ? nullptr : get_file(k, uint64_t(uint32_t(dirfd)));
     if (dirfd == kAT_FDCWD) {
-      InodeRef cwd = k.cwd_node();
-      if (!cwd) return -kENOENT;
-      fill_stat(*cwd, st);
+      fill_stat(*k.current().fs->cwd_node, st);
     } else if (!f) {
       return -kEBADF;
     } else {
