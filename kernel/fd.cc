@@ -22,7 +22,7 @@ int64_t File::read(Kernel& k, char* buf, size_t n) {
 }
 
 int64_t File::write(Kernel& k, const char* buf, size_t n) {
-  if (flags_ & kO_APPEND) offset_ = inode_->size();
+  offset_ = write_position(offset_);
   int64_t r = pwrite(k, buf, n, offset_);
   if (r > 0) offset_ += uint64_t(r);
   return r;

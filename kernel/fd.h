@@ -46,6 +46,13 @@ class File {
   bool readable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_WRONLY && !(flags_ & abi::kO_PATH); }
   bool writable() const { return (flags_ & abi::kO_ACCMODE) != abi::kO_RDONLY && !(flags_ & abi::kO_PATH); }
   uint64_t offset() const { return offset_; }
+  // Where a write at `off` lands: on an O_APPEND file, at the end whatever
+  // the offset, for write() and pwrite() alike (pwrite(2), BUGS;
+  // mm/filemap.c generic_write_checks()).
+  uint64_t write_position(uint64_t off) const {
+    bool append = (flags_ & abi::kO_APPEND) && inode_ && inode_->kind == InodeKind::kRegular;
+    return append ? inode_->size() : off;
+  }
   void advance(uint64_t n) { offset_ += n; }
   // Regular files read at an offset that only moves once the copy to the
   // guest succeeded (a failed copy_to_user leaves f_pos alone).

@@ -41,19 +41,12 @@ int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t
   return r;
 }
 
-// Where a positional write lands: on an O_APPEND file, at the end whatever
-// the offset (pwrite(2), BUGS; mm/filemap.c generic_write_checks()).
-uint64_t write_offset(const File& f, uint64_t pos) {
-  bool append = (f.flags() & kO_APPEND) && f.inode() && f.inode()->kind == InodeKind::kRegular;
-  return append ? f.inode()->size() : pos;
-}
-
 int64_t do_write(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t* pos) {
   if (!f.writable()) return -kEBADF;
   count = std::min<uint64_t>(count, kMaxRwCount);
   std::vector<char> tmp(count);
   if (!k.mm().copy_in(UserPtr(buf), tmp.data(), count)) return -kEFAULT;
-  int64_t r = pos ? f.pwrite(k, tmp.data(), count, write_offset(f, *pos)) : f.write(k, tmp.data(), count);
+  int64_t r = pos ? f.pwrite(k, tmp.data(), count, f.write_position(*pos)) : f.write(k, tmp.data(), count);
   return r;
 }
 
@@ -220,7 +213,7 @@ int64_t positional_v(Kernel& k, const uint64_t* a, uint64_t flags, bool write, u
   if (!write) return do_readv(k, a, &a[3]);
   std::string data;
   if (int64_t r = gather_iovecs(k, *f, a, data); r < 0) return r;
-  return data.empty() ? 0 : f->pwrite(k, data.data(), data.size(), write_offset(*f, a[3]));
+  return data.empty() ? 0 : f->pwrite(k, data.data(), data.size(), f->write_position(a[3]));
 }
 
 int64_t sys_preadv(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0, false, 295); }
