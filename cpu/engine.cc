@@ -66,6 +66,16 @@ Context::~Context() {
   if (ctx_) uc_context_free(static_cast<uc_context*>(ctx_));
 }
 
+namespace {
+// The first of the sorted, disjoint `ranges` that begins after `a` (the one
+// before it is the only one that can hold `a`).
+std::vector<Engine::CodeRange>::const_iterator range_after(const std::vector<Engine::CodeRange>& ranges,
+                                                           uint64_t a) {
+  return std::upper_bound(ranges.begin(), ranges.end(), a,
+                          [](uint64_t x, const Engine::CodeRange& r) { return x < r.begin; });
+}
+}  // namespace
+
 struct Engine::Impl {
   uc_engine* uc = nullptr;
   TrapHandler* handler = nullptr;
@@ -186,8 +196,7 @@ struct Engine::Impl {
   // Whether [address, address + size) overlaps watched memory; `in` is the
   // watched range that holds all of it, if one does.
   bool watched_block(uint64_t address, uint32_t size, const CodeRange*& in) const {
-    auto it = std::upper_bound(watched.begin(), watched.end(), address,
-                               [](uint64_t a, const CodeRange& r) { return a < r.begin; });
+    auto it = range_after(watched, address);
     in = nullptr;
     if (it != watched.begin() && address < std::prev(it)->end) {
       if (address + size <= std::prev(it)->end) in = &*std::prev(it);
@@ -530,8 +539,7 @@ void Engine::watch_code(std::vector<CodeRange> ranges) {
   // memory may have been translated before it was watched: drop it.
   s.last_seen_at = ~uint64_t(0);
   std::erase_if(s.code_seen, [&](const auto& kv) {
-    auto it = std::upper_bound(ranges.begin(), ranges.end(), kv.first,
-                               [](uint64_t a, const CodeRange& r) { return a < r.begin; });
+    auto it = range_after(ranges, kv.first);
     return it == ranges.begin() || kv.first >= std::prev(it)->end;
   });
   for (const CodeRange& r : ranges) uc_ctl_remove_cache(s.uc, r.begin, r.end);
