@@ -79,15 +79,12 @@ std::vector<Engine::CodeRange>::const_iterator range_after(const std::vector<Eng
 struct Engine::Impl {
   uc_engine* uc = nullptr;
   TrapHandler* handler = nullptr;
-  // Ticks are kept as a countdown to the next tick that needs attention
-  // (the budget or a progress report): ticks = next_check - left. The block
-  // hook then only tests and decrements one word.
+  // Ticks are kept as a countdown to the tick limit: ticks = next_check -
+  // left. The block hook then only tests and decrements one word.
   uint64_t left = 0;
   uint64_t next_check = 0;
   uint64_t tick_limit = 0;
   bool stop_requested = false;
-  uint64_t progress_every = 0, next_progress = ~uint64_t(0);
-  std::function<void(uint64_t)> progress;
   bool budget_hit = false;
   Fault fault;
   std::set<uint64_t> timestamp_sites;
@@ -105,8 +102,7 @@ struct Engine::Impl {
 
   uint64_t ticks() const { return next_check - left; }
   void set_next_check(uint64_t now) {
-    next_check = std::min(tick_limit, next_progress);
-    if (next_check < now) next_check = now;
+    next_check = std::max(tick_limit, now);
     left = next_check - now;
   }
 
@@ -129,20 +125,11 @@ struct Engine::Impl {
     --self->left;
   }
 
+  // The countdown reached the tick limit: this block must not run.
   [[gnu::noinline]] static void on_check(uc_engine* uc, uint64_t address, Impl* self) {
-    uint64_t now = self->next_check;
-    if (now >= self->tick_limit) {
-      self->budget_hit = true;
-      uc_emu_stop(uc);
-      uc_reg_write(uc, UC_X86_REG_RIP, &address);
-      return;
-    }
-    if (now >= self->next_progress) {
-      self->next_progress += self->progress_every;
-      self->progress(now);
-    }
-    self->set_next_check(now);
-    --self->left;  // count this block: next_check > now here
+    self->budget_hit = true;
+    uc_emu_stop(uc);
+    uc_reg_write(uc, UC_X86_REG_RIP, &address);
   }
 
   static void on_syscall(uc_engine* uc, void* ud) {
@@ -514,13 +501,14 @@ void Engine::request_stop() {
   uc_emu_stop(impl_->uc);
 }
 
-void Engine::set_progress_callback(uint64_t every, std::function<void(uint64_t)> fn) {
+void Engine::lower_tick_limit(uint64_t limit) {
+  if (limit >= impl_->tick_limit) return;
   uint64_t now = impl_->ticks();
-  impl_->progress_every = every;
-  impl_->next_progress = every ? now + every : ~uint64_t(0);
+  impl_->tick_limit = limit;
   impl_->set_next_check(now);
-  impl_->progress = std::move(fn);
 }
+
+uint64_t Engine::tick_limit() const { return impl_->tick_limit; }
 
 uint64_t Engine::next_rip() const { return reg(Reg::rip); }
 uint64_t Engine::ticks() const { return impl_->ticks(); }

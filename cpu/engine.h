@@ -153,9 +153,11 @@ class Engine {
   // tick counter reaches `tick_limit`. Ticks count retired basic blocks.
   StopReason run(uint64_t rip, uint64_t tick_limit);
   void request_stop();
-  // Calls `fn` (from inside emulation, without stopping it) every `every`
-  // ticks: for progress output only; it must not touch guest state.
-  void set_progress_callback(uint64_t every, std::function<void(uint64_t ticks)> fn);
+  // Makes the running (or next) run() stop at `limit` ticks if that is
+  // sooner than its own limit; callable from a trap handler. A limit
+  // already passed stops before the next block.
+  void lower_tick_limit(uint64_t limit);
+  uint64_t tick_limit() const;
   // The guest resumes at `rip` the next time run() is called with next_rip().
   uint64_t next_rip() const;
   uint64_t ticks() const;

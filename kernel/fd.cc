@@ -224,9 +224,13 @@ int64_t HostStdio::read(Kernel& k, char* buf, size_t n) {
 
 int64_t HostStdio::write(Kernel& k, const char* buf, size_t n) {
   if (host_fd_ == 0) return -kEBADF;
-  k.io().write_output(host_fd_, buf, n);
-  k.append_event_data(buf, n);
-  return int64_t(n);
+  if (n == 0) return 0;
+  // The host's own pipe or file decides, as it would for a native program:
+  // a reader that went away is EPIPE and SIGPIPE (pipe(7)).
+  int64_t r = k.io().write_output(host_fd_, buf, n);
+  if (r > 0) k.append_event_data(buf, size_t(r));
+  if (r == -kEPIPE) k.send_signal_to_self(kSIGPIPE);
+  return r;
 }
 
 int64_t DeviceFile::read(Kernel& k, char* buf, size_t n) {

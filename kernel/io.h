@@ -32,13 +32,19 @@ class Io {
   virtual HostFile host_file(const std::string& host_path, uint32_t tid, uint64_t tick) = 0;
   // Reads at most `n` bytes of the guest's stdin: bytes read, or -errno.
   virtual int64_t read_stdin(char* buf, size_t n) = 0;
-  // Guest output on fd 1 or 2 of the host.
-  virtual void write_output(int fd, const char* buf, size_t n) = 0;
+  // Guest output on fd 1 or 2 of the host: bytes written, or -errno
+  // (-EPIPE when the host's reader went away).
+  virtual int64_t write_output(int fd, const char* buf, size_t n) = 0;
   // True once the sink wants the run to end (replay divergence, I/O error).
   virtual bool stop_requested() const = 0;
   // False when events go nowhere (`ditto run`): the kernel then skips work
   // whose only product is an event, such as the final memory digest.
   virtual bool keeps_events() const { return true; }
+  // Events emitted so far (for progress lines).
+  virtual uint64_t event_count() const { return 0; }
+  // The tick count the run must not pass (replay of a recording that was
+  // interrupted there), or ~0.
+  virtual uint64_t tick_limit() const { return ~uint64_t(0); }
 };
 
 }  // namespace kernel

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "kernel/syscalls.h"
 #include "trace/sha256.h"
@@ -260,6 +261,11 @@ bool Kernel::try_wake(Task& t) {
   Task* saved = current_;
   current_ = &t;
   event_data_.clear();
+  // The retry is held here while it runs: it may end the task (a write to a
+  // pipe whose readers left raises SIGPIPE), which clears t.blocked.
+  std::function<int64_t()> retry = std::move(t.blocked.retry);
+  const cpu::SyscallRegs regs = t.blocked.regs;
+  const std::string reason = t.blocked.reason;
   int64_t r;
   try {
     // The wait is retried first: a syscall that can complete does. A caught
@@ -267,17 +273,17 @@ bool Kernel::try_wake(Task& t) {
     // the syscall fails with EINTR, or starts over with SA_RESTART (recorded
     // as -ERESTARTSYS = -512, as Linux shows it to tracers). A vfork stop is
     // only killable.
-    r = t.blocked.retry();
-    if (r == kBlocked && has_deliverable(t) && t.blocked.reason != "sigsuspend" &&
-        t.blocked.reason != "vfork stop") {
+    r = retry();
+    if (r == kBlocked && t.run_state != RunState::kExited && has_deliverable(t) && reason != "sigsuspend" &&
+        reason != "vfork stop") {
       futex_forget(t.tid);
       int sig = next_deliverable(t);
       constexpr uint64_t kSA_RESTART = 0x10000000;
       // nanosleep and poll fail with EINTR whatever SA_RESTART says (signal(7)).
-      bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && t.blocked.reason != "nanosleep" &&
-                     t.blocked.reason != "poll";
+      bool restart =
+          (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && reason != "nanosleep" && reason != "poll";
       if (restart) {
-        t.resume_rip = t.blocked.regs.rip;  // the `syscall` instruction again
+        t.resume_rip = regs.rip;  // the `syscall` instruction again
         r = -512;
       } else {
         r = -kEINTR;
@@ -287,20 +293,27 @@ bool Kernel::try_wake(Task& t) {
     outcome_.detail = std::string("internal error in a blocked syscall: ") + ex.what();
     r = -kEIO;
   }
-  if (r != kBlocked) {
+  if (t.run_state == RunState::kExited) {
+    // The retry ended the task's process: the syscall's event, then the exit's.
+    if (r != kBlocked) emit_syscall(regs, r);
+    flush_exit_event();
+    r = 0;  // not blocked any more, and not runnable either
+  } else if (r != kBlocked) {
     t.run_state = RunState::kRunnable;
     t.has_pending_result = true;
-    t.pending_result = r == -512 ? int64_t(t.blocked.regs.nr) : r;
-    emit_syscall(t.blocked.regs, r);
+    t.pending_result = r == -512 ? int64_t(regs.nr) : r;
+    emit_syscall(regs, r);
     t.blocked = BlockedSyscall{};
     // A temporary mask (ppoll) goes back now unless a handler will restore it.
     if (t.restore_sigmask && !has_deliverable(t)) {
       t.sigmask = t.saved_sigmask;
       t.restore_sigmask = false;
     }
+  } else if (!t.blocked.retry) {
+    t.blocked.retry = std::move(retry);  // still waiting on the same thing
   }
   current_ = saved;
-  return r != kBlocked;
+  return t.run_state == RunState::kRunnable;
 }
 
 // The scheduling policy (round-robin in tid order, from the task after the
@@ -365,10 +378,29 @@ uint64_t Kernel::slice_budget() const {
   int live = 0;
   for (const auto& [tid, t] : tasks_)
     if (t->run_state != RunState::kExited && ++live > 1) return kTimeSliceTicks;
-  return ~uint64_t(0);
+  return kUnlimited;
+}
+
+void Kernel::limit_slice_if_shared() {
+  if (slice_end_ != kUnlimited || !slice_mm_ || slice_budget() == kUnlimited) return;
+  cpu::Engine& e = slice_mm_->engine();
+  slice_end_ = e.ticks() + kTimeSliceTicks;
+  e.lower_tick_limit(slice_end_);
+}
+
+int Kernel::live_processes() const {
+  int n = 0;
+  for (const auto& [tid, t] : tasks_)
+    if (t->tid == t->tgid && t->run_state != RunState::kExited) ++n;
+  return n;
 }
 
 void Kernel::begin_slice(Task& t) {
+  // Only a live, runnable task with an address space can run: anything else
+  // is a Ditto bug, which ends the run (exit 125), never the host process.
+  if (t.run_state != RunState::kRunnable || !t.mm)
+    throw std::logic_error("task " + std::to_string(t.tid) + " was scheduled but it is " +
+                           (t.run_state == RunState::kExited ? "exited" : t.mm ? "blocked" : "without memory"));
   current_ = &t;
   switch_engine_to(t);
   if (t.has_pending_result) {
@@ -377,6 +409,8 @@ void Kernel::begin_slice(Task& t) {
   }
   slice_mm_ = t.mm;
   slice_start_ = slice_mm_->engine().ticks();
+  uint64_t budget = slice_budget();
+  slice_end_ = budget == kUnlimited ? kUnlimited : slice_start_ + budget;
   if (has_deliverable(t)) setup_signal_frame(t, t.resume_rip);
   resume_set_ = false;
   vfs_->set_current_tid(t.tid, ticks());
@@ -413,6 +447,7 @@ void Kernel::end_slice(Task& t, cpu::StopReason why) {
   t.ticks_run += e.ticks() - slice_start_;
   if (t.run_state == RunState::kRunnable && !resume_set_) t.resume_rip = e.next_rip();
   slice_mm_.reset();
+  slice_end_ = kUnlimited;
   resume_set_ = false;
 }
 
@@ -471,6 +506,7 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   if (t.mm.get() == slice_mm_.get() && t.run_state != RunState::kExited) engine.set_reg(cpu::Reg::rax, uint64_t(result));
   emit_syscall(regs, result);
   flush_exit_event();
+  limit_slice_if_shared();  // the syscall made a task (fork, clone)
   // Signals are delivered on the way back to user mode.
   if (t.run_state == RunState::kRunnable && t.mm.get() == slice_mm_.get() && has_deliverable(t))
     setup_signal_frame(t, resume_set_ ? t.resume_rip : regs.rip + 2);

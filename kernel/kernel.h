@@ -237,6 +237,8 @@ struct Outcome {
   bool core = false;
   cpu::Fault fault;  // when killed by a CPU fault
   bool deadlock = false;
+  int interrupted = 0;  // the host signal (Ctrl-C) that stopped the run early
+  std::string program;  // what the first process ran last (after its execs)
   std::string detail;
   int shell_status() const { return signal ? 128 + signal : exit_code; }
 };
@@ -274,6 +276,13 @@ class Kernel : public cpu::TrapHandler {
   // it is the only live task, a fixed time slice otherwise.
   uint64_t slice_budget() const;
   static constexpr uint64_t kTimeSliceTicks = 200'000;
+  static constexpr uint64_t kUnlimited = ~uint64_t(0);
+  // The engine tick count at which the running slice ends (kUnlimited: it
+  // runs until it blocks). A fork or clone during a slice that had no limit
+  // gives it one from then on, so that no runnable task waits forever.
+  uint64_t slice_end() const { return slice_end_; }
+  // Live processes (thread groups that have not exited), for progress lines.
+  int live_processes() const;
   void end_slice(Task& t, cpu::StopReason why);
   bool finished() const { return outcome_.finished; }
   uint32_t init_tid() const { return init_tid_; }
@@ -449,6 +458,8 @@ class Kernel : public cpu::TrapHandler {
   bool resume_set_ = false;
   uint64_t retired_ticks_ = 0;  // ticks of slices already ended
   uint64_t slice_start_ = 0;    // slice_mm_'s tick count when the current slice began
+  uint64_t slice_end_ = kUnlimited;
+  void limit_slice_if_shared();
   int64_t sleep_ns_ = 0;
   std::array<uint64_t, 4> rng_{};
   std::string event_data_;

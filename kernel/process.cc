@@ -175,6 +175,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   ev.signal = signal;
   pending_exit_events_.push_back(std::move(ev));
   if (tgid == init_tid_) {
+    outcome_.program = leader.exe;
     outcome_.exit_code = code & 0xff;
     outcome_.signal = signal;
     outcome_.core = core;

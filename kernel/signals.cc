@@ -140,7 +140,8 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
 int64_t Kernel::send_signal_to_self(int sig) {
   if (sig == 0) return 0;
   if (sig < 1 || sig > kNSIG) return -kEINVAL;
-  return send_signal(*current_, sig, SigInfo{sig, -6, int32_t(current_->tgid), 0});
+  // kill(2) of oneself and the kernel's own SIGPIPE both say SI_USER.
+  return send_signal(*current_, sig, SigInfo{sig, 0, int32_t(current_->tgid), 0});
 }
 
 // sigsuspend/ppoll: `mask` holds until a handler runs (its frame records the
@@ -259,9 +260,10 @@ int64_t sys_rt_sigreturn(Kernel& k, const uint64_t*) {
   return int64_t(c.rax);  // the interrupted code's RAX, restored through the result
 }
 
-int64_t suspend_until_signal(Kernel& k) {
+// `why` names the wait in deadlock reports: "pause" or "sigsuspend".
+int64_t suspend_until_signal(Kernel& k, const char* why) {
   Task* t = &k.current();
-  return k.attempt_or_block("sigsuspend", [&k, t]() -> int64_t { return k.has_deliverable(*t) ? -kEINTR : kBlocked; });
+  return k.attempt_or_block(why, [&k, t]() -> int64_t { return k.has_deliverable(*t) ? -kEINTR : kBlocked; });
 }
 
 int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {
@@ -271,10 +273,10 @@ int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {
   Task& t = k.current();
   k.set_temporary_sigmask(t, mask);
   k.deliver_pending(t);
-  return suspend_until_signal(k);
+  return suspend_until_signal(k, "sigsuspend");
 }
 
-int64_t sys_pause(Kernel& k, const uint64_t*) { return suspend_until_signal(k); }
+int64_t sys_pause(Kernel& k, const uint64_t*) { return suspend_until_signal(k, "pause"); }
 
 }  // namespace
 

@@ -12,12 +12,45 @@ int Report::exit_status() const {
     case Verdict::kDiverged: return 3;
     case Verdict::kInvalid: return 4;
     case Verdict::kIncomplete: return 5;
+    case Verdict::kInterrupted: return 6;
+    case Verdict::kCancelled: return 128 + cancel_signal;
   }
   return 4;
 }
 
 ReplayIo::ReplayIo(trace::Store& store, int64_t run, bool complete, bool echo)
-    : store_(store), reader_(store.reader(run)), complete_(complete), echo_(echo) {}
+    : store_(store), reader_(store.reader(run)), complete_(complete), echo_(echo) {
+  look_ahead();
+}
+
+void ReplayIo::look_ahead() {
+  const trace::Event* rec = nullptr;
+  try {
+    rec = peek();
+  } catch (const trace::TraceError& ex) {
+    invalid(ex);
+    return;
+  }
+  if (rec && rec->kind == trace::EventKind::kInterrupt) {
+    limit_tick_ = rec->tick;  // the guest stops where the recording did
+  } else if (!rec && !complete_) {
+    stopped_ = true;
+    report_.verdict = Verdict::kIncomplete;
+    report_.events = checked_;
+    report_.message = "the recording is incomplete (the recorder was killed after event #" +
+                      std::to_string(checked_ ? checked_ - 1 : 0) + "); all " + std::to_string(checked_) +
+                      " recorded events replayed identically";
+  }
+}
+
+void ReplayIo::end_at_interrupt(const trace::Event& interrupt) {
+  stopped_ = true;
+  report_.verdict = Verdict::kInterrupted;
+  report_.events = checked_;
+  report_.message = "the recording was interrupted by signal " + std::to_string(interrupt.signal) + " at tick " +
+                    std::to_string(interrupt.tick) + "; all " + std::to_string(checked_) +
+                    " events before it replayed identically";
+}
 
 const trace::Event* ReplayIo::peek() {
   if (!next_ && !exhausted_) {
@@ -67,16 +100,11 @@ void ReplayIo::emit(trace::Event&& e) {
     return;
   }
   if (!rec) {
-    if (!complete_) {
-      stopped_ = true;
-      report_.verdict = Verdict::kIncomplete;
-      report_.events = checked_;
-      report_.message = "the recording is incomplete (the recorder stopped after event #" +
-                        std::to_string(checked_ ? checked_ - 1 : 0) + "); all " +
-                        std::to_string(checked_) + " recorded events replayed identically";
-      return;
-    }
     diverge("the recording ends here but the guest went on", nullptr, trace::describe(e));
+    return;
+  }
+  if (rec->kind == trace::EventKind::kInterrupt) {
+    end_at_interrupt(*rec);  // what the guest does from here was never recorded
     return;
   }
   std::string field;
@@ -86,6 +114,7 @@ void ReplayIo::emit(trace::Event&& e) {
   }
   next_.reset();
   ++checked_;
+  look_ahead();
 }
 
 kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
@@ -135,14 +164,23 @@ int64_t ReplayIo::read_stdin(char* buf, size_t n) {
   return int64_t(take);
 }
 
-void ReplayIo::write_output(int fd, const char* buf, size_t n) {
-  if (!echo_) return;
-  while (n > 0) {
-    ssize_t w = ::write(fd, buf, n);
-    if (w <= 0) return;
-    buf += w;
-    n -= size_t(w);
+// What the host's descriptor took during the recording (all of it, part of
+// it, or an error such as EPIPE): the recorded write's result.
+int64_t ReplayIo::write_output(int fd, const char* buf, size_t n) {
+  int64_t r = int64_t(n);
+  if (stopped_) return r;
+  try {
+    const trace::Event* rec = peek();
+    if (rec && rec->kind == trace::EventKind::kSyscall && rec->result <= int64_t(n)) r = rec->result;
+  } catch (const trace::TraceError&) {
+    return r;  // reported by the next emit()
   }
+  for (size_t done = 0; echo_ && r > 0 && done < size_t(r);) {
+    ssize_t w = ::write(fd, buf + done, size_t(r) - done);
+    if (w <= 0) break;
+    done += size_t(w);
+  }
+  return r;
 }
 
 void ReplayIo::finish() {
@@ -155,6 +193,10 @@ void ReplayIo::finish() {
     return;
   }
   report_.events = checked_;
+  if (rec && rec->kind == trace::EventKind::kInterrupt) {
+    end_at_interrupt(*rec);
+    return;
+  }
   if (rec) {
     diverge("the guest ended but the recording goes on", rec, "(no more events)");
     return;
@@ -182,12 +224,27 @@ Report replay_trace(const std::string& path, const Options& opts) {
     ReplayIo io(*store, run, info.complete, opts.echo_output);
     sim::RunOptions run_opts;
     run_opts.progress = opts.progress;
+    run_opts.interruptible = opts.interruptible;
     run_opts.slice_ticks = opts.slice_ticks;
     run_opts.fresh_engines = opts.fresh_engines;
     sim::RunResult res = sim::run_guest(sim::config_from(h), io, run_opts);
     if (res.load.status && !io.stop_requested()) {
       rep.verdict = Verdict::kDiverged;
       rep.message = "the program failed to load during replay: " + res.load.message;
+      return rep;
+    }
+    if (res.outcome.interrupted) {
+      rep.verdict = Verdict::kCancelled;
+      rep.cancel_signal = res.outcome.interrupted;
+      rep.events = io.event_count();
+      rep.message = "stopped by signal " + std::to_string(res.outcome.interrupted) + " after " +
+                    std::to_string(rep.events) + " events, all identical so far";
+      return rep;
+    }
+    if (!res.error.empty() && !io.stop_requested()) {
+      rep.verdict = Verdict::kDiverged;
+      rep.events = io.event_count();
+      rep.message = "the replay failed: " + res.error;
       return rep;
     }
     io.finish();
@@ -198,6 +255,7 @@ Report replay_trace(const std::string& path, const Options& opts) {
   } catch (const trace::TraceError& ex) {
     rep.verdict = Verdict::kInvalid;
     rep.message = ex.what();
+    rep.unreadable = dynamic_cast<const trace::TraceFileError*>(&ex) != nullptr;
   } catch (const std::exception& ex) {
     rep.verdict = Verdict::kInvalid;
     rep.message = std::string("cannot replay ") + path + ": " + ex.what();

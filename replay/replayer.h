@@ -14,12 +14,21 @@
 
 namespace replay {
 
-enum class Verdict { kIdentical, kDiverged, kInvalid, kIncomplete };
+enum class Verdict {
+  kIdentical,
+  kDiverged,
+  kInvalid,
+  kIncomplete,   // the recorder was killed: what it stored replayed identically
+  kInterrupted,  // the recording was stopped (Ctrl-C): identical up to there
+  kCancelled,    // this replay was stopped (Ctrl-C) before its end
+};
 
 struct Report {
   Verdict verdict = Verdict::kIdentical;
   uint64_t events = 0;   // events checked and found identical
-  std::string message;   // for kDiverged / kInvalid / kIncomplete
+  std::string message;   // for every verdict but kIdentical
+  int cancel_signal = 0;  // kCancelled: the host signal
+  bool unreadable = false;  // kInvalid because the file cannot be opened at all
   int exit_status() const;
 };
 
@@ -27,6 +36,7 @@ struct Options {
   int64_t run = 0;         // 0: the last run in the trace
   bool echo_output = false;  // write the guest's output again while replaying
   bool progress = false;
+  bool interruptible = false;  // see sim::RunOptions
   uint64_t slice_ticks = 0;  // see sim::RunOptions
   bool fresh_engines = false;  // see sim::RunOptions
 };
@@ -41,8 +51,10 @@ class ReplayIo : public kernel::Io {
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
-  void write_output(int fd, const char* buf, size_t n) override;
+  int64_t write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return stopped_; }
+  uint64_t event_count() const override { return checked_; }
+  uint64_t tick_limit() const override { return limit_tick_; }
 
   // After the guest ends: anything the recording has that replay did not produce.
   void finish();
@@ -52,6 +64,10 @@ class ReplayIo : public kernel::Io {
   const trace::Event* peek();
   void diverge(const std::string& what, const trace::Event* expected, const std::string& actual);
   void invalid(const trace::TraceError& ex);
+  // After an event matched: where the recording ends, replay ends too (a
+  // guest that spins after the last stored event must not run on forever).
+  void look_ahead();
+  void end_at_interrupt(const trace::Event& interrupt);
   trace::Store& store_;
   trace::Store::Reader reader_;
   bool complete_;
@@ -60,6 +76,7 @@ class ReplayIo : public kernel::Io {
   bool exhausted_ = false;
   bool stopped_ = false;
   uint64_t checked_ = 0;
+  uint64_t limit_tick_ = ~uint64_t(0);
   Report report_;
 };
 

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 
 #include "replay/replayer.h"
+#include "sim/host_signals.h"
 #include "sim/simulator.h"
 #include "trace/store.h"
 
@@ -28,10 +30,15 @@ Exit status:
                 executed (not a static x86-64 ELF, ...); 127 it does not exist;
                 124 the guest deadlocked (every task blocked forever);
                 125 Ditto itself failed (bad option, cannot write the trace).
+                A run stopped by Ctrl-C (SIGINT, SIGTERM, SIGHUP) exits 128+N;
+                its recording is complete up to there. A second Ctrl-C kills
+                Ditto at once (the trace is then incomplete).
   replay        0 identical; 3 diverged (first differing event shown);
-                4 the trace is invalid (not a trace, wrong version, corrupt);
-                5 the trace is incomplete (recorder killed) but what it holds
-                replayed identically.
+                4 the trace cannot be read (missing, not a trace, wrong
+                version, corrupt); 5 the trace is incomplete (recorder
+                killed) but what it holds replayed identically; 6 the
+                recording was interrupted (Ctrl-C) and replayed identically
+                up to there; 128+N this replay was stopped by signal N.
   dump, info    0, or 4 when the trace is invalid.
 )";
 
@@ -52,7 +59,7 @@ struct GuestOptions {
   bool inherit_env = false;
   std::vector<std::string> mounts;
   bool quiet = false;
-  std::string output = "ditto.db";
+  std::string output;  // "": a new PROG-N.db in the current directory
   uint64_t slice_ticks = 0;
   bool fresh_engines = false;
 };
@@ -205,28 +212,40 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
   return 0;
 }
 
-// Reports how the guest ended; returns the status `ditto run/record` exits with.
+// The status `ditto run/record` exits with for how the guest ended.
+int outcome_status(const sim::RunResult& r) {
+  if (r.load.status) return r.load.status;
+  if (!r.error.empty()) return kExitDittoError;
+  const kernel::Outcome& o = r.outcome;
+  if (o.interrupted) return 128 + o.interrupted;
+  if (o.deadlock) return kExitDeadlock;
+  if (!o.finished || !o.detail.empty()) return kExitDittoError;
+  return o.shell_status();
+}
+
+// Reports how the guest ended. Errors always show; with `quiet` the rest
+// (how the guest died, what it asked for in vain) does not.
 int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet) {
+  int status = outcome_status(r);
   if (r.load.status) {
     std::cerr << "ditto: " << prog << ": " << r.load.message << "\n";
-    return r.load.status;
+    return status;
   }
   if (!r.error.empty()) {
     std::cerr << "ditto: " << r.error << "\n";
-    return kExitDittoError;
+    return status;
   }
   const kernel::Outcome& o = r.outcome;
-  if (o.deadlock) {
+  const std::string& running = o.program.empty() ? prog : o.program;
+  if (o.interrupted) {
+    std::cerr << "ditto: interrupted by " << signal_name(o.interrupted) << " at tick " << r.ticks << "\n";
+  } else if (o.deadlock) {
     std::cerr << "ditto: deadlock: " << o.detail << "\n";
-    return kExitDeadlock;
-  }
-  if (!o.finished || !o.detail.empty()) {
+  } else if (!o.finished || !o.detail.empty()) {
     std::cerr << "ditto: the run stopped early" << (o.detail.empty() ? "" : ": " + o.detail) << "\n";
-    return kExitDittoError;
-  }
-  if (o.signal) {
+  } else if (o.signal && !quiet) {
     std::string desc = ::strsignal(o.signal);
-    std::cerr << "ditto: " << prog << " killed by " << signal_name(o.signal) << " (" << desc << ")"
+    std::cerr << "ditto: " << running << " killed by " << signal_name(o.signal) << " (" << desc << ")"
               << (o.core ? ", core dumped" : "");
     if (o.fault.kind != cpu::FaultKind::kNone) {
       char b[128];
@@ -237,38 +256,61 @@ int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet)
     }
     std::cerr << "\n";
   }
+  // What the guest asked for and did not get often explains a deadlock or
+  // an early end: it shows however the run ended.
   if (!quiet && !r.unsupported.empty()) {
     std::cerr << "ditto: unsupported syscalls (returned ENOSYS):";
     for (const auto& [name, v] : r.unsupported) std::cerr << " " << name << " x" << v.second;
     std::cerr << "\n";
   }
-  return o.shell_status();
+  return status;
+}
+
+// A trace name of its own for a recording without -o, as rr gives every
+// recording a new directory: PROG-0.db, PROG-1.db, ... in the current
+// directory, the first that does not exist.
+std::string new_trace_name(const std::string& prog) {
+  std::string base = prog.substr(prog.rfind('/') + 1);
+  if (base.empty() || base == "." || base == "..") base = "ditto";
+  for (int n = 0;; ++n) {
+    std::string name = base + "-" + std::to_string(n) + ".db";
+    struct stat st;
+    if (::lstat(name.c_str(), &st) != 0 && errno == ENOENT) return name;
+  }
 }
 
 int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool record) {
   kernel::Config cfg;
   if (int s = make_config(o, guest, cfg)) return s;
-  sim::RunOptions progress;
-  progress.progress = ::isatty(2) != 0;
-  progress.slice_ticks = o.slice_ticks;
-  progress.fresh_engines = o.fresh_engines;
+  sim::RunOptions opts;
+  opts.progress = !o.quiet && ::isatty(2) != 0;
+  opts.interruptible = true;
+  opts.slice_ticks = o.slice_ticks;
+  opts.fresh_engines = o.fresh_engines;
+  sim::install_interrupt_handlers();
   if (!record) {
     sim::HostIo io(nullptr, nullptr);
-    sim::RunResult r = sim::run_guest(cfg, io, progress);
+    sim::RunResult r = sim::run_guest(cfg, io, opts);
     return report_outcome(r, guest[0], o.quiet);
   }
+  std::string output = o.output;
+  if (output.empty()) {
+    output = new_trace_name(guest[0]);
+    if (!o.quiet) std::cerr << "ditto: recording to " << output << "\n";
+  }
   try {
-    auto store = trace::Store::create(o.output);
+    auto store = trace::Store::create(output);
     int64_t run = store->begin_run(sim::header_for(cfg));
     trace::Recorder recorder(*store, run);
     sim::HostIo io(store.get(), &recorder);
-    sim::RunResult r = sim::run_guest(cfg, io, progress);
+    sim::RunResult r = sim::run_guest(cfg, io, opts);
     if (!io.error().empty()) r.error = "cannot write the trace: " + io.error();
     if (r.error.empty()) recorder.finish();
     int status = report_outcome(r, guest[0], o.quiet);
     if (!o.quiet && r.error.empty())
-      std::cerr << "ditto: recorded " << recorder.count() << " events, " << r.ticks << " ticks to "
-                << o.output << " (run " << run << ")\n";
+      std::cerr << "ditto: recorded " << recorder.count() << " events, " << r.ticks << " ticks to " << output
+                << " (run " << run << ")"
+                << (r.outcome.interrupted ? "; interrupted: `ditto replay` checks it up to there" : "") << "\n";
     return status;
   } catch (const trace::TraceError& ex) {
     std::cerr << "ditto: " << ex.what() << "\n";
@@ -287,10 +329,16 @@ int cmd_replay(const std::string& file, const replay::Options& opts) {
                 << rep.message << "\n";
       break;
     case replay::Verdict::kInvalid:
-      std::cerr << "ditto: invalid trace: " << rep.message << "\n";
+      std::cerr << "ditto: " << (rep.unreadable ? "" : "invalid trace: ") << rep.message << "\n";
       break;
     case replay::Verdict::kIncomplete:
       std::cout << "ditto: replay incomplete: " << rep.message << "\n";
+      break;
+    case replay::Verdict::kInterrupted:
+      std::cout << "ditto: replay of an interrupted recording: " << rep.message << "\n";
+      break;
+    case replay::Verdict::kCancelled:
+      std::cerr << "ditto: replay " << rep.message << "\n";
       break;
   }
   return rep.exit_status();
@@ -344,6 +392,9 @@ int cmd_dump(const std::string& file, bool json, int64_t run_opt) {
       while (reader.next(e)) std::cout << (json ? trace::to_json(e) : trace::describe(e)) << "\n";
     }
     return 0;
+  } catch (const trace::TraceFileError& ex) {
+    std::cerr << "ditto: " << ex.what() << "\n";
+    return 4;
   } catch (const trace::TraceError& ex) {
     std::cerr << "ditto: invalid trace: " << ex.what() << "\n";
     return 4;
@@ -389,6 +440,9 @@ int cmd_info(const std::string& file) {
       }
     }
     return 0;
+  } catch (const trace::TraceFileError& ex) {
+    std::cerr << "ditto: " << ex.what() << "\n";
+    return 4;
   } catch (const trace::TraceError& ex) {
     std::cerr << "ditto: invalid trace: " << ex.what() << "\n";
     return 4;
@@ -399,6 +453,7 @@ int cmd_info(const std::string& file) {
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed host stdout must not kill the recorder
+  sim::install_crash_handlers();
   std::vector<std::string> args(argv + 1, argv + argc);
 
   CLI::App app{
@@ -418,7 +473,8 @@ int main(int argc, char** argv) {
   run->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
   auto* rec = app.add_subcommand("record", "Run PROG [ARGS...] and record the run into a trace");
   add_guest_options(rec, rec_opts);
-  rec->add_option("-o,--output", rec_opts.output, "Trace file to write (replaced if it exists)");
+  rec->add_option("-o,--output", rec_opts.output,
+                  "Trace file to write (replaced if it exists); default: a new PROG-N.db in the current directory");
   rec->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
   std::string file;
   replay::Options rep_opts;
@@ -453,6 +509,8 @@ int main(int argc, char** argv) {
     return r == 0 ? 0 : kExitDittoError;
   }
   rep_opts.progress = ::isatty(2) != 0;
+  rep_opts.interruptible = true;
+  if (rep->parsed()) sim::install_interrupt_handlers();
   if (run->parsed()) return cmd_run(run_opts, guest, false);
   if (rec->parsed()) return cmd_run(rec_opts, guest, true);
   if (rep->parsed()) return cmd_replay(file, rep_opts);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "sim/host_signals.h"
+#include "sim/progress.h"
 #include "trace/sha256.h"
 
 namespace sim {
@@ -46,6 +49,16 @@ kernel::Config config_from(const trace::Header& h) {
   return cfg;
 }
 
+namespace {
+
+// A slice runs in chunks of at most this many ticks: between two chunks the
+// run loop looks at the world (Ctrl-C, the progress line, a replay's end)
+// and the same task goes on. Stopping at a tick boundary changes nothing
+// (the --slice-ticks self-check proves it), so the chunk size is invisible.
+constexpr uint64_t kChunkTicks = 1ULL << 22;
+
+}  // namespace
+
 RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts) {
   RunResult res;
   kernel::Kernel k(cfg, io);
@@ -53,15 +66,21 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   res.load = k.start();
   if (res.load.status) return res;
 
-  // A task runs until it traps, or until its tick budget ends (a deterministic
-  // preemption point: cpu/engine.cc stops exactly before a block).
-  auto t0 = std::chrono::steady_clock::now();
-  bool printed = false;
+  Progress progress(opts.progress);
+  const uint64_t chunk = opts.slice_ticks ? std::min(opts.slice_ticks, kChunkTicks) : kChunkTicks;
   uint32_t last_tid = 0;
+  int interrupted = 0;
+  // Whether the run must end at this boundary between two chunks or slices.
+  auto must_stop = [&] {
+    if (opts.interruptible && (interrupted = interrupt_signal())) return true;
+    return io.stop_requested() || k.ticks() >= io.tick_limit();
+  };
   // Kernel code that runs outside a syscall (faults, scheduling, exits) can
   // find a broken invariant of Ditto's own: the run ends with exit 125.
   try {
-    while (kernel::Task* t = k.runnable_task()) {
+    while (!must_stop()) {
+      kernel::Task* t = k.runnable_task();
+      if (!t) break;
       if (t->tid != last_tid) {
         trace::Event ev;
         ev.kind = trace::EventKind::kSchedule;
@@ -73,27 +92,40 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
       }
       k.begin_slice(*t);
       cpu::Engine& e = t->mm->engine();
-      if (opts.progress)
-        e.set_progress_callback(1ULL << 28, [&](uint64_t ticks) {
-          double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          if (secs < 2.0) return;
-          std::fprintf(stderr, "\r[ditto] %.0f s, %.2f G ticks", secs, double(ticks) / 1e9);
-          printed = true;
-        });
-      uint64_t budget = k.slice_budget();
-      if (opts.slice_ticks) budget = std::min(budget, opts.slice_ticks);
-      uint64_t limit = budget == ~uint64_t(0) ? budget : e.ticks() + budget;
-      cpu::StopReason why = e.run(t->resume_rip, limit);
+      uint64_t rip = t->resume_rip;
+      cpu::StopReason why;
+      for (;;) {
+        uint64_t limit = std::min(k.slice_end(), e.ticks() + chunk);
+        if (uint64_t cap = io.tick_limit(); cap != kernel::Kernel::kUnlimited)
+          limit = std::min(limit, e.ticks() + (cap > k.ticks() ? cap - k.ticks() : 0));
+        why = e.run(rip, limit);
+        if (why != cpu::StopReason::kBudget || e.ticks() >= k.slice_end()) break;
+        progress.update(k, io.event_count());
+        if (must_stop()) break;
+        rip = e.next_rip();
+      }
       k.end_slice(*t, why);
+      progress.update(k, io.event_count());
     }
   } catch (const std::exception& ex) {
-    if (printed) std::fprintf(stderr, "\n");
+    progress.finish();
     res.error = std::string("internal error: ") + ex.what();
     return res;
   }
-  if (printed) std::fprintf(stderr, "\n");
-  if (!io.stop_requested()) k.emit_summary();
+  progress.finish();
+  if (interrupted && !k.outcome().finished) {
+    trace::Event ev;
+    ev.kind = trace::EventKind::kInterrupt;
+    ev.tid = last_tid;
+    ev.tick = k.ticks();
+    ev.signal = interrupted;
+    io.emit(std::move(ev));
+  } else {
+    interrupted = 0;
+    if (!io.stop_requested()) k.emit_summary();
+  }
   res.outcome = k.outcome();
+  res.outcome.interrupted = interrupted;
   res.ticks = k.ticks();
   res.unsupported = k.unsupported();
   return res;
@@ -198,22 +230,32 @@ kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64
   return hf;
 }
 
+// A host read or write that Ctrl-C interrupts fails with EINTR in the guest
+// too, so that the run can stop at its next scheduling point.
 int64_t HostIo::read_stdin(char* buf, size_t n) {
   ssize_t r;
   do r = ::read(0, buf, n);
-  while (r < 0 && errno == EINTR);
+  while (r < 0 && errno == EINTR && !interrupt_signal());
   if (r < 0) return errno == EBADF ? 0 : -int64_t(errno);  // a closed stdin reads as EOF
   return r;
 }
 
-void HostIo::write_output(int fd, const char* buf, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, buf, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // the host's reader went away: the guest does not notice
-    buf += w;
-    n -= size_t(w);
+int64_t HostIo::write_output(int fd, const char* buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = ::write(fd, buf + done, n - done);
+    if (w < 0 && errno == EINTR && !interrupt_signal()) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // Someone else made the host descriptor non-blocking: the guest's
+      // pipe is a blocking one, so wait for room.
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, -1) < 0 && errno == EINTR && interrupt_signal()) return done ? int64_t(done) : -EINTR;
+      continue;
+    }
+    if (w <= 0) return done ? int64_t(done) : (w < 0 ? -int64_t(errno) : -int64_t(EIO));
+    done += size_t(w);
   }
+  return int64_t(done);
 }
 
 }  // namespace sim

@@ -24,9 +24,12 @@ struct RunResult {
 
 struct RunOptions {
   bool progress = false;  // print progress lines to stderr on long runs
-  // Stop and resume the running task every this many ticks. A single-task
-  // guest needs no preemption, so this only proves that a stop at a tick
-  // boundary changes nothing (the trace must be identical with any value).
+  // A first Ctrl-C (sim/interrupt.h) ends the run at the next boundary
+  // between slices or chunks, with an interrupt event.
+  bool interruptible = false;
+  // Stop and resume the running task every this many ticks, without a
+  // scheduling decision: this proves that a stop at a tick boundary changes
+  // nothing (the trace must be identical with any value).
   uint64_t slice_ticks = 0;  // 0: no slicing
   // A new CPU engine for every fork and exec instead of a reused one (kernel::EnginePool):
   // slower, and the run must not change.
@@ -47,11 +50,11 @@ class HostIo : public kernel::Io {
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
-  void write_output(int fd, const char* buf, size_t n) override;
+  int64_t write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return !error_.empty(); }
   bool keeps_events() const override { return recorder_ != nullptr; }
+  uint64_t event_count() const override { return events_; }
   const std::string& error() const { return error_; }
-  uint64_t events() const { return events_; }
 
  private:
   trace::Store* store_;

@@ -142,5 +142,5 @@ TEST_CASE("opening something that is not a trace is a TraceError") {
   fclose(f);
   CHECK_THROWS_WITH(trace::Store::open(path), Catch::Contains("not an SQLite database"));
   ::unlink(path.c_str());
-  CHECK_THROWS_WITH(trace::Store::open("/nonexistent/x.db"), Catch::Contains("cannot read trace"));
+  CHECK_THROWS_WITH(trace::Store::open("/nonexistent/x.db"), Catch::Contains("cannot open trace /nonexistent/x.db: No such file or directory"));
 }

@@ -20,7 +20,7 @@ struct FakeIo : kernel::Io {
     return it->second;
   }
   int64_t read_stdin(char*, size_t) override { return 0; }
-  void write_output(int, const char*, size_t) override {}
+  int64_t write_output(int, const char*, size_t n) override { return int64_t(n); }
   bool stop_requested() const override { return false; }
 };
 }  // namespace

@@ -109,9 +109,11 @@ case "$case_name" in
     echo "ok: another seed gives another getrandom stream"
     ;;
   slice_invariance)
-    # Preempting and resuming at tick boundaries changes nothing: output,
-    # ticks and every event are identical with any slice length.
-    for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock" "code_alias" "rdtsc_virtual print"; do
+    # Stopping and resuming at tick boundaries changes nothing: output, ticks
+    # and every event are identical with any slice length, for one task and
+    # for many (the scheduler's decisions must not move).
+    for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock" "code_alias" "rdtsc_virtual print" \
+             "fork_spin" "threads" "fork_wait" "pipe_eof" "bench_thread 50"; do
       set -- $p
       run_to a -- "$corpus/$1" ${2:-}
       for s in 1000003 9973 101; do
@@ -120,6 +122,13 @@ case "$case_name" in
       done
       expect_status 0 "identical" -- "$ditto" replay --slice-ticks 997 "$tmp/a.db"
     done
+    if [ -x /bin/busybox ]; then
+      script='yes abc | head -c 50000 | wc -c; echo a b c | tr " " "\n" | sort -r'
+      run_to a -- /bin/busybox sh -c "$script"
+      run_to b --slice-ticks 1001 -- /bin/busybox sh -c "$script"
+      same_as_a "a busybox pipeline with slices of 1001 ticks differs"
+      expect_status 0 "identical" -- "$ditto" replay --slice-ticks 1001 "$tmp/a.db"
+    fi
     ;;
   engine_reuse_invariance)
     # Forks reuse the engines of exited processes (kernel::EnginePool), with
@@ -179,7 +188,13 @@ case "$case_name" in
     expect_status 4 "not a Ditto trace" -- "$ditto" dump "$tmp/t.db"
     ;;
   missing_file)
-    expect_status 4 "cannot read trace" -- "$ditto" replay "$tmp/none.db"
+    # A trace that is not there is not called invalid: the message says what is wrong and how to make one.
+    expect_status 4 "^ditto: cannot open trace .*none.db: No such file or directory \(.ditto record -o" -- \
+      "$ditto" replay "$tmp/none.db"
+    for cmd in dump info; do
+      expect_status 4 "^ditto: cannot open trace .*none.db: No such file or directory" -- "$ditto" $cmd "$tmp/none.db"
+    done
+    if grep -q "invalid" "$tmp/out"; then echo "FAIL: a missing file is reported as an invalid trace"; exit 1; fi
     ;;
   wrong_schema_version)
     record "$tmp/t.db" "$corpus/hello"

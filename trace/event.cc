@@ -15,6 +15,7 @@ const char* to_string(EventKind k) {
     case EventKind::kFault: return "fault";
     case EventKind::kExit: return "exit";
     case EventKind::kSummary: return "summary";
+    case EventKind::kInterrupt: return "interrupt";
   }
   return "?";
 }
@@ -100,11 +101,14 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
         return false;
       for (size_t i = 0; i < x.unsupported.size(); ++i)
         if (differ("unsupported syscall", x.unsupported[i].nr, y.unsupported[i].nr, what) ||
+            differ("unsupported syscall name", x.unsupported[i].name, y.unsupported[i].name, what) ||
             differ("unsupported syscall count", x.unsupported[i].count, y.unsupported[i].count,
                    what))
           return false;
       return true;
     }
+    case EventKind::kInterrupt:
+      return !differ("signal", x.signal, y.signal, what);
   }
   return true;
 }
@@ -146,6 +150,9 @@ std::string describe(const Event& e) {
       s += "summary regs " + e.blob.substr(0, 16) + " memory " + e.target.substr(0, 16);
       for (const auto& u : e.unsupported)
         s += " unsupported " + u.name + "(" + std::to_string(u.nr) + ")x" + std::to_string(u.count);
+      break;
+    case EventKind::kInterrupt:
+      s += "interrupt: the recorder was stopped by signal " + std::to_string(e.signal);
       break;
   }
   return s;
@@ -212,6 +219,9 @@ std::string to_json(const Event& e) {
              ",\"name\":" + json_quote(e.unsupported[i].name) +
              ",\"count\":" + std::to_string(e.unsupported[i].count) + "}";
       s += "]";
+      break;
+    case EventKind::kInterrupt:
+      s += ",\"signal\":" + std::to_string(e.signal);
       break;
   }
   return s + "}";

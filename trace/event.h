@@ -9,7 +9,7 @@
 
 namespace trace {
 
-enum class EventKind : uint8_t { kSyscall, kSchedule, kHostFile, kFault, kExit, kSummary };
+enum class EventKind : uint8_t { kSyscall, kSchedule, kHostFile, kFault, kExit, kSummary, kInterrupt };
 const char* to_string(EventKind k);
 
 struct UnsupportedCount {
@@ -42,7 +42,7 @@ struct Event {
   std::vector<std::string> entries;
   std::string target;  // also: kSummary memory digest
 
-  // kFault / kExit
+  // kFault / kExit / kInterrupt (the host signal)
   int32_t signal = 0;
   int32_t status = 0;
   std::string fault_kind;

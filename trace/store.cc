@@ -5,7 +5,9 @@
 #include <kj/io.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "trace/sha256.h"
 #include "trace/trace.capnp.h"
@@ -93,6 +95,9 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       }
       break;
     }
+    case EventKind::kInterrupt:
+      b.initInterrupt().setSignal(e.signal);
+      break;
   }
 }
 
@@ -156,6 +161,10 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
         e.unsupported.push_back({u.getNr(), str(u.getName()), u.getCount()});
       break;
     }
+    case schema::Event::INTERRUPT:
+      e.kind = EventKind::kInterrupt;
+      e.signal = r.getInterrupt().getSignal();
+      break;
     default:
       throw TraceError("an event of an unknown kind (written by a newer Ditto?)");
   }
@@ -325,7 +334,9 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
 }
 
 std::unique_ptr<Store> Store::open(const std::string& path) {
-  if (::access(path.c_str(), R_OK) != 0) throw TraceError("cannot read trace " + path);
+  if (::access(path.c_str(), R_OK) != 0)
+    throw TraceFileError("cannot open trace " + path + ": " + std::strerror(errno) +
+                         (errno == ENOENT ? " (`ditto record -o " + path + " PROG` makes one)" : ""));
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     sqlite3_close(db);

@@ -28,6 +28,12 @@ class TraceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// The trace file itself cannot be opened (it does not exist, no permission):
+// nothing is known yet about its contents.
+class TraceFileError : public TraceError {
+ public:
+  using TraceError::TraceError;
+};
 
 struct Header {
   uint32_t format_version = kFormatVersion;

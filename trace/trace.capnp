@@ -48,6 +48,7 @@ struct Event {
     fault @5 :Fault;
     exit @6 :Exit;
     summary @7 :Summary;
+    interrupt @8 :Interrupt;
   }
 }
 
@@ -100,6 +101,13 @@ struct Summary {
     name @1 :Text;
     count @2 :UInt64;
   }
+}
+
+struct Interrupt {
+  # The recorder was asked to stop (Ctrl-C: SIGINT, SIGTERM or SIGHUP) and
+  # stopped here, at a boundary between slices; the event's tick is where.
+  # It is the run's last event: replay checks everything before it.
+  signal @0 :Int32;
 }
 
 struct Batch {

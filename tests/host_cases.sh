@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Ditto toward its host and its user: a guest pipeline, a host pipe whose
+# reader left, Ctrl-C during a recording, the progress line on a terminal,
+# and the end-of-run reports. Usage: host_cases.sh BUILD_DIR CASE
+set -u
+build=$1
+case_name=$2
+ditto=$build/ditto
+corpus=$build/corpus
+bb=/bin/busybox
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() { echo "FAIL: $*"; [ -f "$tmp/err" ] && sed 's/^/  stderr: /' "$tmp/err" | head -20; exit 1; }
+ok() { echo "ok: $*"; }
+
+case "$case_name" in
+  guest_pipeline)
+    # A pipeline inside the guest whose writer outlives its reader: `yes` is
+    # killed by SIGPIPE while blocked on the full pipe (Ditto itself once
+    # crashed there with a host SIGSEGV).
+    out=$(timeout 60 "$ditto" run -q $bb ash -c 'yes 123456789_123456789_123 | head -1; echo "status $?"' 2>"$tmp/err")
+    st=$?
+    [ $st = 0 ] || fail "ditto exited $st"
+    [ "$out" = "123456789_123456789_123
+status 0" ] || fail "output: $out"
+    ok "pipeline printed its line and ended (status 0)"
+    timeout 60 "$ditto" record -q -o "$tmp/t.db" $bb ash -c 'yes abc | head -3 >/dev/null; yes | head -c 100000 | wc -c' \
+      >"$tmp/out" 2>"$tmp/err" || fail "record exited $?"
+    [ "$(cat "$tmp/out")" = 100000 ] || fail "wc printed $(cat "$tmp/out")"
+    "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    "$ditto" replay --slice-ticks 997 "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "sliced replay: $(cat "$tmp/rep")"
+    ok "recorded pipelines replay identically, sliced too"
+    ;;
+  closed_stdout)
+    # Ditto's own stdout is a pipe whose reader leaves: the guest's write
+    # fails as on Linux (SIGPIPE; EPIPE when ignored), and replay repeats it.
+    got=$(timeout 60 "$ditto" run -q $bb yes 2>"$tmp/err" | head -2 | tr '\n' ' '; echo "status ${PIPESTATUS[0]}")
+    [ "$got" = "y y status 141" ] || fail "busybox yes | head -2 under ditto: $got"
+    ok "yes | head -2: $got (native: $( $bb yes | head -2 | tr '\n' ' '; echo "status ${PIPESTATUS[0]}"))"
+    got=$(timeout 60 "$ditto" run -q $bb sh -c 'trap "" PIPE; exec yes' 2>"$tmp/err" | head -1; echo "status ${PIPESTATUS[0]}")
+    native=$($bb sh -c 'trap "" PIPE; exec yes' 2>/dev/null | head -1; echo "status ${PIPESTATUS[0]}")
+    [ "$got" = "$native" ] || fail "SIGPIPE ignored: ditto '$got', native '$native'"
+    grep -q "Broken pipe" "$tmp/err" || fail "the guest was not told EPIPE"
+    ok "SIGPIPE ignored: the write fails with EPIPE ($(echo $got | tr '\n' ' '))"
+    (cd "$tmp" && timeout 60 "$ditto" record -q -o t.db $bb yes 2>/dev/null | head -5 >/dev/null)
+    "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    "$ditto" dump "$tmp/t.db" | grep -q "write(.*= -32 " || fail "the failed write is not in the trace"
+    ok "the EPIPE is recorded and replays: $(cat "$tmp/rep")"
+    ;;
+  ctrl_c)
+    # SIGINT to a recorder: the run stops at its next scheduling point, the
+    # trace is complete and marked interrupted, replay checks it to there.
+    "$ditto" record -o "$tmp/t.db" "$corpus/bench_getpid" 2000000000 >/dev/null 2>"$tmp/err" &
+    pid=$!
+    sleep 1
+    kill -INT $pid
+    wait $pid
+    st=$?
+    [ $st = 130 ] || fail "record exited $st after SIGINT, wanted 130"
+    grep -q "interrupted by SIGINT at tick [0-9]" "$tmp/err" || fail "no interruption message"
+    "$ditto" info "$tmp/t.db" >"$tmp/info" 2>&1
+    grep -q INCOMPLETE "$tmp/info" && fail "the interrupted trace is incomplete"
+    "$ditto" dump --json "$tmp/t.db" | tail -1 | jq -e '.kind == "interrupt" and .signal == 2' >/dev/null ||
+      fail "the last event is not the interruption"
+    "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1
+    st=$?
+    [ $st = 6 ] || fail "replay exited $st, wanted 6: $(cat "$tmp/rep")"
+    grep -Eq "interrupted by signal 2 at tick [0-9]+; all [0-9]+ events before it replayed identically" "$tmp/rep" ||
+      fail "replay says: $(cat "$tmp/rep")"
+    ok "SIGINT: exit 130, $(cat "$tmp/rep")"
+    # SIGTERM too, to a guest that blocks in a host read of stdin.
+    mkfifo "$tmp/fifo"
+    sleep 30 3>"$tmp/fifo" >/dev/null 2>&1 &
+    holder=$!
+    "$ditto" record -q -o "$tmp/s.db" "$corpus/stdin_echo" <"$tmp/fifo" >/dev/null 2>&1 &
+    pid=$!
+    sleep 1
+    kill -TERM $pid
+    wait $pid
+    st=$?
+    kill $holder 2>/dev/null
+    [ $st = 143 ] || fail "record blocked on stdin exited $st after SIGTERM, wanted 143"
+    "$ditto" replay "$tmp/s.db" >"$tmp/rep" 2>&1
+    [ $? = 6 ] || fail "replay: $(cat "$tmp/rep")"
+    ok "SIGTERM while the guest waits for stdin: exit 143, replay 6"
+    # A second signal before the first is handled ends Ditto at once: the
+    # trace is then incomplete, and what it holds replays.
+    "$ditto" record -q -o "$tmp/k.db" "$corpus/bench_getpid" 2000000000 >/dev/null 2>&1 &
+    pid=$!
+    sleep 1
+    kill -STOP $pid
+    kill -INT $pid
+    kill -TERM $pid
+    kill -CONT $pid
+    wait $pid
+    st=$?
+    [ $st -gt 128 ] || fail "record exited $st after two signals, wanted death by a signal"
+    "$ditto" replay "$tmp/k.db" >"$tmp/rep" 2>&1
+    st=$?
+    [ $st = 5 ] || [ $st = 4 ] || fail "replay of the killed recording exited $st: $(cat "$tmp/rep")"
+    "$ditto" info "$tmp/k.db" | grep -q INCOMPLETE || fail "the killed recording is not marked incomplete"
+    ok "two signals: killed at once, the trace is incomplete ($(head -c 100 "$tmp/rep"))"
+    ;;
+  progress)
+    # On a terminal a long run shows a progress line; not with -q, and
+    # nothing when stderr is not a terminal.
+    export DITTO_PROGRESS_DELAY=0
+    script -qec "$ditto run $corpus/bench_fib 30" /dev/null >"$tmp/tty" 2>&1
+    grep -q "\[ditto\] .*virtual time [0-9.]* s, [0-9.]* G ticks, [0-9]* events, 1 processes" "$tmp/tty" ||
+      fail "no progress line on a terminal: $(cat -v "$tmp/tty" | head -5)"
+    ok "on a terminal: $(tr '\r' '\n' <"$tmp/tty" | grep -a '\[ditto\]' | head -1 | cat -v)"
+    "$ditto" record -q -o "$tmp/t.db" "$corpus/bench_fib" 30 >/dev/null
+    script -qec "$ditto replay $tmp/t.db" /dev/null >"$tmp/tty" 2>&1
+    grep -q "\[ditto\] .*virtual time" "$tmp/tty" || fail "no progress line in replay: $(cat -v "$tmp/tty" | head -3)"
+    ok "replay shows it too"
+    script -qec "$ditto run -q $corpus/bench_fib 30" /dev/null >"$tmp/tty" 2>&1
+    grep -q "\[ditto\]" "$tmp/tty" && fail "-q still shows progress"
+    "$ditto" run "$corpus/bench_fib" 30 >/dev/null 2>"$tmp/err"
+    grep -q "\[ditto\]" "$tmp/err" && fail "progress on a stderr that is not a terminal"
+    ok "no progress with -q or without a terminal"
+    ;;
+  reports)
+    # A deadlock report names the wait (pause, not sigsuspend) and still
+    # lists the unsupported syscalls.
+    timeout 60 "$ditto" run "$corpus/pause_forever" >/dev/null 2>"$tmp/err"
+    st=$?
+    [ $st = 124 ] || fail "deadlock exited $st"
+    grep -q "deadlock: every task is blocked forever: task 1000 in pause" "$tmp/err" || fail "deadlock report"
+    grep -q "unsupported syscalls (returned ENOSYS): .*syscall 999 x1" "$tmp/err" || fail "no unsupported summary"
+    ok "deadlock: $(tr '\n' ' ' <"$tmp/err")"
+    # -q: no "killed by" line.
+    "$ditto" run -q $bb sh -c 'kill -TERM $$' >/dev/null 2>"$tmp/err"
+    st=$?
+    [ $st = 143 ] || fail "kill -TERM \$\$ exited $st"
+    [ -s "$tmp/err" ] && fail "-q printed: $(cat "$tmp/err")"
+    "$ditto" run $bb sh -c 'kill -TERM $$' >/dev/null 2>"$tmp/err"
+    grep -q "killed by SIGTERM" "$tmp/err" || fail "without -q the death is not reported"
+    ok "-q is quiet about the guest's death; without it: $(head -1 "$tmp/err")"
+    # After execve the crash message names the program that crashed.
+    "$ditto" run --mount "$corpus" $bb sh -c "exec $corpus/null_deref" >/dev/null 2>"$tmp/err"
+    grep -q "^ditto: $corpus/null_deref killed by SIGSEGV" "$tmp/err" || fail "crash after exec: $(cat "$tmp/err")"
+    ok "$(head -1 "$tmp/err")"
+    # record without -o never replaces an earlier recording.
+    (cd "$tmp" && "$ditto" record "$corpus/hello" >/dev/null 2>rec1.err && "$ditto" record "$corpus/hello" >/dev/null 2>rec2.err)
+    [ -f "$tmp/hello-0.db" ] && [ -f "$tmp/hello-1.db" ] || fail "recordings without -o: $(ls "$tmp")"
+    grep -q "recording to hello-1.db" "$tmp/rec2.err" || fail "the new name is not announced: $(cat "$tmp/rec2.err")"
+    "$ditto" replay "$tmp/hello-0.db" >/dev/null && "$ditto" replay "$tmp/hello-1.db" >/dev/null || fail "replay"
+    ok "record without -o: hello-0.db, then hello-1.db"
+    ;;
+  *)
+    echo "unknown case $case_name"; exit 2 ;;
+esac
