@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace cpu {
 
@@ -99,6 +100,17 @@ struct Engine::Impl {
   std::string block_bytes;
   bool retranslate = false;
   uc_context* initial = nullptr;  // the CPU state of a new engine
+  // Sites (set_sites): their hooks, and the one the current run resumed
+  // before, which is let through once.
+  SiteHandler* site_handler = nullptr;
+  std::vector<uint64_t> sites;
+  std::vector<uc_hook> site_hooks;
+  uint64_t resumed_site = ~uint64_t(0);
+  bool site_stop = false;
+  // trace_memory(): the last instruction seen and the hooks.
+  MemoryTracer* tracer = nullptr;
+  uint64_t trace_pc = 0;
+  uc_hook trace_code_hook = 0, trace_mem_hook = 0;
 
   uint64_t ticks() const { return next_check - left; }
   void set_next_check(uint64_t now) {
@@ -244,6 +256,24 @@ struct Engine::Impl {
     uc_emu_stop(uc);
     uc_reg_write(uc, UC_X86_REG_RIP, &address);
     return true;
+  }
+
+  static void on_site(uc_engine* uc, uint64_t address, uint32_t, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    if (address == std::exchange(self->resumed_site, ~uint64_t(0))) return;
+    if (!self->site_handler || !self->site_handler->stop_before(address)) return;
+    // As at the budget: writing RIP leaves the block before this instruction.
+    self->site_stop = true;
+    uc_emu_stop(uc);
+    uc_reg_write(uc, UC_X86_REG_RIP, &address);
+  }
+
+  static void on_trace_code(uc_engine*, uint64_t address, uint32_t, void* ud) {
+    static_cast<Impl*>(ud)->trace_pc = address;
+  }
+  static void on_trace_mem(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* ud) {
+    auto* self = static_cast<Impl*>(ud);
+    self->tracer->on_access(self->trace_pc, addr, uint32_t(size), type == UC_MEM_WRITE);
   }
 
   static bool on_mem_invalid(uc_engine* uc, uc_mem_type type, uint64_t addr, int, int64_t,
@@ -452,12 +482,14 @@ void Engine::restore(const Context& c) {
   if (c.ctx_) uc_context_restore(impl_->uc, static_cast<uc_context*>(c.ctx_));
 }
 
-StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
+StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site) {
   Impl& s = *impl_;
   s.tick_limit = tick_limit;
   s.set_next_check(s.ticks());
   s.stop_requested = false;
   s.budget_hit = false;
+  s.site_stop = false;
+  s.resumed_site = rip == resumed_site ? rip : ~uint64_t(0);
   s.fault = Fault{};
   uc_err err;
   do {  // check_code() stops to run a block again from new code
@@ -465,7 +497,7 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
     err = uc_emu_start(s.uc, rip, kNoUntil, 0, 0);
     rip = reg(Reg::rip);
   } while (s.retranslate && err == UC_ERR_OK && s.fault.kind == FaultKind::kNone && !s.stop_requested &&
-           !s.budget_hit);
+           !s.budget_hit && !s.site_stop);
   uint64_t pc = rip;
   if (s.fault.kind != FaultKind::kNone || err != UC_ERR_OK) {
     if (s.fault.kind == FaultKind::kNone) {
@@ -490,6 +522,7 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit) {
   }
   if (s.stop_requested) return StopReason::kRequested;
   if (s.budget_hit) return StopReason::kBudget;
+  if (s.site_stop) return StopReason::kSite;
   // Emulation ended on its own: `hlt` (privileged in user mode on Linux).
   s.fault.kind = FaultKind::kGeneralProtection;
   s.fault.rip = s.fault.addr = pc;
@@ -544,6 +577,42 @@ void Engine::watch_code(std::vector<CodeRange> ranges) {
   uc_hook_del(s.uc, s.tick_hook);
   auto* fn = s.watched.empty() ? &Impl::on_block : &Impl::on_block_watching;
   uc_hook_add(s.uc, &s.tick_hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(fn), &s, 1, 0);
+}
+
+void Engine::set_sites(const std::vector<uint64_t>& sites, SiteHandler* handler) {
+  Impl& s = *impl_;
+  s.site_handler = handler;
+  if (sites == s.sites) return;
+  for (uc_hook h : s.site_hooks) uc_hook_del(s.uc, h);  // drops the code translated with them
+  s.site_hooks.clear();
+  s.sites = sites;
+  for (uint64_t site : sites) {
+    uc_hook h;
+    if (uc_hook_add(s.uc, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_site), &s, site, site) != UC_ERR_OK)
+      throw std::runtime_error("cannot add a site hook");
+    s.site_hooks.push_back(h);
+    uc_ctl_remove_cache(s.uc, site, site + 1);
+  }
+}
+
+const std::vector<uint64_t>& Engine::sites() const { return impl_->sites; }
+
+void Engine::trace_memory(MemoryTracer* tracer) {
+  Impl& s = *impl_;
+  if ((tracer != nullptr) == (s.tracer != nullptr)) {
+    s.tracer = tracer;
+    return;
+  }
+  s.tracer = tracer;
+  if (tracer) {
+    uc_hook_add(s.uc, &s.trace_code_hook, UC_HOOK_CODE, reinterpret_cast<void*>(&Impl::on_trace_code), &s, 1, 0);
+    uc_hook_add(s.uc, &s.trace_mem_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE,
+                reinterpret_cast<void*>(&Impl::on_trace_mem), &s, 1, 0);
+    uc_ctl_flush_tb(s.uc);  // code translated before has no calls to them
+  } else {
+    uc_hook_del(s.uc, s.trace_code_hook);
+    uc_hook_del(s.uc, s.trace_mem_hook);
+  }
 }
 
 }  // namespace cpu

@@ -60,6 +60,7 @@ enum class StopReason : uint8_t {
   kRequested,  // request_stop() from a trap handler (syscall, exit, exec, ...)
   kBudget,     // tick budget exhausted: a deterministic preemption point
   kFault,      // see fault()
+  kSite,       // the SiteHandler asked to stop before a site (see set_sites)
 };
 
 // Who answers traps. Called from inside emulation; may call Engine::request_stop().
@@ -73,6 +74,23 @@ class TrapHandler {
   // A data access hit unmapped memory at `addr`. Return true after mapping
   // it (a growing stack) and the access is retried; false makes it a fault.
   virtual bool on_unmapped_access(uint64_t addr) { (void)addr; return false; }
+};
+
+// Asked before each execution of a site instruction (Engine::set_sites):
+// true stops the guest there, before the instruction; next_rip() is then
+// the site, and the run that resumes there does not ask again for it.
+class SiteHandler {
+ public:
+  virtual ~SiteHandler() = default;
+  virtual bool stop_before(uint64_t rip) = 0;
+};
+
+// Sees every data access of the guest (Engine::trace_memory): the address of
+// the instruction, the address and size of the access, and its direction.
+class MemoryTracer {
+ public:
+  virtual ~MemoryTracer() = default;
+  virtual void on_access(uint64_t rip, uint64_t addr, uint32_t size, bool write) = 0;
 };
 
 // A fixed CPUID table: the same answers on every host (see cpuid.cc).
@@ -149,9 +167,11 @@ class Engine {
   Context save() const;
   void restore(const Context& c);
 
-  // Run from `rip` until a trap handler requests a stop, a fault, or the
-  // tick counter reaches `tick_limit`. Ticks count retired basic blocks.
-  StopReason run(uint64_t rip, uint64_t tick_limit);
+  // Run from `rip` until a trap handler requests a stop, a fault, a site
+  // stop, or the tick counter reaches `tick_limit`. Ticks count retired
+  // basic blocks. `resumed_site`: the site this run resumes before (from a
+  // kSite stop), which is not asked about again.
+  StopReason run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site = ~uint64_t(0));
   void request_stop();
   // Makes the running (or next) run() stop at `limit` ticks if that is
   // sooner than its own limit; callable from a trap handler. A limit
@@ -180,6 +200,18 @@ class Engine {
   };
   void watch_code(std::vector<CodeRange> ranges);
   bool watching_code() const;
+
+  // Sites: instructions before which `handler` is asked whether to stop
+  // (the scheduler's preemption points inside a block: accesses to shared
+  // memory). Each is a code hook at one address; translated code at them is
+  // dropped, so that the hook is in it. Replaces the previous set; an empty
+  // set removes them all.
+  void set_sites(const std::vector<uint64_t>& sites, SiteHandler* handler);
+  const std::vector<uint64_t>& sites() const;
+  // Memory tracing (null: off): every data access is reported, with the
+  // address of the instruction that made it. Costly (every instruction and
+  // every access calls back): for profiling runs only.
+  void trace_memory(MemoryTracer* tracer);
 
  private:
   bool add_timestamp_site(uint64_t site);

@@ -45,6 +45,11 @@ class Io {
   // The tick count the run must not pass (replay of a recording that was
   // interrupted there), or ~0.
   virtual uint64_t tick_limit() const { return ~uint64_t(0); }
+  // Replay: the recorded event the next emit() is compared with (the
+  // replayer's scheduler follows the recorded decisions), else null.
+  virtual const trace::Event* next_recorded() { return nullptr; }
+  // Replay: the run no longer follows the recording (`what` says how).
+  virtual void report_divergence(const std::string& what) { (void)what; }
 };
 
 }  // namespace kernel

@@ -21,38 +21,16 @@ const char* to_string(ExitState s) {
   return "?";
 }
 
-namespace {
 
-uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-}  // namespace
-
-Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io) {
-  uint64_t s = cfg_.seed;
-  for (auto& w : rng_) w = splitmix64(s);
+Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io), rng_(cfg.seed) {
   vfs_ = std::make_unique<Vfs>(io_, [this] { return realtime_ns(); });
 }
 
 Kernel::~Kernel() = default;
 
 void Kernel::random_bytes(char* out, size_t n) {
-  // xoshiro256** seeded from the run seed through splitmix64.
   while (n > 0) {
-    uint64_t result = rotl(rng_[1] * 5, 7) * 9;
-    uint64_t t = rng_[1] << 17;
-    rng_[2] ^= rng_[0];
-    rng_[3] ^= rng_[1];
-    rng_[1] ^= rng_[2];
-    rng_[0] ^= rng_[3];
-    rng_[2] ^= t;
-    rng_[3] = rotl(rng_[3], 45);
+    uint64_t result = rng_.next();
     size_t take = n < 8 ? n : 8;
     std::memcpy(out, &result, take);
     out += take;
@@ -185,7 +163,7 @@ LoadError Kernel::start() {
   t->comm = base.substr(0, 15);
   vfs_->set_proc_generator([this](const InodeRef& proc) { build_proc(proc); });
   vfs_->set_current_pid(t->tgid);
-  t->mm->engine().set_trap_handler(this);
+  adopt_engine(*t->mm);
 
   t->pgid = t->sid = t->tgid;
   t->exe = cfg_.program_path;
@@ -316,19 +294,18 @@ bool Kernel::try_wake(Task& t) {
   return t.run_state == RunState::kRunnable;
 }
 
-// The scheduling policy (round-robin in tid order, from the task after the
-// last one that ran): a pure function of kernel state, so replay repeats it.
-Task* Kernel::runnable_task() {
+// Every blocked syscall that can complete now does (tid order: its event
+// is emitted here), then the tasks that can run are the runnable ones that
+// are not in a job-control stop. Which of them runs is the scheduler's
+// choice (sim/), not the kernel's.
+std::vector<Task*> Kernel::runnable_tasks() {
   release_dead_tasks();
+  std::vector<Task*> out;
   while (true) {
-    if (io_.stop_requested() || !outcome_.detail.empty()) return nullptr;
+    if (io_.stop_requested() || !outcome_.detail.empty()) return out;
     bool any_alive = false;
-    std::vector<Task*> order;
-    for (auto it = tasks_.upper_bound(last_tid_); it != tasks_.end(); ++it) order.push_back(it->second.get());
-    for (auto it = tasks_.begin(); it != tasks_.end() && it->first <= last_tid_; ++it)
-      order.push_back(it->second.get());
     int64_t next_timer = -1;
-    for (Task* t : order) {
+    for (auto& [tid, t] : tasks_) {
       if (t->run_state == RunState::kExited) continue;
       any_alive = true;
       if (group_stopped(*t)) continue;  // job-control stop: until SIGCONT
@@ -337,12 +314,12 @@ Task* Kernel::runnable_task() {
           next_timer = t->blocked.wake_at_ns;
         continue;
       }
-      last_tid_ = t->tid;
-      return t;
+      if (t->run_state == RunState::kRunnable) out.push_back(t.get());
     }
+    if (!out.empty()) return out;
     if (!any_alive) {
       outcome_.finished = true;
-      return nullptr;
+      return out;
     }
     if (next_timer >= 0) {
       // Everyone waits and a timer is due: virtual time jumps to it.
@@ -359,7 +336,7 @@ Task* Kernel::runnable_task() {
     outcome_.deadlock = true;
     outcome_.finished = true;
     outcome_.detail = "every task is blocked forever: " + who;
-    return nullptr;
+    return out;
   }
 }
 
@@ -374,18 +351,9 @@ void Kernel::switch_engine_to(Task& t) {
   mm.active_tid = t.tid;
 }
 
-uint64_t Kernel::slice_budget() const {
-  int live = 0;
-  for (const auto& [tid, t] : tasks_)
-    if (t->run_state != RunState::kExited && ++live > 1) return kTimeSliceTicks;
-  return kUnlimited;
-}
-
-void Kernel::limit_slice_if_shared() {
-  if (slice_end_ != kUnlimited || !slice_mm_ || slice_budget() == kUnlimited) return;
-  cpu::Engine& e = slice_mm_->engine();
-  slice_end_ = e.ticks() + kTimeSliceTicks;
-  e.lower_tick_limit(slice_end_);
+void Kernel::adopt_engine(MemoryManager& mm) {
+  mm.engine().set_trap_handler(this);
+  if (engine_setup_) engine_setup_(mm);
 }
 
 int Kernel::live_processes() const {
@@ -409,10 +377,9 @@ void Kernel::begin_slice(Task& t) {
   }
   slice_mm_ = t.mm;
   slice_start_ = slice_mm_->engine().ticks();
-  uint64_t budget = slice_budget();
-  slice_end_ = budget == kUnlimited ? kUnlimited : slice_start_ + budget;
   if (has_deliverable(t)) setup_signal_frame(t, t.resume_rip);
   resume_set_ = false;
+  preempted_ = yielded_ = false;
   vfs_->set_current_tid(t.tid, ticks());
   vfs_->set_current_pid(t.tgid);
 }
@@ -447,7 +414,6 @@ void Kernel::end_slice(Task& t, cpu::StopReason why) {
   t.ticks_run += e.ticks() - slice_start_;
   if (t.run_state == RunState::kRunnable && !resume_set_) t.resume_rip = e.next_rip();
   slice_mm_.reset();
-  slice_end_ = kUnlimited;
   resume_set_ = false;
 }
 
@@ -506,12 +472,15 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   if (t.mm.get() == slice_mm_.get() && t.run_state != RunState::kExited) engine.set_reg(cpu::Reg::rax, uint64_t(result));
   emit_syscall(regs, result);
   flush_exit_event();
-  limit_slice_if_shared();  // the syscall made a task (fork, clone)
   // Signals are delivered on the way back to user mode.
   if (t.run_state == RunState::kRunnable && t.mm.get() == slice_mm_.get() && has_deliverable(t))
     setup_signal_frame(t, resume_set_ ? t.resume_rip : regs.rip + 2);
-  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t))
+  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t)) {
     engine.request_stop();
+  } else if (preemption_ && preemption_->preempt_after_syscall(t, regs.rip)) {
+    preempted_ = true;
+    engine.request_stop();
+  }
 }
 
 void Kernel::emit_syscall(const cpu::SyscallRegs& regs, int64_t result) {

@@ -17,6 +17,7 @@
 #include "kernel/fd.h"
 #include "kernel/io.h"
 #include "kernel/mm.h"
+#include "kernel/random.h"
 #include "kernel/vfs.h"
 
 namespace kernel {
@@ -237,10 +238,22 @@ struct Outcome {
   bool core = false;
   cpu::Fault fault;  // when killed by a CPU fault
   bool deadlock = false;
+  bool tick_limit = false;  // the run reached its --max-ticks
   int interrupted = 0;  // the host signal (Ctrl-C) that stopped the run early
   std::string program;  // what the first process ran last (after its execs)
   std::string detail;
   int shell_status() const { return signal ? 128 + signal : exit_code; }
+};
+
+// The scheduler's say inside a slice (sim/ implements it): the kernel knows
+// no policy, only that it may be told to end the running task's slice.
+class Preemption {
+ public:
+  virtual ~Preemption() = default;
+  // After a syscall of `t` (its `syscall` instruction at `rip`) that leaves
+  // it runnable: true ends its slice now (it resumes after the syscall when
+  // next chosen).
+  virtual bool preempt_after_syscall(const Task& t, uint64_t rip) = 0;
 };
 
 class Kernel : public cpu::TrapHandler {
@@ -259,7 +272,24 @@ class Kernel : public cpu::TrapHandler {
   // Every fork gets a new engine (a self-check: the run must not change).
   // Call before start().
   void disable_engine_reuse() { engine_pool_.reset(); }
-  Task* runnable_task();
+  // The tasks that can run now, in tid order, once every blocked syscall
+  // that can complete has (its event emitted) and dead tasks are freed; when
+  // none can but a timer is due, virtual time jumps to it first. Empty when
+  // the run is over (finished or deadlocked: see outcome()) or the Io asked
+  // to stop. Which task runs is the scheduler's choice (sim/).
+  std::vector<Task*> runnable_tasks();
+  // Asked after each syscall of the running task that leaves it runnable.
+  void set_preemption(Preemption* p) { preemption_ = p; }
+  // Called for every address space's engine before guest code runs in it
+  // (the first program, a fork, an exec): the run loop's chance to give it
+  // sites or memory tracing (mm.program says what it runs).
+  void set_engine_setup(std::function<void(MemoryManager&)> fn) { engine_setup_ = std::move(fn); }
+  // Makes `mm`'s engine trap into this kernel, then runs the engine setup.
+  void adopt_engine(MemoryManager& mm);
+  // Whether the slice that just ended was ended by the Preemption (as
+  // opposed to a block, exit, exec or the tick budget); sched_yield too.
+  bool slice_preempted() const { return preempted_; }
+  bool slice_yielded() const { return yielded_; }
   // Frees tasks that are dead (reaped, or threads that exited): nothing can
   // name them any more. Their CPU time stays with the thread group.
   void release_dead_tasks();
@@ -272,15 +302,7 @@ class Kernel : public cpu::TrapHandler {
   // Adds a new task (its tid free: see pid_in_use()).
   void add_task(std::unique_ptr<Task> t);
   void begin_slice(Task& t);
-  // Ticks the task may run before the scheduler looks again: unlimited while
-  // it is the only live task, a fixed time slice otherwise.
-  uint64_t slice_budget() const;
-  static constexpr uint64_t kTimeSliceTicks = 200'000;
   static constexpr uint64_t kUnlimited = ~uint64_t(0);
-  // The engine tick count at which the running slice ends (kUnlimited: it
-  // runs until it blocks). A fork or clone during a slice that had no limit
-  // gives it one from then on, so that no runnable task waits forever.
-  uint64_t slice_end() const { return slice_end_; }
   // Live processes (thread groups that have not exited), for progress lines.
   int live_processes() const;
   void end_slice(Task& t, cpu::StopReason why);
@@ -298,6 +320,7 @@ class Kernel : public cpu::TrapHandler {
   Io& io() { return io_; }
   Vfs& vfs() { return *vfs_; }
   Task& current() { return *current_; }
+  uint32_t current_tid() const { return current_ ? current_->tid : 0; }
   MemoryManager& mm() { return *current_->mm; }
   const Config& config() const { return cfg_; }
   // Deterministic time, derived from ticks; never host time.
@@ -364,7 +387,10 @@ class Kernel : public cpu::TrapHandler {
   // caller takes the leader's tid (fs/exec.c:de_thread()).
   void de_thread(Task& t);
   // Ends the current slice after this syscall (sched_yield).
-  void yield() { if (slice_mm_) slice_mm_->engine().request_stop(); }
+  void yield() {
+    yielded_ = true;
+    if (slice_mm_) slice_mm_->engine().request_stop();
+  }
   // Futexes (futex.cc): wakes up to `n` waiters on (mm, addr) whose bitset
   // matches, first come first woken; returns how many.
   int futex_wake(MemoryManager& mm, uint64_t addr, int n, uint32_t bitset);
@@ -453,15 +479,15 @@ class Kernel : public cpu::TrapHandler {
   int next_ns_id_ = 1;
   std::shared_ptr<PidNamespace> root_pidns_ = std::make_shared<PidNamespace>();
   uint32_t init_tid_ = 0;       // the first guest process: its status is the run's
-  uint32_t last_tid_ = 0;       // round-robin position
   std::shared_ptr<MemoryManager> slice_mm_;  // the address space this slice runs in
   bool resume_set_ = false;
   uint64_t retired_ticks_ = 0;  // ticks of slices already ended
   uint64_t slice_start_ = 0;    // slice_mm_'s tick count when the current slice began
-  uint64_t slice_end_ = kUnlimited;
-  void limit_slice_if_shared();
+  Preemption* preemption_ = nullptr;
+  std::function<void(MemoryManager&)> engine_setup_;
+  bool preempted_ = false, yielded_ = false;  // how the current slice ended
   int64_t sleep_ns_ = 0;
-  std::array<uint64_t, 4> rng_{};
+  Random rng_;
   std::string event_data_;
   std::vector<trace::Event> pending_exit_events_;
   std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>> futexes_;

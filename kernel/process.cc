@@ -305,8 +305,8 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
     pe.restore(pctx);
   } else {
     c.mm = parent.mm->fork();
+    k.adopt_engine(*c.mm);
     cpu::Engine& ce = c.mm->engine();
-    ce.set_trap_handler(&k);
     ce.restore(pctx);
     ce.set_reg(cpu::Reg::rax, 0);
     if (stack) ce.set_reg(cpu::Reg::rsp, stack);
@@ -769,7 +769,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // descriptors closed, caught signals back to default, no alternate stack.
   std::shared_ptr<MemoryManager> old = t.mm;
   t.mm = MemoryManager::create(engine_pool_, exe);
-  t.mm->engine().set_trap_handler(this);
+  adopt_engine(*t.mm);
   t.mm->active_tid = t.tid;
   t.exe = exe;
   LoadError err = load_program(t, content, argv, envp, execfn);
@@ -936,7 +936,6 @@ void Kernel::de_thread(Task& t) {
   if (t.mm && t.mm->active_tid == old_tid) t.mm->active_tid = t.tid;
   for (auto& [tid, o] : tasks_)
     if (o->parent_thread == old_tid) o->parent_thread = t.tid;
-  if (last_tid_ == old_tid) last_tid_ = t.tid;
 }
 
 int Kernel::mm_users(const MemoryManager& mm) const {

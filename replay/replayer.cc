@@ -43,6 +43,21 @@ void ReplayIo::look_ahead() {
   }
 }
 
+const trace::Event* ReplayIo::next_recorded() {
+  if (stopped_) return nullptr;
+  try {
+    return peek();
+  } catch (const trace::TraceError& ex) {
+    invalid(ex);
+    return nullptr;
+  }
+}
+
+void ReplayIo::report_divergence(const std::string& what) {
+  const trace::Event* rec = next_recorded();
+  diverge("scheduling", rec, what);
+}
+
 void ReplayIo::end_at_interrupt(const trace::Event& interrupt) {
   stopped_ = true;
   report_.verdict = Verdict::kInterrupted;
@@ -227,6 +242,7 @@ Report replay_trace(const std::string& path, const Options& opts) {
     run_opts.interruptible = opts.interruptible;
     run_opts.slice_ticks = opts.slice_ticks;
     run_opts.fresh_engines = opts.fresh_engines;
+    sim::replay_options_from(h, run_opts);
     sim::RunResult res = sim::run_guest(sim::config_from(h), io, run_opts);
     if (res.load.status && !io.stop_requested()) {
       rep.verdict = Verdict::kDiverged;

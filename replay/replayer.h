@@ -55,6 +55,8 @@ class ReplayIo : public kernel::Io {
   bool stop_requested() const override { return stopped_; }
   uint64_t event_count() const override { return checked_; }
   uint64_t tick_limit() const override { return limit_tick_; }
+  const trace::Event* next_recorded() override;
+  void report_divergence(const std::string& what) override;
 
   // After the guest ends: anything the recording has that replay did not produce.
   void finish();

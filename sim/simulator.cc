@@ -13,17 +13,20 @@
 
 #include "sim/host_signals.h"
 #include "sim/progress.h"
+#include "sim/scheduler.h"
 #include "trace/sha256.h"
 
 namespace sim {
 
-trace::Header header_for(const kernel::Config& cfg) {
+trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   trace::Header h;
   h.ditto_version = DITTO_VERSION;
   h.argv = cfg.argv;  // argv[0] doubles as AT_EXECFN: Ditto execs what the user typed
   h.env = cfg.env;
   h.seed = cfg.seed;
-  h.policy = "single";
+  h.policy = make_policy(opts.policy)->describe();
+  h.sites = opts.sites;
+  h.max_ticks = opts.max_ticks;
   h.cpu_model = cpu::cpu_model_name();
   for (const cpu::CpuidLeaf& l : cpu::cpuid_table())
     h.cpuid.push_back({l.leaf, l.subleaf, l.eax, l.ebx, l.ecx, l.edx});
@@ -33,6 +36,12 @@ trace::Header header_for(const kernel::Config& cfg) {
   h.mounts = cfg.mounts;
   h.ns_per_tick = cfg.ns_per_tick;
   return h;
+}
+
+void replay_options_from(const trace::Header& h, RunOptions& opts) {
+  opts.follow_recording = true;
+  opts.sites = h.sites;
+  opts.max_ticks = h.max_ticks;
 }
 
 kernel::Config config_from(const trace::Header& h) {
@@ -59,10 +68,34 @@ constexpr uint64_t kChunkTicks = 1ULL << 22;
 
 }  // namespace
 
+namespace {
+
+// How the slice that just ended, ended (for the next pick).
+SliceEnd slice_end_reason(const kernel::Kernel& k, const kernel::Task& t, cpu::StopReason stop, bool budget_used) {
+  if (t.run_state != kernel::RunState::kRunnable || k.group_stopped(t)) return SliceEnd::kSwitch;
+  if (k.slice_preempted() || stop == cpu::StopReason::kSite) return SliceEnd::kPreempt;
+  if (k.slice_yielded()) return SliceEnd::kYield;
+  if (stop == cpu::StopReason::kBudget && budget_used) return SliceEnd::kBudget;
+  return SliceEnd::kOther;
+}
+
+}  // namespace
+
 RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts) {
   RunResult res;
   kernel::Kernel k(cfg, io);
   if (opts.fresh_engines) k.disable_engine_reuse();
+  std::unique_ptr<Scheduler> sched = opts.follow_recording
+                                         ? make_replaying_scheduler(k, io)
+                                         : make_recording_scheduler(k, io, make_policy(opts.policy));
+  k.set_preemption(sched.get());
+  // Sites (and a profiling run's tracer) for every engine of the program.
+  k.set_engine_setup([&](kernel::MemoryManager& mm) {
+    bool ours = mm.program == cfg.program_path;
+    static const std::vector<uint64_t> none;
+    mm.engine().set_sites(ours ? opts.sites : none, sched.get());
+    if (opts.tracer) mm.engine().trace_memory(ours ? opts.tracer(k, mm) : nullptr);
+  });
   res.load = k.start();
   if (res.load.status) return res;
 
@@ -71,40 +104,52 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   uint32_t last_tid = 0;
   int interrupted = 0;
   // Whether the run must end at this boundary between two chunks or slices.
+  const uint64_t max_ticks = opts.max_ticks ? opts.max_ticks : kernel::Kernel::kUnlimited;
+  bool tick_limit = false;
   auto must_stop = [&] {
     if (opts.interruptible && (interrupted = interrupt_signal())) return true;
+    if (k.ticks() >= max_ticks) return tick_limit = true;
     return io.stop_requested() || k.ticks() >= io.tick_limit();
   };
+  SliceEnd why = SliceEnd::kStart;
+  // Tasks stopped before a site: they make that access when they next run.
+  constexpr uint64_t kNoSite = ~uint64_t(0);
+  std::map<uint32_t, uint64_t> stopped_at_site;
   // Kernel code that runs outside a syscall (faults, scheduling, exits) can
   // find a broken invariant of Ditto's own: the run ends with exit 125.
   try {
     while (!must_stop()) {
-      kernel::Task* t = k.runnable_task();
-      if (!t) break;
-      if (t->tid != last_tid) {
-        trace::Event ev;
-        ev.kind = trace::EventKind::kSchedule;
-        ev.tid = t->tid;
-        ev.tick = k.ticks();
-        ev.data = last_tid == 0 ? "start" : "switch";
-        io.emit(std::move(ev));
-        last_tid = t->tid;
-      }
+      std::vector<kernel::Task*> runnable = k.runnable_tasks();
+      if (runnable.empty()) break;
+      std::optional<Decision> d = sched->pick(runnable, why);
+      if (!d) break;
+      kernel::Task* t = k.task(d->tid);
+      last_tid = t->tid;
       k.begin_slice(*t);
       cpu::Engine& e = t->mm->engine();
+      const uint64_t slice_end = d->budget > ~uint64_t(0) - e.ticks() ? ~uint64_t(0) : e.ticks() + d->budget;
       uint64_t rip = t->resume_rip;
-      cpu::StopReason why;
+      uint64_t resumed_site = kNoSite;
+      if (auto it = stopped_at_site.find(t->tid); it != stopped_at_site.end()) {
+        resumed_site = it->second;
+        stopped_at_site.erase(it);
+      }
+      cpu::StopReason stop;
       for (;;) {
-        uint64_t limit = std::min(k.slice_end(), e.ticks() + chunk);
-        if (uint64_t cap = io.tick_limit(); cap != kernel::Kernel::kUnlimited)
+        uint64_t limit = std::min(slice_end, e.ticks() + chunk);
+        if (uint64_t cap = std::min(io.tick_limit(), max_ticks); cap != kernel::Kernel::kUnlimited)
           limit = std::min(limit, e.ticks() + (cap > k.ticks() ? cap - k.ticks() : 0));
-        why = e.run(rip, limit);
-        if (why != cpu::StopReason::kBudget || e.ticks() >= k.slice_end()) break;
+        stop = e.run(rip, limit, resumed_site);
+        resumed_site = kNoSite;
+        if (stop != cpu::StopReason::kBudget || e.ticks() >= slice_end) break;
         progress.update(k, io.event_count());
         if (must_stop()) break;
         rip = e.next_rip();
       }
-      k.end_slice(*t, why);
+      bool budget_used = e.ticks() >= slice_end;
+      if (stop == cpu::StopReason::kSite) stopped_at_site[t->tid] = e.next_rip();
+      k.end_slice(*t, stop);
+      why = slice_end_reason(k, *t, stop, budget_used);
       progress.update(k, io.event_count());
     }
   } catch (const std::exception& ex) {
@@ -126,6 +171,7 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   }
   res.outcome = k.outcome();
   res.outcome.interrupted = interrupted;
+  res.outcome.tick_limit = tick_limit && !interrupted && !res.outcome.finished;
   res.ticks = k.ticks();
   res.unsupported = k.unsupported();
   return res;

@@ -10,6 +10,7 @@
 
 #include "kernel/io.h"
 #include "kernel/kernel.h"
+#include "sim/policy.h"
 #include "trace/store.h"
 
 namespace sim {
@@ -24,7 +25,7 @@ struct RunResult {
 
 struct RunOptions {
   bool progress = false;  // print progress lines to stderr on long runs
-  // A first Ctrl-C (sim/interrupt.h) ends the run at the next boundary
+  // A first Ctrl-C (sim/host_signals.h) ends the run at the next boundary
   // between slices or chunks, with an interrupt event.
   bool interruptible = false;
   // Stop and resume the running task every this many ticks, without a
@@ -34,12 +35,26 @@ struct RunOptions {
   // A new CPU engine for every fork and exec instead of a reused one (kernel::EnginePool):
   // slower, and the run must not change.
   bool fresh_engines = false;
+  // Who decides the schedule: `policy` (recording, `ditto run`), or the
+  // recorded decisions that Io::next_recorded() shows (replay).
+  PolicyOptions policy;
+  bool follow_recording = false;
+  // Instructions of the program (cfg.program_path) before which the
+  // scheduler is asked (sim/profile.h); in the trace header.
+  std::vector<uint64_t> sites;
+  // The run ends when it reaches this many ticks (0: never), with a status
+  // of its own (a livelock).
+  uint64_t max_ticks = 0;
+  // A profiling run's memory tracer for each address space (sim/profile.cc).
+  std::function<cpu::MemoryTracer*(const kernel::Kernel&, const kernel::MemoryManager&)> tracer;
 };
 
 // Runs the guest described by `cfg` to its end, with `io` as its world.
 RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions& opts);
 
-trace::Header header_for(const kernel::Config& cfg);
+trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts);
+// The options a replay of a run with header `h` needs (sites, tick limit).
+void replay_options_from(const trace::Header& h, RunOptions& opts);
 kernel::Config config_from(const trace::Header& h);
 
 // Io backed by the host. With a recorder it also writes the trace: every

@@ -16,6 +16,7 @@ const char* to_string(EventKind k) {
     case EventKind::kExit: return "exit";
     case EventKind::kSummary: return "summary";
     case EventKind::kInterrupt: return "interrupt";
+    case EventKind::kPreempt: return "preempt";
   }
   return "?";
 }
@@ -79,7 +80,9 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
         if (differ("argument", x.args[i], y.args[i], what)) return false;
       return !differ("result", x.result, y.result, what) && !differ("data", x.data, y.data, what);
     case EventKind::kSchedule:
-      return !differ("reason", x.data, y.data, what);
+      return !differ("reason", x.data, y.data, what) && !differ("budget", x.budget, y.budget, what);
+    case EventKind::kPreempt:
+      return !differ("rip", x.rip, y.rip, what) && !differ("point", x.data, y.data, what);
     case EventKind::kHostFile:
       return !differ("path", x.path, y.path, what) && !differ("errno", x.err, y.err, what) &&
              !differ("file kind", x.file_kind, y.file_kind, what) &&
@@ -129,7 +132,10 @@ std::string describe(const Event& e) {
       break;
     }
     case EventKind::kSchedule:
-      s += "schedule (" + e.data + ")";
+      s += "schedule (" + e.data + ") budget " + std::to_string(e.budget);
+      break;
+    case EventKind::kPreempt:
+      s += "preempt at " + e.data + " rip " + hex(e.rip);
       break;
     case EventKind::kHostFile:
       s += "hostfile " + e.path;
@@ -194,7 +200,10 @@ std::string to_json(const Event& e) {
       if (!e.data.empty()) s += ",\"data\":" + json_quote(e.data);
       break;
     case EventKind::kSchedule:
-      s += ",\"reason\":" + json_quote(e.data);
+      s += ",\"reason\":" + json_quote(e.data) + ",\"budget\":" + std::to_string(e.budget);
+      break;
+    case EventKind::kPreempt:
+      s += ",\"point\":" + json_quote(e.data) + ",\"rip\":" + std::to_string(e.rip);
       break;
     case EventKind::kHostFile:
       s += ",\"path\":" + json_quote(e.path) + ",\"errno\":" + std::to_string(e.err) +

@@ -9,7 +9,7 @@
 
 namespace trace {
 
-enum class EventKind : uint8_t { kSyscall, kSchedule, kHostFile, kFault, kExit, kSummary, kInterrupt };
+enum class EventKind : uint8_t { kSyscall, kSchedule, kHostFile, kFault, kExit, kSummary, kInterrupt, kPreempt };
 const char* to_string(EventKind k);
 
 struct UnsupportedCount {
@@ -29,8 +29,11 @@ struct Event {
   uint64_t args[6] = {};
   uint8_t nargs = 6;  // how many of args[] the syscall takes
   int64_t result = 0;
-  uint64_t rip = 0;
-  std::string data;  // also: kSchedule reason
+  uint64_t rip = 0;   // also: kPreempt (where the task stopped)
+  std::string data;  // also: kSchedule reason, kPreempt point
+
+  // kSchedule: ticks the task may run before the scheduler looks again
+  uint64_t budget = 0;
 
   // kHostFile
   std::string path;

@@ -52,9 +52,18 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       if (!e.data.empty()) s.setData(as_data(e.data));
       break;
     }
-    case EventKind::kSchedule:
-      b.initSchedule().setReason(text(e.data));
+    case EventKind::kSchedule: {
+      auto s = b.initSchedule();
+      s.setReason(text(e.data));
+      s.setBudget(e.budget);
       break;
+    }
+    case EventKind::kPreempt: {
+      auto p = b.initPreempt();
+      p.setRip(e.rip);
+      p.setPoint(text(e.data));
+      break;
+    }
     case EventKind::kHostFile: {
       auto h = b.initHostFile();
       h.setPath(text(e.path));
@@ -123,6 +132,12 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
     case schema::Event::SCHEDULE:
       e.kind = EventKind::kSchedule;
       e.data = str(r.getSchedule().getReason());
+      e.budget = r.getSchedule().getBudget();
+      break;
+    case schema::Event::PREEMPT:
+      e.kind = EventKind::kPreempt;
+      e.rip = r.getPreempt().getRip();
+      e.data = str(r.getPreempt().getPoint());
       break;
     case schema::Event::HOST_FILE: {
       e.kind = EventKind::kHostFile;
@@ -200,6 +215,9 @@ std::string encode_header(const Header& h) {
     mounts[i].setGuest(text(h.mounts[i].second));
   }
   b.setNsPerTick(h.ns_per_tick);
+  auto sites = b.initSites(h.sites.size());
+  for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
+  b.setMaxTicks(h.max_ticks);
   auto links = b.initProgramLinks(h.program_links.size());
   for (size_t i = 0; i < h.program_links.size(); ++i) {
     links[i].setHost(text(h.program_links[i].first));
@@ -233,6 +251,8 @@ Header decode_header(std::string_view bytes) {
     for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     h.ns_per_tick = r.getNsPerTick();
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
+    for (uint64_t s : r.getSites()) h.sites.push_back(s);
+    h.max_ticks = r.getMaxTicks();
     return h;
   } catch (const kj::Exception& ex) {
     throw TraceError(std::string("the run header cannot be decoded: ") + ex.getDescription().cStr());

@@ -20,7 +20,10 @@
 
 namespace trace {
 
-constexpr uint32_t kFormatVersion = 1;  // of the Cap'n Proto messages
+// Of the Cap'n Proto messages. 2: scheduling decisions are events (schedule
+// with a budget, preempt) that replay follows; version 1 traces re-ran the
+// kernel's own round-robin policy and cannot be replayed by this Ditto.
+constexpr uint32_t kFormatVersion = 2;
 constexpr int kSchemaVersion = 1;       // of the SQLite tables
 
 // A trace that cannot be read: the message names what is wrong.
@@ -49,6 +52,8 @@ struct Header {
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
   std::vector<std::pair<std::string, std::string>> program_links;  // path, target
   uint64_t ns_per_tick = 1;
+  std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)
+  uint64_t max_ticks = 0;
 };
 
 struct RunInfo {

@@ -20,6 +20,8 @@ struct Header {
   mounts @10 :List(Mount);
   nsPerTick @11 :UInt64;    # virtual clock rate
   programLinks @12 :List(Mount);  # symlinks on the path the program was named by: (path, target)
+  sites @13 :List(UInt64);  # instructions of the program before which the scheduler is asked
+  maxTicks @14 :UInt64;     # the run ends at this tick count (0: no limit)
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
@@ -49,6 +51,7 @@ struct Event {
     exit @6 :Exit;
     summary @7 :Summary;
     interrupt @8 :Interrupt;
+    preempt @9 :Preempt;
   }
 }
 
@@ -63,8 +66,18 @@ struct Syscall {
 }
 
 struct Schedule {
-  # Task `tid` (the event's tid) runs from its tick count `tick`.
-  reason @0 :Text;
+  # A scheduler decision: task `tid` (the event's tid) runs from `tick` for
+  # at most `budget` ticks, unless it blocks, ends or is preempted first.
+  # Written only when the decision differs from the previous one; replay
+  # follows these decisions and never runs the policy again.
+  reason @0 :Text;          # start, switch, budget, preempt, yield, other
+  budget @1 :UInt64;
+}
+
+struct Preempt {
+  # The scheduler ended the running task's slice here (it stays runnable).
+  rip @0 :UInt64;           # the syscall it stopped after, or the access it stopped before
+  point @1 :Text;           # "syscall" or "site"
 }
 
 struct HostFile {

@@ -1,0 +1,62 @@
+// The `ditto` command line, one subcommand family a file: cli_guest.cc
+// (run, record), cli_trace.cc (replay, dump, info), main.cc (the parser).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel/kernel.h"
+#include "replay/replayer.h"
+#include "sim/policy.h"
+#include "sim/simulator.h"
+
+namespace cli {
+
+constexpr int kExitDittoError = 125;
+constexpr int kExitDeadlock = 124;
+constexpr int kExitTickLimit = 123;
+extern const char* const kExitCodesHelp;
+
+// "SIGSEGV", or "signal N".
+std::string signal_name(int sig);
+
+// Options of the subcommands that run a guest (run, record, explore).
+struct GuestOptions {
+  uint64_t seed = 0;
+  std::vector<std::string> env;
+  bool inherit_env = false;
+  std::vector<std::string> mounts;
+  bool quiet = false;
+  std::string output;  // "": a new PROG-N.db in the current directory
+  uint64_t slice_ticks = 0;
+  bool fresh_engines = false;
+  sim::PolicyOptions policy;
+  uint64_t max_ticks = 0;
+};
+// The run options `o` asks for, with the profiling run a policy that
+// schedules at shared-memory accesses needs (its sites); false (after a
+// message) when the policy is unknown.
+bool run_options_for(const GuestOptions& o, const kernel::Config& cfg, sim::RunOptions& opts);
+void add_guest_options(CLI::App* cmd, GuestOptions& o);
+
+// Splits `args` (after the subcommand) into the subcommand's own options
+// and PROG ARGS...: options end at the first word that is not one, or
+// after `--`; `cmd` says which options take a value.
+void split_guest_command(const CLI::App& cmd, const std::vector<std::string>& args,
+                         std::vector<std::string>& opts, std::vector<std::string>& guest);
+
+// Builds the guest description; returns a shell status on error (after a message).
+int make_config(const GuestOptions& o, const std::vector<std::string>& guest, kernel::Config& cfg);
+// The status `ditto run/record` exits with for how the guest ended.
+int outcome_status(const sim::RunResult& r);
+// Reports how the guest ended; returns outcome_status(r).
+int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet);
+
+int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool record);
+int cmd_replay(const std::string& file, const replay::Options& opts);
+int cmd_dump(const std::string& file, bool json, int64_t run);
+int cmd_info(const std::string& file);
+
+}  // namespace cli

@@ -1,0 +1,47 @@
+// sim::Profile — where the tasks of a program share memory, learnt from one
+// profiling run that sees every data access (cpu::Engine::trace_memory):
+// the 8-byte words that more than one task touched and some task wrote, the
+// instructions that touched them (the sites: the scheduler's preemption
+// points inside basic blocks), and how often each task did. Scheduling
+// policies weigh their choices with it (pct's step count, pos's conflicts,
+// surw's per-task counts). A site's words are those of the profiling run; a
+// schedule that takes other paths may touch others.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/io.h"
+#include "kernel/kernel.h"
+
+namespace sim {
+
+struct SiteInfo {
+  std::vector<uint64_t> words;  // shared words it touched (addresses, sorted)
+  bool reads = false, writes = false;
+};
+
+struct Profile {
+  std::map<uint64_t, SiteInfo> sites;                              // by instruction address
+  std::map<uint64_t, std::map<uint32_t, uint64_t>> word_accesses;  // shared word -> accesses by task
+  std::map<uint64_t, bool> word_written;
+  std::map<uint32_t, uint64_t> task_accesses;  // accesses to shared words, by task
+  uint64_t accesses = 0;                       // all of them
+  uint64_t syscalls = 0;                       // syscalls of the run (scheduling points too)
+  uint64_t ticks = 0;
+  kernel::Outcome outcome;  // how the profiling run ended
+  std::vector<uint64_t> site_list() const;
+  // Whether sites `a` and `b` touched a word in common, one of them writing.
+  bool conflict(uint64_t a, uint64_t b) const;
+};
+
+struct RunOptions;
+// Runs the guest once with memory tracing (stdin empty, output discarded,
+// nothing recorded) and returns what it shared. `max_ticks` bounds a guest
+// that would not end.
+Profile profile_run(const kernel::Config& cfg, const RunOptions& opts, uint64_t max_ticks);
+
+}  // namespace sim
