@@ -83,5 +83,8 @@ std::unique_ptr<Policy> make_policy(const PolicyOptions& o);
 
 std::unique_ptr<Policy> make_round_robin(const PolicyOptions& o);
 std::unique_ptr<Policy> make_random_walk(const PolicyOptions& o);
+std::unique_ptr<Policy> make_pct(const PolicyOptions& o);
+std::unique_ptr<Policy> make_pos(const PolicyOptions& o);
+std::unique_ptr<Policy> make_surw(const PolicyOptions& o);
 
 }  // namespace sim
