@@ -91,6 +91,8 @@ class MemoryTracer {
  public:
   virtual ~MemoryTracer() = default;
   virtual void on_access(uint64_t rip, uint64_t addr, uint32_t size, bool write) = 0;
+  // A basic block is about to run at `addr`.
+  virtual void on_block(uint64_t addr) { (void)addr; }
 };
 
 // A fixed CPUID table: the same answers on every host (see cpuid.cc).
@@ -139,8 +141,6 @@ class Engine {
     uint32_t prot;
   };
   std::vector<Region> regions() const;
-  // Hash every mapped page's contents (address order) into `digest`.
-  void hash_memory(const std::function<void(uint64_t addr, const uint8_t* data, size_t len)>& sink);
 
   // Look for rdtsc/rdtscp in [addr, addr+len) and trap them (see engine.cc).
   void watch_timestamp_insns(uint64_t addr, uint64_t len);
@@ -210,8 +210,16 @@ class Engine {
   const std::vector<uint64_t>& sites() const;
   // Memory tracing (null: off): every data access is reported, with the
   // address of the instruction that made it. Costly (every instruction and
-  // every access calls back): for profiling runs only.
+  // every access calls back): for profiling runs only. Code already
+  // translated reports nothing until the next run() (callable from a trap
+  // handler, which should then end the run).
   void trace_memory(MemoryTracer* tracer);
+  // Translates the basic blocks at `blocks` without running any of their
+  // instructions (each is entered, and left by its tick hook at once), so
+  // that copies of this engine (host forks) find them translated. Registers,
+  // ticks and memory are as before. Callable from a trap handler, which
+  // must then end the run: the engine's stop request stays set.
+  void translate(const std::vector<uint64_t>& blocks);
 
  private:
   bool add_timestamp_site(uint64_t site);

@@ -11,6 +11,8 @@
 
 namespace kernel {
 
+struct Outcome;
+
 enum class HostFileKind : uint8_t { kMissing = 0, kRegular = 1, kDirectory = 2, kSymlink = 3 };
 
 struct HostFile {
@@ -40,6 +42,13 @@ class Io {
   // False when events go nowhere (`ditto run`): the kernel then skips work
   // whose only product is an event, such as the final memory digest.
   virtual bool keeps_events() const { return true; }
+  // Whether the end-of-run summary should carry the register and memory
+  // digests (they cost a pass over the guest's memory) for a run that ended
+  // `how`; by default whenever events are kept.
+  virtual bool wants_digests(const Outcome& how) const {
+    (void)how;
+    return keeps_events();
+  }
   // Events emitted so far (for progress lines).
   virtual uint64_t event_count() const { return 0; }
   // The tick count the run must not pass (replay of a recording that was

@@ -351,6 +351,27 @@ void Kernel::switch_engine_to(Task& t) {
   mm.active_tid = t.tid;
 }
 
+std::vector<uint64_t> Kernel::stack_return_addresses(Task& t, size_t max) {
+  std::vector<uint64_t> out;
+  MemoryManager& mm = *t.mm;
+  uint64_t sp = mm.engine().reg(cpu::Reg::rsp);
+  auto after_call = [&](uint64_t v) {
+    const Vma* vma = mm.find(v);
+    if (!vma || !(vma->prot & 4 /* PROT_EXEC */) || v < vma->start + 7) return false;
+    uint8_t b[7];
+    if (!mm.engine().read(v - 7, b, 7)) return false;
+    // call rel32 (E8), or an indirect call FF /2 of 2, 3, 6 or 7 bytes.
+    auto ff2 = [&](int len) { return b[7 - len] == 0xff && (b[8 - len] & 0x38) == 0x10; };
+    return b[2] == 0xe8 || ff2(2) || ff2(3) || ff2(6) || ff2(7);
+  };
+  for (int i = 0; i < 1024 && out.size() < max; ++i, sp += 8) {
+    uint64_t v;
+    if (!mm.engine().read(sp, &v, 8)) break;
+    if (after_call(v)) out.push_back(v);
+  }
+  return out;
+}
+
 void Kernel::adopt_engine(MemoryManager& mm) {
   mm.engine().set_trap_handler(this);
   if (engine_setup_) engine_setup_(mm);
@@ -442,6 +463,16 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   cpu::Engine& engine = slice_mm_->engine();
   event_data_.clear();
   int64_t result;
+  bool first_clone = !cloned_ && (regs.nr == 56 || regs.nr == 57 || regs.nr == 58 || regs.nr == 435);
+  if (first_clone) {
+    cloned_ = true;
+    // Everything up to here ran on one task: the same in every schedule.
+    if (first_clone_hook_ && !std::exchange(first_clone_hook_, nullptr)()) {
+      outcome_.detail = "the run was abandoned at its first clone";
+      engine.request_stop();
+      return;
+    }
+  }
   // Exceptions must not unwind through Unicorn's C frames: contain them here.
   try {
     uint32_t nr = uint32_t(regs.nr);
@@ -475,7 +506,10 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   // Signals are delivered on the way back to user mode.
   if (t.run_state == RunState::kRunnable && t.mm.get() == slice_mm_.get() && has_deliverable(t))
     setup_signal_frame(t, resume_set_ ? t.resume_rip : regs.rip + 2);
-  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t)) {
+  // The first clone always ends the slice (whether a snapshot was taken at
+  // it or not: the runs that are forked there and their replays agree).
+  if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t) ||
+      first_clone) {
     engine.request_stop();
   } else if (preemption_ && preemption_->preempt_after_syscall(t, regs.rip)) {
     preempted_ = true;
@@ -518,7 +552,7 @@ void Kernel::emit_summary() {
   Task* init = task(init_tid_);
   ev.tid = init_tid_;
   ev.tick = ticks();
-  if (init && init->mm && io_.keeps_events()) {
+  if (init && init->mm && io_.wants_digests(outcome_)) {
     cpu::Engine& e = init->mm->engine();
     if (init->mm->active_tid != init->tid && init->ctx.valid()) e.restore(init->ctx);
     cpu::Regs r = e.regs();
@@ -527,16 +561,11 @@ void Kernel::emit_summary() {
     ev.blob = rh.hex_digest();
     // Pages that are still all zero (most of the stack, untouched heap) are
     // left out: hashing them would cost more than the run itself.
+    // Pages the host never gave the guest are not even looked at.
     trace::Sha256 mh;
-    static const uint8_t zero[cpu::kPageSize] = {};
-    e.hash_memory([&](uint64_t addr, const uint8_t* data, size_t len) {
-      for (size_t off = 0; off < len; off += cpu::kPageSize) {
-        size_t n = std::min<size_t>(cpu::kPageSize, len - off);
-        if (std::memcmp(data + off, zero, n) == 0) continue;
-        uint64_t a = addr + off;
-        mh.update(&a, sizeof a);
-        mh.update(data + off, n);
-      }
+    init->mm->visit_nonzero_pages([&](uint64_t addr, const uint8_t* data) {
+      mh.update(&addr, sizeof addr);
+      mh.update(data, cpu::kPageSize);
     });
     ev.target = mh.hex_digest();
   }

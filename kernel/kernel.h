@@ -241,6 +241,13 @@ struct Outcome {
   bool tick_limit = false;  // the run reached its --max-ticks
   int interrupted = 0;  // the host signal (Ctrl-C) that stopped the run early
   std::string program;  // what the first process ran last (after its execs)
+  // When a signal killed it: where its task was (the faulting instruction,
+  // or the syscall that raised the signal) and the return addresses found
+  // on that task's stack, innermost first (a conservative scan: a value is
+  // kept when it points just after a call in executable memory).
+  uint64_t death_rip = 0;
+  std::vector<uint64_t> death_stack;
+  uint64_t load_bias = 0;  // of `program` (a static PIE), to name its addresses
   std::string detail;
   int shell_status() const { return signal ? 128 + signal : exit_code; }
 };
@@ -286,6 +293,10 @@ class Kernel : public cpu::TrapHandler {
   void set_engine_setup(std::function<void(MemoryManager&)> fn) { engine_setup_ = std::move(fn); }
   // Makes `mm`'s engine trap into this kernel, then runs the engine setup.
   void adopt_engine(MemoryManager& mm);
+  // Called once, when the first clone, fork or vfork is about to run: the
+  // last point that every schedule of the run shares (`ditto explore` forks
+  // its schedules there). False abandons the run on the spot.
+  void set_first_clone_hook(std::function<bool()> fn) { first_clone_hook_ = std::move(fn); }
   // Whether the slice that just ended was ended by the Preemption (as
   // opposed to a block, exit, exec or the tick budget); sched_yield too.
   bool slice_preempted() const { return preempted_; }
@@ -375,6 +386,8 @@ class Kernel : public cpu::TrapHandler {
   bool is_ns_init(const Task& t) const { return t.pidns && t.pidns->level > 0 && t.pidns->init == t.tid; }
   std::shared_ptr<PidNamespace> root_pidns() const { return root_pidns_; }
   std::shared_ptr<OpaqueNamespace> new_namespace() { return std::make_shared<OpaqueNamespace>(OpaqueNamespace{++next_ns_id_}); }
+  // The return addresses on t's stack (t holds its engine's registers).
+  std::vector<uint64_t> stack_return_addresses(Task& t, size_t max = 16);
   // Process life cycle (process.cc).
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
@@ -485,6 +498,8 @@ class Kernel : public cpu::TrapHandler {
   uint64_t slice_start_ = 0;    // slice_mm_'s tick count when the current slice began
   Preemption* preemption_ = nullptr;
   std::function<void(MemoryManager&)> engine_setup_;
+  std::function<bool()> first_clone_hook_;
+  bool cloned_ = false;  // the first clone happened
   bool preempted_ = false, yielded_ = false;  // how the current slice ended
   int64_t sleep_ns_ = 0;
   Random rng_;

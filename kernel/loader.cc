@@ -59,6 +59,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
     if (at == 0) return {126, "no room in the address space for the program"};
     bias = at - lo;
   }
+  mm.load_bias = bias;
   for (const ElfSegment& s : img.loads) {
     uint64_t start = page_down(s.vaddr + bias);
     uint64_t end = page_up(s.vaddr + s.memsz + bias);

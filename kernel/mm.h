@@ -151,6 +151,8 @@ class MemoryManager {
   bool grow_stack(uint64_t addr);
   void set_brk_start(uint64_t start);
   uint64_t brk_start() const { return brk_start_; }
+  // Where the program's ELF addresses were moved to (a static PIE), or 0.
+  uint64_t load_bias = 0;
 
   // Checked access honouring guest protections: false means EFAULT.
   bool copy_in(UserPtr src, void* dst, size_t n);
@@ -167,6 +169,9 @@ class MemoryManager {
   int64_t read_cstring(UserPtr p, size_t max, std::string& out);
 
   const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
+  // Calls fn(addr, page) for every mapped page, in address order, that
+  // holds something other than zeros (for the end-of-run memory digest).
+  void visit_nonzero_pages(const std::function<void(uint64_t, const uint8_t*)>& fn);
   // The VMA holding `addr`, or null.
   const Vma* find(uint64_t addr) const;
   uint64_t mapped_bytes() const { return mapped_; }

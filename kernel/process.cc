@@ -80,6 +80,10 @@ static bool reaps_automatically(const Task& parent) {
 
 void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   if (t.run_state == RunState::kExited) return;
+  if (signal && t.tgid == init_tid_ && &t == current_ && t.mm && t.mm->active_tid == t.tid) {
+    outcome_.death_rip = t.mm->engine().reg(cpu::Reg::rip);
+    outcome_.death_stack = stack_return_addresses(t);
+  }
   uint32_t tgid = t.tgid;
   std::vector<uint32_t> orphans;
   // The threads leave one by one, the one that caused the exit first.
@@ -176,6 +180,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   pending_exit_events_.push_back(std::move(ev));
   if (tgid == init_tid_) {
     outcome_.program = leader.exe;
+    if (leader.mm) outcome_.load_bias = leader.mm->load_bias;
     outcome_.exit_code = code & 0xff;
     outcome_.signal = signal;
     outcome_.core = core;

@@ -1,5 +1,6 @@
 // The `ditto` command line, one subcommand family a file: cli_guest.cc
-// (run, record), cli_trace.cc (replay, dump, info), main.cc (the parser).
+// (run, record), cli_explore.cc (explore), cli_trace.cc (replay, dump,
+// info), main.cc (the parser).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -55,6 +56,18 @@ int outcome_status(const sim::RunResult& r);
 int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet);
 
 int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool record);
+
+struct ExploreCliOptions {
+  GuestOptions guest;
+  uint64_t runs = 1000;
+  double seconds = 0;
+  int jobs = 0;  // 0: the host's cores
+  int keep = 10;
+  std::string expect_stdout_file;
+  bool json = false;
+};
+void add_explore_options(CLI::App* cmd, ExploreCliOptions& o);
+int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest);
 int cmd_replay(const std::string& file, const replay::Options& opts);
 int cmd_dump(const std::string& file, bool json, int64_t run);
 int cmd_info(const std::string& file);

@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   rec->add_option("-o,--output", rec_opts.output,
                   "Trace file to write (replaced if it exists); default: a new PROG-N.db in the current directory");
   rec->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
+  ExploreCliOptions exp_opts;
+  exp_opts.guest.policy.name = "surw";
+  auto* exp = app.add_subcommand("explore", "Run PROG [ARGS...] under many schedules and report the distinct failures");
+  add_explore_options(exp, exp_opts);
+  exp->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
   std::string file;
   replay::Options rep_opts;
   auto* rep = app.add_subcommand("replay", "Re-execute a recorded run and check every event");
@@ -52,9 +57,9 @@ int main(int argc, char** argv) {
 
   // run/record take the guest command line verbatim after their options.
   std::vector<std::string> guest;
-  if (!args.empty() && (args[0] == "run" || args[0] == "record")) {
+  if (!args.empty() && (args[0] == "run" || args[0] == "record" || args[0] == "explore")) {
     std::vector<std::string> rest(args.begin() + 1, args.end()), opts;
-    split_guest_command(args[0] == "run" ? *run : *rec, rest, opts, guest);
+    split_guest_command(args[0] == "run" ? *run : args[0] == "record" ? *rec : *exp, rest, opts, guest);
     args.assign(1, args[0]);
     args.insert(args.end(), opts.begin(), opts.end());
   }
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
   if (rep->parsed()) sim::install_interrupt_handlers();
   if (run->parsed()) return cmd_run(run_opts, guest, false);
   if (rec->parsed()) return cmd_run(rec_opts, guest, true);
+  if (exp->parsed()) return cmd_explore(exp_opts, guest);
   if (rep->parsed()) return cmd_replay(file, rep_opts);
   if (dump->parsed()) return cmd_dump(file, json, dump_run);
   if (info->parsed()) return cmd_info(file);

@@ -41,6 +41,7 @@ class Profiler {
       for (uint64_t w = addr & ~7ULL; w < addr + std::max<uint32_t>(size, 1); w += 8)
         p_.touch(space_, rip, w, tid, write);
     }
+    void on_block(uint64_t addr) override { p_.blocks_.insert(addr); }
 
    private:
     Profiler& p_;
@@ -119,6 +120,9 @@ class Profiler {
   std::vector<std::unique_ptr<Tracer>> tracers_;
   std::unordered_map<uint64_t, Word> words_;
   std::unordered_map<uint64_t, Site> sites_;
+
+ public:
+  std::unordered_set<uint64_t> blocks_;
 };
 
 // The profiling run's world: the host's files, but no stdin and no output.
@@ -144,13 +148,27 @@ Profile profile_run(const kernel::Config& cfg, const RunOptions& base, uint64_t 
   opts.follow_recording = false;
   opts.sites.clear();
   opts.max_ticks = max_ticks;
-  opts.tracer = [&](const kernel::Kernel& k, const kernel::MemoryManager& mm) {
-    return profiler.tracer_for(k, mm);
-  };
   QuietIo io;
+  // Only what happens once there is a second task can race: tracing (and
+  // counting syscalls) starts at the first clone.
+  bool tracing = false;
+  uint64_t syscalls_before = 0;
+  opts.tracer = [&](const kernel::Kernel& k, const kernel::MemoryManager& mm) {
+    return tracing ? profiler.tracer_for(k, mm) : nullptr;
+  };
+  opts.at_first_clone = [&](kernel::Kernel& k, Scheduler&) {
+    tracing = true;
+    syscalls_before = io.syscalls;
+    kernel::MemoryManager& mm = *k.current().mm;
+    if (mm.program == cfg.program_path) mm.engine().trace_memory(profiler.tracer_for(k, mm));
+    mm.engine().request_stop();  // tracing starts with the next slice
+    return true;
+  };
   RunResult r = run_guest(cfg, io, opts);
   Profile p = profiler.result();
-  p.syscalls = io.syscalls;
+  p.blocks.assign(profiler.blocks_.begin(), profiler.blocks_.end());
+  std::sort(p.blocks.begin(), p.blocks.end());
+  p.syscalls = io.syscalls - syscalls_before;
   p.ticks = r.ticks;
   p.outcome = r.outcome;
   return p;

@@ -32,7 +32,8 @@ struct Profile {
   uint64_t accesses = 0;                       // all of them
   uint64_t syscalls = 0;                       // syscalls of the run (scheduling points too)
   uint64_t ticks = 0;
-  kernel::Outcome outcome;  // how the profiling run ended
+  std::vector<uint64_t> blocks;  // basic blocks run after the first clone
+  kernel::Outcome outcome;       // how the profiling run ended
   std::vector<uint64_t> site_list() const;
   // Whether sites `a` and `b` touched a word in common, one of them writing.
   bool conflict(uint64_t a, uint64_t b) const;

@@ -59,6 +59,7 @@ class RecordingScheduler : public Scheduler {
   // Between two syscalls no task is made, woken or ended: the runnable
   // tasks are those of the last pick or syscall.
   bool stop_before(uint64_t rip) override { return point(k_.current(), rip, rip, "site"); }
+  void set_policy(std::unique_ptr<Policy> p) override { policy_ = std::move(p); }
 
  private:
   bool point(const kernel::Task& t, uint64_t site, uint64_t rip, const char* what) {
@@ -102,6 +103,7 @@ class ReplayingScheduler : public Scheduler {
     return point(t, rip, "syscall");
   }
   bool stop_before(uint64_t rip) override { return point(k_.current(), rip, "site"); }
+  void set_policy(std::unique_ptr<Policy>) override { throw std::logic_error("a replay runs no policy"); }
 
  private:
   // The recording stopped the task here when its next event is this

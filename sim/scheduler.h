@@ -26,6 +26,9 @@ class Scheduler : public kernel::Preemption, public cpu::SiteHandler {
   // The task to run next among `runnable` (tid order, never empty) after a
   // slice that ended `why`; nothing when the run must stop (replay diverged).
   virtual std::optional<Decision> pick(const std::vector<kernel::Task*>& runnable, SliceEnd why) = 0;
+  // Recording only: a new policy decides from here on (a schedule forked
+  // from a snapshot); the decision in force stays until the next pick.
+  virtual void set_policy(std::unique_ptr<Policy> p) = 0;
 };
 
 std::unique_ptr<Scheduler> make_recording_scheduler(kernel::Kernel& k, kernel::Io& io,

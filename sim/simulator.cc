@@ -96,6 +96,7 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
     mm.engine().set_sites(ours ? opts.sites : none, sched.get());
     if (opts.tracer) mm.engine().trace_memory(ours ? opts.tracer(k, mm) : nullptr);
   });
+  if (opts.at_first_clone) k.set_first_clone_hook([&] { return opts.at_first_clone(k, *sched); });
   res.load = k.start();
   if (res.load.status) return res;
 
@@ -249,8 +250,8 @@ kernel::HostFile read_host_file(const std::string& path) {
   return hf;
 }
 
-kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
-  kernel::HostFile hf = read_host_file(path);
+trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
+                             bool name_blob) {
   trace::Event ev;
   ev.kind = trace::EventKind::kHostFile;
   ev.tid = tid;
@@ -261,17 +262,23 @@ kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64
   ev.mode = hf.mode;
   if (hf.err == 0 && hf.kind == kernel::HostFileKind::kRegular) {
     ev.size = hf.content.size();
-    if (recorder_) ev.blob = trace::sha256_hex(hf.content);  // the event is kept: name the blob
-    if (store_ && error_.empty()) {
-      try {
-        store_->put_blob(ev.blob, hf.content);
-      } catch (const std::exception& ex) {
-        error_ = ex.what();
-      }
-    }
+    if (name_blob) ev.blob = trace::sha256_hex(hf.content);
   }
   ev.entries = hf.entries;
   ev.target = hf.target;
+  return ev;
+}
+
+kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
+  kernel::HostFile hf = read_host_file(path);
+  trace::Event ev = host_file_event(path, tid, tick, hf, recorder_ != nullptr);  // a kept event names its blob
+  if (store_ && error_.empty() && !ev.blob.empty()) {
+    try {
+      store_->put_blob(ev.blob, hf.content);
+    } catch (const std::exception& ex) {
+      error_ = ex.what();
+    }
+  }
   emit(std::move(ev));
   return hf;
 }

@@ -15,6 +15,8 @@
 
 namespace sim {
 
+class Scheduler;
+
 struct RunResult {
   kernel::LoadError load;  // status != 0: the program never started
   kernel::Outcome outcome;
@@ -45,6 +47,9 @@ struct RunOptions {
   // The run ends when it reaches this many ticks (0: never), with a status
   // of its own (a livelock).
   uint64_t max_ticks = 0;
+  // Called when the first clone is about to run (kernel::Kernel::
+  // set_first_clone_hook); false ends the run there.
+  std::function<bool(kernel::Kernel&, Scheduler&)> at_first_clone;
   // A profiling run's memory tracer for each address space (sim/profile.cc).
   std::function<cpu::MemoryTracer*(const kernel::Kernel&, const kernel::MemoryManager&)> tracer;
 };
@@ -80,5 +85,8 @@ class HostIo : public kernel::Io {
 
 // Host lookup (lstat semantics) of one file, directory or symlink.
 kernel::HostFile read_host_file(const std::string& path);
+// The hostfile event for `hf` (naming its contents' blob when asked to).
+trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
+                             bool name_blob);
 
 }  // namespace sim

@@ -1,0 +1,34 @@
+#include "sim/memory_io.h"
+
+#include <cstring>
+
+#include "sim/simulator.h"
+
+namespace sim {
+
+void MemoryIo::emit(trace::Event&& e) {
+  e.seq = events.size();
+  events.push_back(std::move(e));
+}
+
+kernel::HostFile MemoryIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
+  kernel::HostFile hf = read_host_file(path);
+  trace::Event ev = host_file_event(path, tid, tick, hf, true);
+  if (!ev.blob.empty()) blobs.emplace(ev.blob, hf.content);
+  emit(std::move(ev));
+  return hf;
+}
+
+int64_t MemoryIo::read_stdin(char* buf, size_t n) {
+  size_t take = std::min(n, stdin_.size() - stdin_pos_);
+  std::memcpy(buf, stdin_.data() + stdin_pos_, take);
+  stdin_pos_ += take;
+  return int64_t(take);
+}
+
+int64_t MemoryIo::write_output(int fd, const char* buf, size_t n) {
+  (fd == 2 ? err : out).append(buf, n);
+  return int64_t(n);
+}
+
+}  // namespace sim

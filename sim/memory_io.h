@@ -1,0 +1,40 @@
+// sim::MemoryIo — the world of a run whose trace is kept in memory (the
+// schedules of `ditto explore`): host files are read from the host and
+// their bytes kept as blobs, stdin is a given string, and the guest's
+// output is captured instead of written.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernel/io.h"
+
+namespace sim {
+
+class MemoryIo : public kernel::Io {
+ public:
+  explicit MemoryIo(std::string stdin_bytes = {}) : stdin_(std::move(stdin_bytes)) {}
+  void emit(trace::Event&& e) override;
+  kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  int64_t read_stdin(char* buf, size_t n) override;
+  int64_t write_output(int fd, const char* buf, size_t n) override;
+  bool stop_requested() const override { return false; }
+  uint64_t event_count() const override { return events.size(); }
+  bool wants_digests(const kernel::Outcome& how) const override { return !digests_for || digests_for(how); }
+
+  // When set, decides which runs get summary digests (explore keeps only
+  // failing runs: the others need none).
+  std::function<bool(const kernel::Outcome&)> digests_for;
+
+  std::vector<trace::Event> events;
+  std::map<std::string, std::string> blobs;  // sha256 -> bytes
+  std::string out, err;                      // the guest's stdout and stderr
+
+ private:
+  std::string stdin_;
+  size_t stdin_pos_ = 0;
+};
+
+}  // namespace sim
