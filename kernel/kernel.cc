@@ -408,7 +408,14 @@ void Kernel::begin_slice(Task& t) {
 void Kernel::end_slice(Task& t, cpu::StopReason why) {
   cpu::Engine& e = slice_mm_->engine();
   if (why == cpu::StopReason::kFault && t.run_state != RunState::kExited) {
-    const cpu::Fault& f = e.fault();
+    cpu::Fault f = e.fault();
+    // Inaccessible memory is not mapped in the engine (cpu::Engine::map_host):
+    // a fault there is a protection fault, as Linux sees it.
+    if (t.mm->find(f.addr)) {
+      if (f.kind == cpu::FaultKind::kReadUnmapped) f.kind = cpu::FaultKind::kReadProt;
+      if (f.kind == cpu::FaultKind::kWriteUnmapped) f.kind = cpu::FaultKind::kWriteProt;
+      if (f.kind == cpu::FaultKind::kFetchUnmapped) f.kind = cpu::FaultKind::kFetchProt;
+    }
     int sig = kSIGSEGV;
     switch (f.kind) {
       case cpu::FaultKind::kInvalidOpcode: sig = kSIGILL; break;
@@ -561,12 +568,20 @@ void Kernel::emit_summary() {
     ev.blob = rh.hex_digest();
     // Pages that are still all zero (most of the stack, untouched heap) are
     // left out: hashing them would cost more than the run itself.
-    // Pages the host never gave the guest are not even looked at.
+    // Pages the host never gave the guest are not even looked at. Frozen
+    // mappings (read-only private memory that can never change again: mostly
+    // program text and rodata, the program file's bytes) count by place
+    // only: hashing their bytes in every run cost more than short runs.
     trace::Sha256 mh;
-    init->mm->visit_nonzero_pages([&](uint64_t addr, const uint8_t* data) {
-      mh.update(&addr, sizeof addr);
-      mh.update(data, cpu::kPageSize);
-    });
+    init->mm->visit_nonzero_pages(
+        [&](uint64_t addr, const uint8_t* data) {
+          mh.update(&addr, sizeof addr);
+          mh.update(data, cpu::kPageSize);
+        },
+        [&](const Vma& v) {
+          uint64_t range[3] = {v.start, v.end, v.prot};
+          mh.update(range, sizeof range);
+        });
     ev.target = mh.hex_digest();
   }
   for (const auto& [name, v] : unsupported_) ev.unsupported.push_back({v.first, name, v.second});

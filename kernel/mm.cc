@@ -676,8 +676,12 @@ void MemoryManager::for_each_nonzero_page(const Vma& v, uint64_t start, uint64_t
   });
 }
 
-void MemoryManager::visit_nonzero_pages(const std::function<void(uint64_t, const uint8_t*)>& fn) {
-  for (auto& [start, v] : vmas_) for_each_nonzero_page(v, v.start, v.end, fn);
+void MemoryManager::visit_nonzero_pages(const std::function<void(uint64_t, const uint8_t*)>& fn,
+                                        const std::function<void(const Vma&)>& frozen) {
+  for (auto& [start, v] : vmas_) {
+    if (v.cow) frozen(v);
+    else for_each_nonzero_page(v, v.start, v.end, fn);
+  }
 }
 
 bool MemoryManager::freeze(Vma& v) {

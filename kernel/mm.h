@@ -170,8 +170,11 @@ class MemoryManager {
 
   const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
   // Calls fn(addr, page) for every mapped page, in address order, that
-  // holds something other than zeros (for the end-of-run memory digest).
-  void visit_nonzero_pages(const std::function<void(uint64_t, const uint8_t*)>& fn);
+  // holds something other than zeros (for the end-of-run memory digest);
+  // frozen mappings (whose bytes never change: program text and rodata)
+  // go to `frozen` whole instead.
+  void visit_nonzero_pages(const std::function<void(uint64_t, const uint8_t*)>& fn,
+                           const std::function<void(const Vma&)>& frozen);
   // The VMA holding `addr`, or null.
   const Vma* find(uint64_t addr) const;
   uint64_t mapped_bytes() const { return mapped_; }

@@ -216,6 +216,9 @@ class Explorer {
     opts.sites = profile->site_list();
     opts.max_ticks = max_ticks_;
     opts.at_first_clone = [this](kernel::Kernel& k, Scheduler& s) { return at_snapshot(k, s); };
+    opts.at_end = [this](const RunResult& r) {
+      if (child_) finish_child(r);
+    };
     // A schedule's run needs its digests only to be saved: when it fails.
     io_.digests_for = [this](const kernel::Outcome& out) {
       return !out.finished || out.exit_code || out.signal || out.deadlock || out.tick_limit || !out.detail.empty() ||
@@ -254,9 +257,13 @@ class Explorer {
   // (its own run ends); in each forked schedule true, with its policy set.
   bool at_snapshot(kernel::Kernel& k, Scheduler& s) {
     snapshot_ = true;
+    io_.events.reserve(io_.events.size() + 4096);  // schedules append without moving what is there
     // The code the schedules will run, translated once here rather than in
     // every forked copy.
-    k.current().mm->engine().translate(profile_->blocks);
+    // (A schedule stopped before a site goes on from a block that starts there.)
+    std::vector<uint64_t> blocks = profile_->blocks;
+    for (const auto& [site, info] : profile_->sites) blocks.push_back(site);
+    k.current().mm->engine().translate(blocks);
     prefix_len_ = io_.events.size();
     for (const auto& [hash, bytes] : io_.blobs) parent_blobs_.insert(hash);
     // Nothing may unwind through the emulator's frames (this is a trap).

@@ -55,18 +55,13 @@ class Surw : public Policy {
   void choose_target() {
     size_t tasks = profile_->task_accesses.size();
     size_t need = std::max<size_t>(2, tasks / 2);
-    std::vector<std::pair<uint64_t, uint64_t>> candidates;  // word, weight
     uint64_t total = 0;
-    for (const auto& [word, by_task] : profile_->word_accesses) {
-      if (by_task.size() < need) continue;
-      uint64_t n = 0;
-      for (const auto& [tid, c] : by_task) n += c;
-      candidates.emplace_back(word, n);
-      total += n;
-    }
-    if (candidates.empty()) return;
+    for (const auto& [word, n] : profile_->word_totals)
+      if (profile_->word_accesses.at(word).size() >= need) total += n;
+    if (total == 0) return;
     uint64_t r = rng_.below(total);
-    for (const auto& [word, n] : candidates) {
+    for (const auto& [word, n] : profile_->word_totals) {
+      if (profile_->word_accesses.at(word).size() < need) continue;
       if (r < n) {
         target_ = word;
         break;
@@ -74,8 +69,8 @@ class Surw : public Policy {
       r -= n;
     }
     for (const auto& [tid, c] : profile_->word_accesses.at(target_)) left_[tid] = c;
-    for (const auto& [site, info] : profile_->sites)
-      if (std::binary_search(info.words.begin(), info.words.end(), target_)) interesting_.insert(site);
+    if (auto it = profile_->word_sites.find(target_); it != profile_->word_sites.end())
+      interesting_.insert(it->second.begin(), it->second.end());
   }
 
   static bool has(const std::vector<kernel::Task*>& ts, uint32_t tid) {

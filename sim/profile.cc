@@ -96,7 +96,14 @@ class Profiler {
       info.words.erase(std::unique(info.words.begin(), info.words.end()), info.words.end());
       info.reads = s.reads;
       info.writes = s.writes;
+      for (uint64_t w : info.words) p.word_sites[w].push_back(rip);
       p.sites[rip] = std::move(info);
+    }
+    for (auto& [w, sites] : p.word_sites) std::sort(sites.begin(), sites.end());
+    for (const auto& [w, by_task] : p.word_accesses) {
+      uint64_t n = 0;
+      for (const auto& [tid, c] : by_task) n += c;
+      p.word_totals.emplace_back(w, n);
     }
     return p;
   }

@@ -34,6 +34,10 @@ struct Profile {
   uint64_t ticks = 0;
   std::vector<uint64_t> blocks;  // basic blocks run after the first clone
   kernel::Outcome outcome;       // how the profiling run ended
+  // Shared words with their accesses by all tasks, and the sites that
+  // touched each (for surw's choice of a word), filled with the rest.
+  std::vector<std::pair<uint64_t, uint64_t>> word_totals;
+  std::map<uint64_t, std::vector<uint64_t>> word_sites;
   std::vector<uint64_t> site_list() const;
   // Whether sites `a` and `b` touched a word in common, one of them writing.
   bool conflict(uint64_t a, uint64_t b) const;

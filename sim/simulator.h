@@ -16,6 +16,7 @@
 namespace sim {
 
 class Scheduler;
+struct RunResult;
 
 struct RunResult {
   kernel::LoadError load;  // status != 0: the program never started
@@ -50,6 +51,9 @@ struct RunOptions {
   // Called when the first clone is about to run (kernel::Kernel::
   // set_first_clone_hook); false ends the run there.
   std::function<bool(kernel::Kernel&, Scheduler&)> at_first_clone;
+  // Called with the result before the run's kernel is torn down (a forked
+  // schedule reports and exits there: tearing down costs more than its run).
+  std::function<void(const RunResult&)> at_end;
   // A profiling run's memory tracer for each address space (sim/profile.cc).
   std::function<cpu::MemoryTracer*(const kernel::Kernel&, const kernel::MemoryManager&)> tracer;
 };
