@@ -518,7 +518,7 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t) ||
       first_clone) {
     engine.request_stop();
-  } else if (preemption_ && preemption_->preempt_after_syscall(t, regs.rip)) {
+  } else if (preemption_ && preemption_->preempt_after_syscall(t, uint32_t(regs.nr), regs.rip)) {
     preempted_ = true;
     engine.request_stop();
   }

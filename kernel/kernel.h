@@ -257,10 +257,10 @@ struct Outcome {
 class Preemption {
  public:
   virtual ~Preemption() = default;
-  // After a syscall of `t` (its `syscall` instruction at `rip`) that leaves
-  // it runnable: true ends its slice now (it resumes after the syscall when
-  // next chosen).
-  virtual bool preempt_after_syscall(const Task& t, uint64_t rip) = 0;
+  // After syscall `nr` of `t` (its `syscall` instruction at `rip`) that
+  // leaves it runnable: true ends its slice now (it resumes after the
+  // syscall when next chosen).
+  virtual bool preempt_after_syscall(const Task& t, uint32_t nr, uint64_t rip) = 0;
 };
 
 class Kernel : public cpu::TrapHandler {

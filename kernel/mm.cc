@@ -649,7 +649,15 @@ namespace {
 // swapped pages). A page never touched reads as zero. All true when the
 // pagemap cannot be read.
 void host_pages_in_use(const uint8_t* p, uint64_t n, std::vector<bool>& used) {
-  static int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  // Opened again in a forked copy of Ditto (`ditto explore`'s schedules):
+  // the descriptor names the process that opened it, not "self".
+  static int fd = -1;
+  static pid_t opened_by = 0;
+  if (pid_t me = ::getpid(); me != opened_by) {
+    if (fd >= 0) ::close(fd);
+    fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    opened_by = me;
+  }
   uint64_t pages = n / cpu::kPageSize;
   used.assign(pages, true);
   if (fd < 0) return;

@@ -46,6 +46,9 @@ struct Vma {
   // False for a shared mapping of a file opened without write access
   // (VM_MAYWRITE clear): it can never become writable.
   bool may_write = true;
+  // Given to a thread as its stack by clone (with the thread's own data,
+  // glibc's struct pthread, at its top): not program data.
+  bool thread_stack = false;
   // True for MAP_SHARED memory: writes are seen by every address space.
   bool map_shared() const { return shared && !cow; }
 };
@@ -177,6 +180,11 @@ class MemoryManager {
                            const std::function<void(const Vma&)>& frozen);
   // The VMA holding `addr`, or null.
   const Vma* find(uint64_t addr) const;
+  // Marks the mapping holding `addr` a thread's stack (Vma::thread_stack).
+  void mark_thread_stack(uint64_t addr) {
+    auto it = vmas_.upper_bound(addr);
+    if (it != vmas_.begin() && std::prev(it)->second.end > addr) std::prev(it)->second.thread_stack = true;
+  }
   uint64_t mapped_bytes() const { return mapped_; }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
   void set_max_vmas(size_t n) { max_vmas_ = n; }  // for tests: kMaxVmas by default

@@ -302,6 +302,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   cpu::Context pctx = pe.save();
   if (flags & kCLONE_VM) {
     c.mm = parent.mm;
+    if (stack) c.mm->mark_thread_stack(stack - 1);
     // The child's registers: the parent's, with RAX 0 and the new stack/TLS.
     pe.set_reg(cpu::Reg::rax, 0);
     if (stack) pe.set_reg(cpu::Reg::rsp, stack);

@@ -65,6 +65,7 @@ struct ExploreCliOptions {
   int keep = 10;
   std::string expect_stdout_file;
   bool json = false;
+  bool stop_at_first = false;
 };
 void add_explore_options(CLI::App* cmd, ExploreCliOptions& o);
 int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest);

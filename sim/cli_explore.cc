@@ -29,6 +29,8 @@ void add_explore_options(CLI::App* cmd, ExploreCliOptions& o) {
   cmd->add_option("--expect-stdout", o.expect_stdout_file,
                   "A schedule fails when its stdout differs from this file's contents");
   cmd->add_flag("--json", o.json, "One JSON object on stdout instead of the report");
+  cmd->add_flag("--stop-at-first", o.stop_at_first,
+                "Stop at the first failing schedule (the lowest-numbered one: schedules before it still finish)");
 }
 
 namespace {
@@ -61,6 +63,7 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
   eo.max_ticks = o.guest.max_ticks;
   eo.output = o.guest.output.empty() ? new_explore_name(guest[0]) : o.guest.output;
   eo.progress = !o.guest.quiet && !o.json && ::isatty(2);
+  eo.stop_at_first = o.stop_at_first;
   if (!o.expect_stdout_file.empty()) {
     std::ifstream in(o.expect_stdout_file, std::ios::binary);
     if (!in) {
@@ -97,7 +100,8 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
                     ",\"schedules_per_second\":" + std::to_string(rate) + ",\"sites\":" + std::to_string(r.sites) +
                     ",\"single_task\":" + (r.single_task ? "true" : "false") +
                     ",\"fails_without_interleaving\":" + (r.fails_without_interleaving ? "true" : "false") +
-                    ",\"failing\":" + std::to_string(r.failing) + ",\"trace\":" +
+                    ",\"failing\":" + std::to_string(r.failing) +
+                    (r.failing ? ",\"first_failing_schedule\":" + std::to_string(r.first_failing) : "") + ",\"trace\":" +
                     json_str(r.failures.empty() ? "" : r.output) + ",\"failures\":[";
     for (size_t i = 0; i < r.failures.size(); ++i) {
       const sim::FailureGroup& g = r.failures[i];

@@ -53,7 +53,12 @@ std::string header_json(const trace::Header& h, int64_t run, const trace::RunInf
          ",\"policy\":" + trace::json_quote(h.policy) + ",\"cpu\":" + trace::json_quote(h.cpu_model) +
          ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"mounts\":" + pairs(h.mounts, "host", "guest") +
          ",\"program_links\":" + pairs(h.program_links, "path", "target") +
-         ",\"ns_per_tick\":" + std::to_string(h.ns_per_tick) +
+         ",\"ns_per_tick\":" + std::to_string(h.ns_per_tick) + ",\"max_ticks\":" + std::to_string(h.max_ticks) +
+         ",\"sites\":" + [&] {
+           std::string s = "[";
+           for (size_t i = 0; i < h.sites.size(); ++i) s += (i ? "," : "") + std::to_string(h.sites[i]);
+           return s + "]";
+         }() +
          ",\"complete\":" + (info.complete ? "true" : "false") +
          ",\"events\":" + std::to_string(info.stored_events) + "}";
 }
@@ -107,6 +112,8 @@ int cmd_info(const std::string& file) {
       std::cout << "\n  env     ";
       for (const auto& a : h.env) std::cout << " " << a;
       std::cout << "\n  cwd      " << h.cwd << "\n  seed     " << h.seed << "\n  policy   " << h.policy
+                << (h.sites.empty() ? "" : ", " + std::to_string(h.sites.size()) + " scheduling sites")
+                << (h.max_ticks ? ", at most " + std::to_string(h.max_ticks) + " ticks" : "")
                 << "\n  cpu      " << h.cpu_model << "\n  ditto    " << h.ditto_version << "\n";
       for (const auto& [host, guest] : h.mounts) std::cout << "  mount    " << host << " -> " << guest << "\n";
       std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches"

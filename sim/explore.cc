@@ -293,7 +293,10 @@ class Explorer {
              std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() >= o_.seconds;
     };
     while (true) {
-      while (running.size() < size_t(std::max(1, o_.jobs)) && next < o_.runs && !out_of_time()) {
+      // With stop_at_first, no schedule after the first failing one starts
+      // (those before it still run: one of them may fail too).
+      uint64_t last = o_.stop_at_first && report_.failing ? first_failing_ : o_.runs;
+      while (running.size() < size_t(std::max(1, o_.jobs)) && next < std::min(o_.runs, last) && !out_of_time()) {
         int fd = ::memfd_create("ditto-schedule", MFD_CLOEXEC);
         if (fd < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
         pid_t pid = ::fork();
@@ -361,6 +364,8 @@ class Explorer {
   // Counts a failing schedule and saves its run when its kind has fewer
   // than `keep` saved.
   void note(ScheduleResult& s) {
+    if (!report_.failing || s.schedule < first_failing_) first_failing_ = s.schedule;
+    report_.first_failing = first_failing_;
     ++report_.failing;
     auto it = std::find_if(report_.failures.begin(), report_.failures.end(),
                            [&](const FailureGroup& g) { return g.signature == s.signature; });
@@ -376,6 +381,12 @@ class Explorer {
       it = std::prev(report_.failures.end());
     }
     ++it->count;
+    if (s.schedule < it->first) {  // schedules end in any order when several run at once
+      it->first = s.schedule;
+      it->summary = s.summary;
+      it->last_output = s.last_output;
+      it->rip = s.rip;
+    }
     if (store_ && int(it->runs.size()) < o_.keep && !s.events.empty()) it->runs.push_back(save(s));
   }
 
@@ -423,6 +434,7 @@ class Explorer {
   size_t prefix_len_ = 0;
   bool snapshot_ = false, child_ = false;
   uint64_t schedule_ = 0;
+  uint64_t first_failing_ = 0;
   int result_fd_ = -1;
   std::chrono::steady_clock::time_point start_;
   ExploreReport report_;

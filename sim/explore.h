@@ -33,6 +33,7 @@ struct ExploreOptions {
   int keep = 10;            // runs saved per distinct failure
   std::optional<std::string> expect_stdout;  // a run printing anything else fails
   bool progress = false;
+  bool stop_at_first = false;  // stop once the first failing schedule is known
 };
 
 struct FailureGroup {
@@ -51,6 +52,7 @@ struct ExploreReport {
   std::string policy;
   uint64_t schedules = 0;
   uint64_t failing = 0;
+  uint64_t first_failing = 0;  // the lowest failing schedule (when failing > 0)
   double seconds = 0;
   bool single_task = false;           // the program never started a second task
   bool fails_without_interleaving = false;

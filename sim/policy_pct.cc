@@ -9,10 +9,13 @@
 // Steps are the scheduling points where more than one task can run (the
 // paper's "identifying sequential execution"): sites and syscall returns.
 // k is 1.2 times the profiling run's shared accesses and syscalls. A task
-// that uses up its quantum while others wait is taken to spin, and drops
-// below everyone (as implementations treat a yield); sched_yield too.
+// that uses up its quantum while others wait, without writing anything the
+// profile saw shared, is taken to spin on a flag that a lower task would
+// set, and drops below everyone (as implementations treat a yield, which
+// drops it too): otherwise PCT would run it forever.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <stdexcept>
 
 #include "kernel/random.h"
@@ -25,7 +28,8 @@ namespace {
 
 class Pct : public Policy {
  public:
-  Pct(const PolicyOptions& o) : seed_(o.seed), depth_(o.depth), quantum_(o.quantum), rng_(o.seed) {
+  Pct(const PolicyOptions& o)
+      : seed_(o.seed), depth_(o.depth), quantum_(o.quantum), rng_(o.seed), profile_(o.profile) {
     if (depth_ < 1) throw std::invalid_argument("pct needs --depth 1 or more");
     uint64_t k = o.profile->accesses + o.profile->syscalls;
     steps_expected_ = std::max<uint64_t>(1, k + k / 5);
@@ -41,12 +45,15 @@ class Pct : public Policy {
   }
 
   Decision pick(const PickView& v) override {
-    if ((v.why == SliceEnd::kBudget || v.why == SliceEnd::kYield) && v.runnable.size() > 1 && v.previous)
+    bool spun = v.why == SliceEnd::kBudget && !wrote_;
+    if ((spun || v.why == SliceEnd::kYield) && v.runnable.size() > 1 && v.previous)
       priority_[v.previous] = --lowest_;
+    wrote_ = false;
     return {highest(v.runnable), quantum_};
   }
 
   bool preempt(const PointView& v) override {
+    if (v.site && !wrote_) wrote_ = writes(v.site);
     if (v.runnable.size() < 2) return false;
     ++steps_;
     for (size_t i = 0; i < change_points_.size(); ++i)
@@ -55,6 +62,12 @@ class Pct : public Policy {
   }
 
  private:
+  bool writes(uint64_t site) {
+    auto [it, fresh] = writes_.try_emplace(site, false);
+    if (fresh)
+      if (auto s = profile_->sites.find(site); s != profile_->sites.end()) it->second = s->second.writes;
+    return it->second;
+  }
   double priority(uint32_t tid) {
     auto [it, fresh] = priority_.try_emplace(tid, 0.0);
     if (fresh) it->second = double(depth_) + 1.0 + rng_.unit();  // above every change point's
@@ -76,6 +89,9 @@ class Pct : public Policy {
   std::vector<uint64_t> change_points_;
   std::map<uint32_t, double> priority_;
   double lowest_ = 0;  // spinners drop below this, and below every change point
+  std::shared_ptr<const Profile> profile_;
+  std::unordered_map<uint64_t, bool> writes_;  // by site
+  bool wrote_ = false;  // the running task wrote shared memory in this slice
 };
 
 }  // namespace

@@ -13,6 +13,11 @@ class RoundRobin : public Policy {
   explicit RoundRobin(uint64_t quantum) : quantum_(quantum) {}
   std::string describe() const override { return "rr quantum=" + std::to_string(quantum_); }
   Decision pick(const PickView& v) override {
+    // A slice that ended for no scheduling reason (exec, a signal frame,
+    // the first clone) goes on.
+    if (v.why == SliceEnd::kOther)
+      for (kernel::Task* t : v.runnable)
+        if (t->tid == v.previous) return {t->tid, quantum_};
     for (kernel::Task* t : v.runnable)
       if (t->tid > v.previous) return {t->tid, quantum_};
     return {v.runnable.front()->tid, quantum_};

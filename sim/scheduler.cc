@@ -26,6 +26,25 @@ trace::Event preempt_event(const kernel::Kernel& k, uint32_t tid, uint64_t rip, 
   return ev;
 }
 
+// Whether the return from syscall `nr` is a scheduling point. Syscalls that
+// only concern the caller (its memory map, signal mask, clocks, ids) are
+// not: other tasks can neither see nor race with them, and a scheduling
+// point after each would dilute a policy's choices (pthread_create alone
+// makes a dozen of them).
+bool scheduling_point(uint32_t nr) {
+  switch (nr) {
+    case 9: case 10: case 11: case 12: case 25: case 28:  // mmap mprotect munmap brk mremap madvise
+    case 13: case 14: case 15:                             // rt_sigaction rt_sigprocmask rt_sigreturn
+    case 39: case 102: case 104: case 107: case 108: case 110: case 186:  // get{pid,uid,gid,euid,egid,ppid,tid}
+    case 63: case 97: case 158: case 160: case 204:       // uname getrlimit arch_prctl setrlimit sched_getaffinity
+    case 96: case 201: case 228: case 229:                 // gettimeofday time clock_gettime clock_getres
+    case 218: case 273: case 302: case 318: case 334:     // set_tid_address set_robust_list prlimit64 getrandom rseq
+      return false;
+    default:
+      return true;
+  }
+}
+
 bool holds(const std::vector<kernel::Task*>& tasks, uint32_t tid) {
   for (const kernel::Task* t : tasks)
     if (t->tid == tid) return true;
@@ -48,7 +67,8 @@ class RecordingScheduler : public Scheduler {
     return d;
   }
 
-  bool preempt_after_syscall(const kernel::Task& t, uint64_t rip) override {
+  bool preempt_after_syscall(const kernel::Task& t, uint32_t nr, uint64_t rip) override {
+    if (!scheduling_point(nr)) return false;
     // The syscall may have made, woken or ended tasks.
     runnable_.clear();
     for (auto& [tid, o] : k_.tasks())
@@ -99,7 +119,7 @@ class ReplayingScheduler : public Scheduler {
     return d;
   }
 
-  bool preempt_after_syscall(const kernel::Task& t, uint64_t rip) override {
+  bool preempt_after_syscall(const kernel::Task& t, uint32_t, uint64_t rip) override {
     return point(t, rip, "syscall");
   }
   bool stop_before(uint64_t rip) override { return point(k_.current(), rip, "site"); }

@@ -24,6 +24,20 @@ class Symbols {
   std::string source_line(uint64_t addr) const;
   // "0x401234 worker+0x14 (race.c:42)": what is known, after the address.
   std::string describe(uint64_t addr) const;
+  // Whether `addr` is the program's own code rather than the C library's:
+  // code with source line information when the program has any; else (no
+  // -g) the functions a static link placed before __libc_start_main, which
+  // is where the program's objects go, ahead of the archive members.
+  bool program_code(uint64_t addr) const;
+  // Whether `addr` lies in a variable the program's own code declares (its
+  // globals and statics, from DWARF). Without DWARF nothing is known: false.
+  bool program_data(uint64_t addr) const;
+  bool has_debug_info() const;
+  // Whether `addr` lies in the program file's loaded segments (text, data, bss).
+  bool in_image(uint64_t addr) const;
+  // Copies the file's bytes at (loaded) address `addr`; false outside the
+  // loaded segments.
+  bool read(uint64_t addr, void* out, size_t n) const;
 
  private:
   struct Impl;
