@@ -61,7 +61,7 @@ class RecordingScheduler : public Scheduler {
     if (!holds(runnable, d.tid) || d.budget == 0)
       throw std::logic_error("policy " + policy_->describe() + " chose task " + std::to_string(d.tid) +
                              " with budget " + std::to_string(d.budget) + ", which cannot run");
-    if (!(d == previous_)) io_.emit(schedule_event(k_, d, to_string(why)));
+    io_.emit(schedule_event(k_, d, to_string(why)));
     previous_ = d;
     runnable_ = runnable;
     return d;
@@ -101,11 +101,14 @@ class ReplayingScheduler : public Scheduler {
 
   std::optional<Decision> pick(const std::vector<kernel::Task*>& runnable, SliceEnd why) override {
     const trace::Event* rec = io_.next_recorded();
-    Decision d = previous_;
-    if (rec && rec->kind == trace::EventKind::kSchedule) {
-      d = {rec->tid, rec->budget};
-      io_.emit(schedule_event(k_, d, rec->data));
+    if (!rec || rec->kind != trace::EventKind::kSchedule) {
+      // The recording decided here (every pick is an event): anything else
+      // means the replay went another way. The event shows where.
+      io_.emit(schedule_event(k_, previous_, to_string(why)));
+      return std::nullopt;
     }
+    Decision d{rec->tid, rec->budget};
+    io_.emit(schedule_event(k_, d, rec->data));
     if (io_.stop_requested()) return std::nullopt;
     if (!holds(runnable, d.tid) || d.budget == 0) {
       std::string who;

@@ -5,8 +5,9 @@
 //
 // Two kinds. The recording scheduler asks a Policy and writes every
 // decision into the trace the moment it is made, before it takes effect: a
-// `schedule` event when the decision (task, budget) differs from the one
-// before, a `preempt` event when a slice ends early. The replaying
+// `schedule` event at every pick (even one that repeats the last: replay
+// must know which pick an event belongs to), a `preempt` event when a slice
+// ends early. The replaying
 // scheduler reads those events instead and never runs a policy, so a trace
 // stays replayable when policy code changes.
 #pragma once

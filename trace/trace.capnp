@@ -68,8 +68,8 @@ struct Syscall {
 struct Schedule {
   # A scheduler decision: task `tid` (the event's tid) runs from `tick` for
   # at most `budget` ticks, unless it blocks, ends or is preempted first.
-  # Written only when the decision differs from the previous one; replay
-  # follows these decisions and never runs the policy again.
+  # One at every pick; replay follows these decisions and never runs the
+  # policy again.
   reason @0 :Text;          # start, switch, budget, preempt, yield, other
   budget @1 :UInt64;
 }
