@@ -10,6 +10,7 @@
 
 #include "kernel/kernel.h"
 #include "replay/replayer.h"
+#include "sim/analyze.h"
 #include "sim/policy.h"
 #include "sim/simulator.h"
 
@@ -69,6 +70,7 @@ struct ExploreCliOptions {
 };
 void add_explore_options(CLI::App* cmd, ExploreCliOptions& o);
 int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest);
+int cmd_analyze(const sim::AnalyzeOptions& o, bool json);
 int cmd_replay(const std::string& file, const replay::Options& opts);
 int cmd_dump(const std::string& file, bool json, int64_t run);
 int cmd_info(const std::string& file);

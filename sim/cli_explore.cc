@@ -22,15 +22,17 @@ void add_explore_options(CLI::App* cmd, ExploreCliOptions& o) {
       "Scheduling policy for the schedules after the first: surw (default), pos, pct, random, rr");
   cmd->add_option("--runs", o.runs, "Schedules to run, the default one included (default 1000)");
   cmd->add_option("--time", o.seconds, "Stop starting schedules after SECS seconds of host time");
-  cmd->add_option("-j,--jobs", o.jobs, "Schedules at a time, each in a process of its own (default: the host's cores)");
+  cmd->add_option("-j,--jobs", o.jobs,
+                  "Schedules at a time, each in a process of its own (default: the host's cores)");
   cmd->add_option("-o,--output", o.guest.output,
                   "Trace file for the failing schedules (default: a new PROG-explore-N.db when one fails)");
   cmd->add_option("--keep", o.keep, "Failing runs saved for each distinct failure (default 10)");
   cmd->add_option("--expect-stdout", o.expect_stdout_file,
                   "A schedule fails when its stdout differs from this file's contents");
   cmd->add_flag("--json", o.json, "One JSON object on stdout instead of the report");
-  cmd->add_flag("--stop-at-first", o.stop_at_first,
-                "Stop at the first failing schedule (the lowest-numbered one: schedules before it still finish)");
+  cmd->add_flag(
+      "--stop-at-first", o.stop_at_first,
+      "Stop at the first failing schedule (the lowest-numbered one: schedules before it still finish)");
 }
 
 namespace {
@@ -95,27 +97,30 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
   sim::Symbols symbols(program_bytes, r.load_bias);
   double rate = r.seconds > 0 ? double(r.schedules) / r.seconds : 0;
   if (o.json) {
-    std::string s = "{\"program\":" + json_str(cfg.program_path) + ",\"policy\":" + json_str(r.policy) +
-                    ",\"schedules\":" + std::to_string(r.schedules) + ",\"seconds\":" + std::to_string(r.seconds) +
-                    ",\"schedules_per_second\":" + std::to_string(rate) + ",\"sites\":" + std::to_string(r.sites) +
-                    ",\"single_task\":" + (r.single_task ? "true" : "false") +
-                    ",\"fails_without_interleaving\":" + (r.fails_without_interleaving ? "true" : "false") +
-                    ",\"failing\":" + std::to_string(r.failing) +
-                    (r.failing ? ",\"first_failing_schedule\":" + std::to_string(r.first_failing) : "") + ",\"trace\":" +
-                    json_str(r.failures.empty() ? "" : r.output) + ",\"failures\":[";
+    std::string s =
+        "{\"program\":" + json_str(cfg.program_path) + ",\"policy\":" + json_str(r.policy) +
+        ",\"schedules\":" + std::to_string(r.schedules) + ",\"seconds\":" + std::to_string(r.seconds) +
+        ",\"schedules_per_second\":" + std::to_string(rate) + ",\"sites\":" + std::to_string(r.sites) +
+        ",\"single_task\":" + (r.single_task ? "true" : "false") +
+        ",\"fails_without_interleaving\":" + (r.fails_without_interleaving ? "true" : "false") +
+        ",\"failing\":" + std::to_string(r.failing) +
+        (r.failing ? ",\"first_failing_schedule\":" + std::to_string(r.first_failing) : "") +
+        ",\"trace\":" + json_str(r.failures.empty() ? "" : r.output) + ",\"failures\":[";
     for (size_t i = 0; i < r.failures.size(); ++i) {
       const sim::FailureGroup& g = r.failures[i];
-      s += std::string(i ? "," : "") + "{\"kind\":" + json_str(g.kind) + ",\"summary\":" + json_str(g.summary) +
-           ",\"where\":" + json_str(g.rip ? symbols.describe(g.rip) : "") + ",\"count\":" + std::to_string(g.count) +
-           ",\"first_schedule\":" + std::to_string(g.first) + ",\"last_output\":" + json_str(g.last_output) +
-           ",\"runs\":[";
+      s += std::string(i ? "," : "") + "{\"kind\":" + json_str(g.kind) +
+           ",\"summary\":" + json_str(g.summary) +
+           ",\"where\":" + json_str(g.rip ? symbols.describe(g.rip) : "") +
+           ",\"count\":" + std::to_string(g.count) + ",\"first_schedule\":" + std::to_string(g.first) +
+           ",\"last_output\":" + json_str(g.last_output) + ",\"runs\":[";
       for (size_t j = 0; j < g.runs.size(); ++j) s += (j ? "," : "") + std::to_string(g.runs[j]);
       s += "]}";
     }
     std::cout << s << "]}\n";
   } else {
     char head[256];
-    std::snprintf(head, sizeof head, "ditto explore: %llu schedules of %s with %s, %.2f s (%.0f schedules/s, %d jobs)",
+    std::snprintf(head, sizeof head,
+                  "ditto explore: %llu schedules of %s with %s, %.2f s (%.0f schedules/s, %d jobs)",
                   static_cast<unsigned long long>(r.schedules), guest[0].c_str(), r.policy.c_str(), r.seconds,
                   rate, eo.jobs);
     std::cout << head << "\n";
@@ -126,8 +131,8 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
     if (r.failures.empty()) {
       std::cout << "  no failure\n";
     } else {
-      std::cout << "  " << r.failures.size() << " distinct failure" << (r.failures.size() > 1 ? "s" : "") << " in "
-                << r.failing << " failing schedule" << (r.failing > 1 ? "s" : "") << ":\n";
+      std::cout << "  " << r.failures.size() << " distinct failure" << (r.failures.size() > 1 ? "s" : "")
+                << " in " << r.failing << " failing schedule" << (r.failing > 1 ? "s" : "") << ":\n";
       for (size_t i = 0; i < r.failures.size(); ++i) {
         const sim::FailureGroup& g = r.failures[i];
         std::cout << "  #" << i + 1 << " " << g.summary;
@@ -143,12 +148,13 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
         if (!g.last_output.empty()) std::cout << "     last output: " << g.last_output << "\n";
       }
       if (r.fails_without_interleaving)
-        std::cout << "  NOTE: it fails without any interleaving too (schedule 0, the default round-robin one):\n"
-                     "  that is seldom a race; look at its environment first (files, arguments, stdin).\n";
+        std::cout
+            << "  NOTE: it fails without any interleaving too (schedule 0, the default round-robin one):\n"
+               "  that is seldom a race; look at its environment first (files, arguments, stdin).\n";
       if (!r.failures.front().runs.empty())
-        std::cout << "  replay one:  ditto replay " << r.output << " --run " << r.failures.front().runs.front()
-                  << "\n  explain it:  ditto analyze " << r.output << " --run " << r.failures.front().runs.front()
-                  << "\n";
+        std::cout << "  replay one:  ditto replay " << r.output << " --run "
+                  << r.failures.front().runs.front() << "\n  explain it:  ditto analyze " << r.output
+                  << " --run " << r.failures.front().runs.front() << "\n";
     }
   }
   return r.failures.empty() ? 0 : 1;

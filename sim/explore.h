@@ -14,23 +14,25 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "kernel/kernel.h"
 #include "sim/policy.h"
+#include "trace/store.h"
 
 namespace sim {
 
 struct ExploreOptions {
-  PolicyOptions policy;     // name, depth, quantum; `seed` is the exploration's
-  uint64_t runs = 1000;     // schedules, schedule 0 included
-  double seconds = 0;       // stop launching schedules after this long (0: no limit)
-  int jobs = 1;             // schedules at a time
-  uint64_t max_ticks = 0;   // a schedule that runs longer livelocks (0: from the profile)
-  std::string output;       // trace file for failing schedules ("": none)
-  int keep = 10;            // runs saved per distinct failure
+  PolicyOptions policy;                      // name, depth, quantum; `seed` is the exploration's
+  uint64_t runs = 1000;                      // schedules, schedule 0 included
+  double seconds = 0;                        // stop launching schedules after this long (0: no limit)
+  int jobs = 1;                              // schedules at a time
+  uint64_t max_ticks = 0;                    // a schedule that runs longer livelocks (0: from the profile)
+  std::string output;                        // trace file for failing schedules ("": none)
+  int keep = 10;                             // runs saved per distinct failure
   std::optional<std::string> expect_stdout;  // a run printing anything else fails
   bool progress = false;
   bool stop_at_first = false;  // stop once the first failing schedule is known
@@ -41,7 +43,7 @@ struct FailureGroup {
   std::string summary;  // one line a person reads
   std::string signature;
   uint64_t count = 0;
-  uint64_t first = 0;   // the first schedule that failed so
+  uint64_t first = 0;         // the first schedule that failed so
   std::vector<int64_t> runs;  // saved in ExploreOptions::output
   std::string last_output;    // the last line the guest printed
   uint64_t rip = 0;
@@ -54,7 +56,7 @@ struct ExploreReport {
   uint64_t failing = 0;
   uint64_t first_failing = 0;  // the lowest failing schedule (when failing > 0)
   double seconds = 0;
-  bool single_task = false;           // the program never started a second task
+  bool single_task = false;  // the program never started a second task
   bool fails_without_interleaving = false;
   std::vector<FailureGroup> failures;  // in the order first found
   uint64_t sites = 0;
@@ -64,5 +66,13 @@ struct ExploreReport {
 };
 
 ExploreReport explore(const kernel::Config& cfg, const ExploreOptions& o);
+
+struct ScheduleResult;
+struct RunOptions;
+// Saves a schedule of a fork server (sim/fork_server.h) as a replayable run:
+// the snapshot's events and blobs, then the schedule's.
+int64_t save_run(trace::Store& store, const kernel::Config& cfg, const RunOptions& opts,
+                 const std::vector<trace::Event>& prefix,
+                 const std::map<std::string, std::string>& prefix_blobs, const ScheduleResult& s);
 
 }  // namespace sim

@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
   add_explore_options(exp, exp_opts);
   exp->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
   std::string file;
+  sim::AnalyzeOptions ana_opts;
+  bool ana_json = false;
+  auto* ana = app.add_subcommand("analyze", "Minimise a failing run's schedule and name the racing accesses");
+  ana->add_option("trace", ana_opts.file, "Trace file (from explore or record)")->required();
+  ana->add_option("--run", ana_opts.run, "Run number in the trace (default: the last)");
+  ana->add_option("-j,--jobs", ana_opts.jobs, "Schedules at a time while minimising (default: the host's cores)");
+  ana->add_flag("--json", ana_json, "One JSON object instead of the report");
   replay::Options rep_opts;
   auto* rep = app.add_subcommand("replay", "Re-execute a recorded run and check every event");
   rep->add_option("trace", file, "Trace file")->required();
@@ -76,6 +83,10 @@ int main(int argc, char** argv) {
   if (run->parsed()) return cmd_run(run_opts, guest, false);
   if (rec->parsed()) return cmd_run(rec_opts, guest, true);
   if (exp->parsed()) return cmd_explore(exp_opts, guest);
+  if (ana->parsed()) {
+    if (ana_opts.jobs <= 0) ana_opts.jobs = int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    return cmd_analyze(ana_opts, ana_json);
+  }
   if (rep->parsed()) return cmd_replay(file, rep_opts);
   if (dump->parsed()) return cmd_dump(file, json, dump_run);
   if (info->parsed()) return cmd_info(file);

@@ -12,7 +12,8 @@ void MemoryIo::emit(trace::Event&& e) {
 }
 
 kernel::HostFile MemoryIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
-  kernel::HostFile hf = read_host_file(path);
+  std::optional<kernel::HostFile> recorded = files ? files(path) : std::nullopt;
+  kernel::HostFile hf = recorded ? *recorded : read_host_file(path);
   trace::Event ev = host_file_event(path, tid, tick, hf, true);
   if (!ev.blob.empty()) blobs.emplace(ev.blob, hf.content);
   emit(std::move(ev));

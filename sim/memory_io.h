@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ class MemoryIo : public kernel::Io {
   // When set, decides which runs get summary digests (explore keeps only
   // failing runs: the others need none).
   std::function<bool(const kernel::Outcome&)> digests_for;
+  // When set, host files come from here (a trace's copies) when it has them.
+  std::function<std::optional<kernel::HostFile>(const std::string& path)> files;
 
   std::vector<trace::Event> events;
   std::map<std::string, std::string> blobs;  // sha256 -> bytes

@@ -42,6 +42,7 @@ struct PointView {
   uint64_t site;  // the shared-memory access it is about to make, or 0: it just made a syscall
   const std::vector<kernel::Task*>& runnable;  // it and every other task that can run, tid order
   uint64_t tick;
+  uint64_t index;  // the running task's scheduling points so far, this one included
 };
 
 class Policy {
@@ -86,5 +87,19 @@ std::unique_ptr<Policy> make_random_walk(const PolicyOptions& o);
 std::unique_ptr<Policy> make_pct(const PolicyOptions& o);
 std::unique_ptr<Policy> make_pos(const PolicyOptions& o);
 std::unique_ptr<Policy> make_surw(const PolicyOptions& o);
+
+// One preemption of a scripted schedule: task `tid` stops at its `index`-th
+// scheduling point (the index a preempt event records); `next` ran then.
+struct ScriptedPreemption {
+  uint32_t tid = 0;
+  uint64_t index = 0;
+  uint32_t next = 0;
+  bool operator==(const ScriptedPreemption&) const = default;
+};
+struct Script {
+  std::vector<Decision> picks;  // one for each slice boundary, in order
+  std::vector<ScriptedPreemption> preemptions;
+};
+std::unique_ptr<Policy> make_scripted(Script script, uint64_t quantum);
 
 }  // namespace sim

@@ -121,7 +121,7 @@ class Profiler {
       info.reads = s.reads;
       info.writes = s.writes;
       info.count = s.count;
-        p.sites[rip] = std::move(info);
+      p.sites[rip] = std::move(info);
     }
     return p;
   }
@@ -173,7 +173,8 @@ bool atomic_instruction(const uint8_t* b, size_t n) {
   bool lock = false;
   for (; i < n; ++i) {
     uint8_t c = b[i];
-    if (c == 0xf0) lock = true;
+    if (c == 0xf0)
+      lock = true;
     else if (c != 0x66 && c != 0x67 && c != 0x2e && c != 0x3e && c != 0x26 && c != 0x36 && c != 0x64 &&
              c != 0x65 && c != 0xf2 && c != 0xf3)
       break;

@@ -39,9 +39,9 @@ struct Profile {
   std::map<uint64_t, std::map<uint32_t, uint64_t>> word_accesses;  // shared word -> accesses by task
   std::map<uint64_t, bool> word_written;
   std::map<uint64_t, bool> word_in_thread_stack;  // in a mapping clone gave a thread as its stack
-  std::map<uint32_t, uint64_t> task_accesses;  // accesses to shared words, by task
-  uint64_t accesses = 0;                       // by the sites kept (see below)
-  uint64_t syscalls = 0;                       // syscalls of the run (scheduling points too)
+  std::map<uint32_t, uint64_t> task_accesses;     // accesses to shared words, by task
+  uint64_t accesses = 0;                          // by the sites kept (see below)
+  uint64_t syscalls = 0;                          // syscalls of the run (scheduling points too)
   uint64_t ticks = 0;
   std::vector<uint64_t> blocks;  // basic blocks run after the first clone
   kernel::Outcome outcome;       // how the profiling run ended

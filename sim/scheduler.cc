@@ -1,5 +1,6 @@
 #include "sim/scheduler.h"
 
+#include <map>
 #include <stdexcept>
 
 namespace sim {
@@ -16,13 +17,15 @@ trace::Event schedule_event(const kernel::Kernel& k, const Decision& d, const st
   return ev;
 }
 
-trace::Event preempt_event(const kernel::Kernel& k, uint32_t tid, uint64_t rip, const char* point) {
+trace::Event preempt_event(const kernel::Kernel& k, uint32_t tid, uint64_t rip, const char* point,
+                           uint64_t index) {
   trace::Event ev;
   ev.kind = trace::EventKind::kPreempt;
   ev.tid = tid;
   ev.tick = k.ticks();
   ev.rip = rip;
   ev.data = point;
+  ev.budget = index;
   return ev;
 }
 
@@ -83,8 +86,9 @@ class RecordingScheduler : public Scheduler {
 
  private:
   bool point(const kernel::Task& t, uint64_t site, uint64_t rip, const char* what) {
-    if (!policy_->preempt(PointView{t, site, runnable_, k_.ticks()})) return false;
-    io_.emit(preempt_event(k_, t.tid, rip, what));
+    uint64_t index = ++points_[t.tid];
+    if (!policy_->preempt(PointView{t, site, runnable_, k_.ticks(), index})) return false;
+    io_.emit(preempt_event(k_, t.tid, rip, what, index));
     return true;
   }
 
@@ -93,6 +97,7 @@ class RecordingScheduler : public Scheduler {
   std::unique_ptr<Policy> policy_;
   Decision previous_;
   std::vector<kernel::Task*> runnable_;
+  std::map<uint32_t, uint64_t> points_;  // scheduling points met, by task
 };
 
 class ReplayingScheduler : public Scheduler {
@@ -122,7 +127,8 @@ class ReplayingScheduler : public Scheduler {
     return d;
   }
 
-  bool preempt_after_syscall(const kernel::Task& t, uint32_t, uint64_t rip) override {
+  bool preempt_after_syscall(const kernel::Task& t, uint32_t nr, uint64_t rip) override {
+    if (!scheduling_point(nr)) return false;
     return point(t, rip, "syscall");
   }
   bool stop_before(uint64_t rip) override { return point(k_.current(), rip, "site"); }
@@ -132,17 +138,19 @@ class ReplayingScheduler : public Scheduler {
   // The recording stopped the task here when its next event is this
   // preemption (tid, tick and place are then checked like any event's).
   bool point(const kernel::Task& t, uint64_t rip, const char* what) {
+    uint64_t index = ++points_[t.tid];
     const trace::Event* rec = io_.next_recorded();
     if (!rec || rec->kind != trace::EventKind::kPreempt || rec->tid != t.tid || rec->rip != rip ||
         rec->tick != k_.ticks() || rec->data != what)
       return false;
-    io_.emit(preempt_event(k_, t.tid, rip, what));
+    io_.emit(preempt_event(k_, t.tid, rip, what, index));
     return true;
   }
 
   kernel::Kernel& k_;
   kernel::Io& io_;
   Decision previous_;
+  std::map<uint32_t, uint64_t> points_;
 };
 
 }  // namespace

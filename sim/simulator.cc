@@ -24,7 +24,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.argv = cfg.argv;  // argv[0] doubles as AT_EXECFN: Ditto execs what the user typed
   h.env = cfg.env;
   h.seed = cfg.seed;
-  h.policy = make_policy(opts.policy)->describe();
+  h.policy = opts.policy_description.empty() ? make_policy(opts.policy)->describe() : opts.policy_description;
   h.sites = opts.sites;
   h.max_ticks = opts.max_ticks;
   h.cpu_model = cpu::cpu_model_name();

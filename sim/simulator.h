@@ -42,6 +42,9 @@ struct RunOptions {
   // recorded decisions that Io::next_recorded() shows (replay).
   PolicyOptions policy;
   bool follow_recording = false;
+  // What the trace header says of the policy, when not policy's own words
+  // (a scripted schedule of `ditto analyze`).
+  std::string policy_description;
   // Instructions of the program (cfg.program_path) before which the
   // scheduler is asked (sim/profile.h); in the trace header.
   std::vector<uint64_t> sites;

@@ -1,10 +1,9 @@
 #include "sim/symbols.h"
 
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <gelf.h>
 #include <libelf.h>
-
-#include <dwarf.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,6 +23,7 @@ struct Symbols::Impl {
     std::string name;
   };
   std::map<uint64_t, Sym> functions;  // by start address (unbiased)
+  std::map<uint64_t, Sym> objects;    // data symbols, likewise
   bool has_lines = false;
   uint64_t code_lo = 0, code_hi = 0;  // the program's own functions, without lines
   struct Segment {
@@ -42,8 +42,8 @@ void Symbols::Impl::collect_variables(Dwarf_Die* die, int depth) {
       Dwarf_Attribute attr;
       Dwarf_Op* ops = nullptr;
       size_t nops = 0;
-      if (dwarf_attr(&child, DW_AT_location, &attr) && dwarf_getlocation(&attr, &ops, &nops) == 0 && nops == 1 &&
-          ops[0].atom == DW_OP_addr) {
+      if (dwarf_attr(&child, DW_AT_location, &attr) && dwarf_getlocation(&attr, &ops, &nops) == 0 &&
+          nops == 1 && ops[0].atom == DW_OP_addr) {
         Dwarf_Die type;
         Dwarf_Word size = 8;
         Dwarf_Attribute ta;
@@ -73,9 +73,12 @@ Symbols::Symbols(std::string elf, uint64_t bias) : impl_(std::make_unique<Impl>(
     if (!data || sh.sh_entsize == 0) continue;
     for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; ++i) {
       GElf_Sym sym;
-      if (!gelf_getsym(data, int(i), &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_value == 0) continue;
+      if (!gelf_getsym(data, int(i), &sym) || sym.st_value == 0) continue;
+      int type = GELF_ST_TYPE(sym.st_info);
+      if (type != STT_FUNC && type != STT_OBJECT) continue;
       const char* name = elf_strptr(s.elf, sh.sh_link, sym.st_name);
-      if (name && *name) s.functions.emplace(sym.st_value, Impl::Sym{sym.st_size, name});
+      if (name && *name)
+        (type == STT_FUNC ? s.functions : s.objects).emplace(sym.st_value, Impl::Sym{sym.st_size, name});
     }
   }
   s.dwarf = dwarf_begin_elf(s.elf, DWARF_C_READ, nullptr);
@@ -150,6 +153,18 @@ std::string Symbols::function(uint64_t addr) const {
   if (it == s.functions.begin()) return "";
   --it;
   if (it->second.size && a >= it->first + it->second.size) return "";
+  char off[32];
+  std::snprintf(off, sizeof off, "+%#llx", static_cast<unsigned long long>(a - it->first));
+  return it->second.name + (a == it->first ? "" : off);
+}
+
+std::string Symbols::data(uint64_t addr) const {
+  const Impl& s = *impl_;
+  uint64_t a = addr - s.bias;
+  auto it = s.objects.upper_bound(a);
+  if (it == s.objects.begin()) return "";
+  --it;
+  if (a >= it->first + std::max<uint64_t>(it->second.size, 1)) return "";
   char off[32];
   std::snprintf(off, sizeof off, "+%#llx", static_cast<unsigned long long>(a - it->first));
   return it->second.name + (a == it->first ? "" : off);

@@ -20,6 +20,8 @@ class Symbols {
   Symbols& operator=(const Symbols&) = delete;
   // "worker+0x14", or "" when no symbol covers `addr`.
   std::string function(uint64_t addr) const;
+  // "counter", "table+0x8": the data symbol (ELF object) holding `addr`, or "".
+  std::string data(uint64_t addr) const;
   // "race.c:42", or "" without line information.
   std::string source_line(uint64_t addr) const;
   // "0x401234 worker+0x14 (race.c:42)": what is known, after the address.

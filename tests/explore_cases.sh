@@ -83,6 +83,26 @@ case "$case_name" in
     grep -q "fails without any interleaving too" "$tmp/out" || fail "no note: $(cat "$tmp/out")"
     echo "ok: $(grep -m1 'exit status 3' "$tmp/out")"
     ;;
+  analyze)
+    # A failing schedule minimised to a few preemptions, saved as a run that
+    # replays, and its race named: the variable the corpus says races.
+    p=$3 want=$4
+    "$ditto" explore -q --stop-at-first --runs 3000 --seed 1 -o "$tmp/t.db" --json "$corpus/$p" >"$tmp/r.json"
+    run=$(jq -r '.failures[0].runs[0]' "$tmp/r.json")
+    "$ditto" analyze --json "$tmp/t.db" --run "$run" >"$tmp/a.json" || fail "$p: analyze exited $?: $(cat "$tmp/a.json")"
+    jq -e '.reduced and (.minimal | length) <= 3' "$tmp/a.json" >/dev/null || fail "$p: not reduced: $(cat "$tmp/a.json")"
+    saved=$(jq -r .saved_run "$tmp/a.json")
+    "$ditto" replay "$tmp/t.db" --run "$saved" >"$tmp/rep" 2>&1 || fail "$p: the minimal run $saved: $(cat "$tmp/rep")"
+    # WANT: the variable, or @FILE: a racing access is in the program's own source file, or called from it.
+    if [ "${want#@}" != "$want" ]; then
+      jq -e --arg f "${want#@}" '[.races[] | select(.found) | .first, .second | .where, .stack[]] | map(contains($f)) | any' \
+        "$tmp/a.json" >/dev/null || fail "$p: no racing access in ${want#@}: $(jq -c .races "$tmp/a.json")"
+    else
+      jq -e --arg v "$want" '[.races[] | select(.found) | .first.data, .second.data] | map(split("+")[0]) | index($v) != null' \
+        "$tmp/a.json" >/dev/null || fail "$p: the race is not on $want: $(jq -c .races "$tmp/a.json")"
+    fi
+    echo "ok: $p: $(jq -r '.original_preemptions' "$tmp/a.json") preemptions -> $(jq -r '.minimal | length' "$tmp/a.json"), race on $want: $(jq -r '[.races[] | select(.found)][0] | .first.where + " / " + .second.where' "$tmp/a.json")"
+    ;;
   replay_100)
     # Every kept failure replays identically, a hundred times out of a hundred.
     for p in race_lost_update race_order_violation race_deadlock_abba race_reorder race_sigchld; do

@@ -82,7 +82,8 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
     case EventKind::kSchedule:
       return !differ("reason", x.data, y.data, what) && !differ("budget", x.budget, y.budget, what);
     case EventKind::kPreempt:
-      return !differ("rip", x.rip, y.rip, what) && !differ("point", x.data, y.data, what);
+      return !differ("rip", x.rip, y.rip, what) && !differ("point", x.data, y.data, what) &&
+             !differ("point index", x.budget, y.budget, what);
     case EventKind::kHostFile:
       return !differ("path", x.path, y.path, what) && !differ("errno", x.err, y.err, what) &&
              !differ("file kind", x.file_kind, y.file_kind, what) &&
@@ -135,7 +136,7 @@ std::string describe(const Event& e) {
       s += "schedule (" + e.data + ") budget " + std::to_string(e.budget);
       break;
     case EventKind::kPreempt:
-      s += "preempt at " + e.data + " rip " + hex(e.rip);
+      s += "preempt at " + e.data + " rip " + hex(e.rip) + " (its point #" + std::to_string(e.budget) + ")";
       break;
     case EventKind::kHostFile:
       s += "hostfile " + e.path;
@@ -203,7 +204,8 @@ std::string to_json(const Event& e) {
       s += ",\"reason\":" + json_quote(e.data) + ",\"budget\":" + std::to_string(e.budget);
       break;
     case EventKind::kPreempt:
-      s += ",\"point\":" + json_quote(e.data) + ",\"rip\":" + std::to_string(e.rip);
+      s += ",\"point\":" + json_quote(e.data) + ",\"rip\":" + std::to_string(e.rip) +
+           ",\"index\":" + std::to_string(e.budget);
       break;
     case EventKind::kHostFile:
       s += ",\"path\":" + json_quote(e.path) + ",\"errno\":" + std::to_string(e.err) +

@@ -32,7 +32,8 @@ struct Event {
   uint64_t rip = 0;   // also: kPreempt (where the task stopped)
   std::string data;  // also: kSchedule reason, kPreempt point
 
-  // kSchedule: ticks the task may run before the scheduler looks again
+  // kSchedule: ticks the task may run before the scheduler looks again;
+  // kPreempt: the task's scheduling points so far, this one included
   uint64_t budget = 0;
 
   // kHostFile

@@ -62,6 +62,7 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       auto p = b.initPreempt();
       p.setRip(e.rip);
       p.setPoint(text(e.data));
+      p.setIndex(e.budget);
       break;
     }
     case EventKind::kHostFile: {
@@ -138,6 +139,7 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
       e.kind = EventKind::kPreempt;
       e.rip = r.getPreempt().getRip();
       e.data = str(r.getPreempt().getPoint());
+      e.budget = r.getPreempt().getIndex();
       break;
     case schema::Event::HOST_FILE: {
       e.kind = EventKind::kHostFile;

@@ -78,6 +78,7 @@ struct Preempt {
   # The scheduler ended the running task's slice here (it stays runnable).
   rip @0 :UInt64;           # the syscall it stopped after, or the access it stopped before
   point @1 :Text;           # "syscall" or "site"
+  index @2 :UInt64;         # how many scheduling points the task had met, this one included
 }
 
 struct HostFile {
