@@ -11,6 +11,10 @@ namespace kernel {
 
 using namespace abi;
 
+namespace {
+constexpr int kMaxCpuIds = 8192;  // CONFIG_NR_CPUS of Debian's kernels
+}  // namespace
+
 const char* to_string(ExitState s) {
   switch (s) {
     case ExitState::kNone: return "none";
@@ -122,6 +126,13 @@ LoadError Kernel::start() {
   }
   for (const auto& [host, guest] : cfg_.mounts) vfs_->add_mount(host, guest);
   for (const auto& [path, target] : cfg_.program_links) vfs_->add_symlink(path, target);
+  // The CPUs, as sysfs shows them (glibc's get_nprocs reads `online`, its
+  // get_nprocs_conf counts the cpuN directories).
+  std::string range = cfg_.cpus > 1 ? "0-" + std::to_string(cfg_.cpus - 1) + "\n" : "0\n";
+  for (const char* f : {"online", "possible", "present"}) vfs_->add_file(std::string("/sys/devices/system/cpu/") + f, range);
+  vfs_->add_file("/sys/devices/system/cpu/kernel_max", std::to_string(kMaxCpuIds - 1) + "\n");
+  for (int c = 0; c < cfg_.cpus; ++c)
+    vfs_->add_file("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/online", "1\n");
 
   auto t = std::make_unique<Task>();
   t->tid = t->tgid = next_tid_++;

@@ -222,6 +222,12 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
   std::string cwd = "/";
   uint64_t ns_per_tick = 1;
+  // CPUs the guest sees (sched_getaffinity, /sys/devices/system/cpu,
+  // /proc/cpuinfo, /proc/stat): the same on every host. Tasks still run one
+  // at a time; thread pools size themselves by this.
+  int cpus = kDefaultCpus;
+  static constexpr int kDefaultCpus = 4;
+  static constexpr int kMaxCpus = 64;
 };
 
 // Why a program could not be started: message and the shell-style status.

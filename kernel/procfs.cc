@@ -33,7 +33,7 @@ const char* state_name(char c) {
   }
 }
 
-std::string cpuinfo() {
+std::string cpuinfo(int cpus) {
   const auto& leaf1 = cpu::cpuid_table()[1];
   static const char* edx_names[32] = {"fpu", nullptr, "de", "pse", "tsc", "msr", "pae", nullptr,
                                       "cx8", nullptr, nullptr, "sep", nullptr, "pge", nullptr, "cmov",
@@ -48,17 +48,43 @@ std::string cpuinfo() {
   for (auto [bit, name] : ecx_names)
     if (leaf1.ecx >> bit & 1) flags += std::string(" ") + name;
   flags += " lahf_lm";
-  char head[512];
-  std::snprintf(head, sizeof head,
-                "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: %u\nmodel\t\t: %u\n"
-                "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: 1000.000\ncache size\t: 8192 KB\n"
-                "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n"
-                "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 11\nwp\t\t: yes\n",
-                (leaf1.eax >> 8) & 0xf, ((leaf1.eax >> 4) & 0xf) | (((leaf1.eax >> 16) & 0xf) << 4),
-                cpu::cpu_model_name().c_str(), leaf1.eax & 0xf);
-  return std::string(head) + "flags\t\t: " + flags +
-         "\nbogomips\t: 2000.00\nclflush size\t: 64\ncache_alignment\t: 64\n"
-         "address sizes\t: 48 bits physical, 48 bits virtual\npower management:\n\n";
+  std::string out;
+  for (int c = 0; c < cpus; ++c) {
+    char head[640];
+    std::snprintf(head, sizeof head,
+                  "processor\t: %d\nvendor_id\t: GenuineIntel\ncpu family\t: %u\nmodel\t\t: %u\n"
+                  "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: 1000.000\ncache size\t: 8192 KB\n"
+                  "physical id\t: 0\nsiblings\t: %d\ncore id\t\t: %d\ncpu cores\t: %d\napicid\t\t: %d\n"
+                  "initial apicid\t: %d\nfpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 11\nwp\t\t: yes\n",
+                  c, (leaf1.eax >> 8) & 0xf, ((leaf1.eax >> 4) & 0xf) | (((leaf1.eax >> 16) & 0xf) << 4),
+                  cpu::cpu_model_name().c_str(), leaf1.eax & 0xf, cpus, c, cpus, c, c);
+    out += std::string(head) + "flags\t\t: " + flags +
+           "\nbogomips\t: 2000.00\nclflush size\t: 64\ncache_alignment\t: 64\n"
+           "address sizes\t: 48 bits physical, 48 bits virtual\npower management:\n\n";
+  }
+  return out;
+}
+
+// /proc/stat: the run's CPU time (ticks as 1 ns, in USER_HZ 100 units) as
+// all user time of cpu0; the other CPUs idle alike.
+std::string stat_file(int cpus, uint64_t busy_ns, uint64_t up_ns, uint64_t forks, int running, int blocked) {
+  uint64_t user = busy_ns / 10000000, up = up_ns / 10000000;
+  std::string s;
+  char line[160];
+  std::snprintf(line, sizeof line, "cpu  %llu 0 0 %llu 0 0 0 0 0 0\n", static_cast<unsigned long long>(user),
+                static_cast<unsigned long long>(up * uint64_t(cpus) > user ? up * uint64_t(cpus) - user : 0));
+  s += line;
+  for (int c = 0; c < cpus; ++c) {
+    uint64_t u = c == 0 ? user : 0;
+    std::snprintf(line, sizeof line, "cpu%d %llu 0 0 %llu 0 0 0 0 0 0\n", c, static_cast<unsigned long long>(u),
+                  static_cast<unsigned long long>(up > u ? up - u : 0));
+    s += line;
+  }
+  std::snprintf(line, sizeof line,
+                "intr 0\nctxt 0\nbtime %lld\nprocesses %llu\nprocs_running %d\nprocs_blocked %d\nsoftirq 0\n",
+                static_cast<long long>(kernel::Kernel::kBootRealtimeSec), static_cast<unsigned long long>(forks),
+                running, blocked);
+  return s + line;
 }
 
 }  // namespace
@@ -100,7 +126,16 @@ void Kernel::build_proc(const InodeRef& proc) {
        "MemTotal:        8388608 kB\nMemFree:         8126464 kB\nMemAvailable:    8126464 kB\n"
        "Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"
        "SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n");
-  file(proc, "cpuinfo", cpuinfo());
+  file(proc, "cpuinfo", cpuinfo(cfg_.cpus));
+  {
+    int running = 0, blocked = 0;
+    for (auto& [tid, t] : tasks_) {
+      if (t->run_state == RunState::kRunnable) ++running;
+      if (t->run_state == RunState::kBlocked) ++blocked;
+    }
+    file(proc, "stat", stat_file(cfg_.cpus, ticks() * cfg_.ns_per_tick, uint64_t(monotonic_ns()), next_tid_ - kFirstPid,
+                                 running, blocked));
+  }
   auto kdir = dir(dir(proc, "sys"), "kernel");
   file(kdir, "pid_max", "4194304\n");
   file(kdir, "ostype", "Linux\n");

@@ -257,7 +257,8 @@ int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
   if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
   // kernel/sched/core.c: the buffer must hold nr_cpu_ids bits, in whole longs.
   if (a[1] < 8 || (a[1] & 7)) return -kEINVAL;
-  uint64_t mask = 1;  // one virtual CPU
+  int cpus = k.config().cpus;
+  uint64_t mask = cpus >= 64 ? ~uint64_t(0) : (uint64_t(1) << cpus) - 1;
   return k.mm().write(UserPtr(a[2]), mask) ? 8 : -kEFAULT;
 }
 

@@ -164,6 +164,19 @@ void Vfs::add_program(const std::string& path, uint32_t mode, std::string conten
   d->children[parts.back()] = f;
 }
 
+void Vfs::add_file(const std::string& path, std::string content) {
+  auto parts = split_path(path);
+  if (parts.empty()) return;
+  std::string dir;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
+  InodeRef d = ensure_dir(dir, true);
+  auto f = make_node(InodeKind::kRegular, 0444);
+  f->data = std::move(content);
+  f->read_only = true;
+  f->parent = d;
+  d->children[parts.back()] = f;
+}
+
 void Vfs::add_symlink(const std::string& path, const std::string& target) {
   auto parts = split_path(path);
   if (parts.empty()) return;

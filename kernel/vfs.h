@@ -88,6 +88,8 @@ class Vfs {
   // A symlink at `path` (made with its parent directories), unless
   // something is there already.
   void add_symlink(const std::string& path, const std::string& target);
+  // A read-only file of Ditto's own (the parts of /sys programs read).
+  void add_file(const std::string& path, std::string content);
   void add_mount(const std::string& host, const std::string& guest);
   // /proc is rebuilt from the kernel's state whenever a path walks into it
   // (or it is listed), so it always describes the current tasks.

@@ -36,6 +36,7 @@ struct GuestOptions {
   bool fresh_engines = false;
   sim::PolicyOptions policy;
   uint64_t max_ticks = 0;
+  int cpus = kernel::Config::kDefaultCpus;
 };
 // The run options `o` asks for, with the profiling run a policy that
 // schedules at shared-memory accesses needs (its sites); false (after a

@@ -70,6 +70,8 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
   cmd->add_option("--depth", o.policy.depth, "pct: the bug depth d (d-1 priority change points; default 3)");
   cmd->add_option("--quantum", o.policy.quantum,
                   "Longest time slice in ticks before the scheduler looks again (default 200000)");
+  cmd->add_option("--cpus", o.cpus, "CPUs the guest sees (sched_getaffinity, /sys, /proc; default 4, on every host)")
+      ->check(CLI::Range(1, kernel::Config::kMaxCpus));
   cmd->add_option("--max-ticks", o.max_ticks,
                   "End the run when it reaches N ticks (a livelock): exit status 123");
 }
@@ -194,6 +196,7 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
   cfg.execfn = guest[0];
   cfg.argv = guest;
   cfg.seed = o.seed;
+  cfg.cpus = o.cpus;
   if (o.inherit_env) {
     for (char** e = environ; *e; ++e) cfg.env.push_back(*e);
   } else {

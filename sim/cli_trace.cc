@@ -54,6 +54,7 @@ std::string header_json(const trace::Header& h, int64_t run, const trace::RunInf
          ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"mounts\":" + pairs(h.mounts, "host", "guest") +
          ",\"program_links\":" + pairs(h.program_links, "path", "target") +
          ",\"ns_per_tick\":" + std::to_string(h.ns_per_tick) + ",\"max_ticks\":" + std::to_string(h.max_ticks) +
+         ",\"cpus\":" + std::to_string(h.cpus) +
          ",\"sites\":" + [&] {
            std::string s = "[";
            for (size_t i = 0; i < h.sites.size(); ++i) s += (i ? "," : "") + std::to_string(h.sites[i]);

@@ -35,6 +35,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.cwd = cfg.cwd;
   h.mounts = cfg.mounts;
   h.ns_per_tick = cfg.ns_per_tick;
+  h.cpus = uint32_t(cfg.cpus);
   return h;
 }
 
@@ -55,6 +56,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.cwd = h.cwd;
   cfg.mounts = h.mounts;
   cfg.ns_per_tick = h.ns_per_tick;
+  cfg.cpus = int(h.cpus);
   return cfg;
 }
 

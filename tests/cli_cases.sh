@@ -48,4 +48,11 @@ check 132 "cpuid rdrand bit: 0" -- "$ditto" run "$build/corpus/rdrand_absent"
 check 132 "killed by SIGILL \(Illegal instruction\), core dumped at rip 0x[0-9a-f]+.*invalid opcode" -- "$ditto" run "$build/corpus/rdrand_absent"
 check 0 "unsupported syscalls \(returned ENOSYS\): rseq x1" -- "$ditto" run "$build/corpus/hello"
 check 125 "is not a directory" -- "$ditto" run --mount /nonexistent "$build/corpus/hello"
+check 0 "affinity 4 nprocs 4 conf 4 sysconf 4 cpuinfo 4" -- "$ditto" run "$build/corpus/cpu_count"
+check 0 "affinity 7 nprocs 7 conf 7 sysconf 7 cpuinfo 7" -- "$ditto" run --cpus 7 "$build/corpus/cpu_count"
+check 0 "affinity 3 nprocs 3 conf 3 sysconf 3 cpuinfo 3" -- "$ditto" run --cpus 3 "$build/corpus/cpu_count.musl"
+check 125 "cpus" -- "$ditto" run --cpus 0 "$build/corpus/cpu_count"
+"$ditto" record -q -o "$tmp/c.db" --cpus 5 "$build/corpus/cpu_count" >/dev/null
+check 0 "identical" -- "$ditto" replay "$tmp/c.db"
+check 0 '"cpus":5' -- "$ditto" dump --json "$tmp/c.db"
 [ $fails = 0 ] || { echo "$fails failures"; exit 1; }

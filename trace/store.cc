@@ -220,6 +220,7 @@ std::string encode_header(const Header& h) {
   auto sites = b.initSites(h.sites.size());
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
   b.setMaxTicks(h.max_ticks);
+  b.setCpus(h.cpus);
   auto links = b.initProgramLinks(h.program_links.size());
   for (size_t i = 0; i < h.program_links.size(); ++i) {
     links[i].setHost(text(h.program_links[i].first));
@@ -255,6 +256,7 @@ Header decode_header(std::string_view bytes) {
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (uint64_t s : r.getSites()) h.sites.push_back(s);
     h.max_ticks = r.getMaxTicks();
+    h.cpus = r.getCpus() ? r.getCpus() : 1;  // not written before --cpus: one
     return h;
   } catch (const kj::Exception& ex) {
     throw TraceError(std::string("the run header cannot be decoded: ") + ex.getDescription().cStr());

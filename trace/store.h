@@ -54,6 +54,7 @@ struct Header {
   uint64_t ns_per_tick = 1;
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)
   uint64_t max_ticks = 0;
+  uint32_t cpus = 1;
 };
 
 struct RunInfo {

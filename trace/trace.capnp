@@ -22,6 +22,7 @@ struct Header {
   programLinks @12 :List(Mount);  # symlinks on the path the program was named by: (path, target)
   sites @13 :List(UInt64);  # instructions of the program before which the scheduler is asked
   maxTicks @14 :UInt64;     # the run ends at this tick count (0: no limit)
+  cpus @15 :UInt32;         # CPUs the guest sees
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
