@@ -66,8 +66,12 @@ class Explorer {
       ScheduleResult solo = server.solo();
       if (solo.failed) {
         report_.fails_without_interleaving = true;
-        note(solo, true);
+        results_.push_back(solo);
+        report_.first_failing = 0;
       }
+      tally(true);
+    } else {
+      tally(false);
     }
     if (!server.error.empty()) report_.error = server.error;
     report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -105,11 +109,14 @@ class Explorer {
       }
       std::optional<ScheduleResult> r = server.collect();
       if (!r) break;
+      results_.push_back(std::move(*r));
       ++report_.schedules;
-      if (r->failed) {
-        if (r->id == 0) report_.fails_without_interleaving = true;
-        note(*r, false);
+      if (results_.back().failed) {
+        if (!report_.failing || results_.back().id < report_.first_failing) report_.first_failing = results_.back().id;
+        ++report_.failing;
       }
+      if (!results_.back().failed) results_.pop_back();
+      else keep_events_of_lowest();
       if (o_.progress) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         std::fprintf(stderr,
@@ -122,10 +129,42 @@ class Explorer {
     if (printed) std::fprintf(stderr, "\r\033[K");
   }
 
+  // Only the `keep` lowest schedules of each failure keep their events (the
+  // ones tally() saves): a program that fails every schedule must not keep
+  // them all in memory.
+  void keep_events_of_lowest() {
+    const ScheduleResult& r = results_.back();
+    std::vector<ScheduleResult*> same;
+    for (ScheduleResult& o : results_)
+      if (o.signature == r.signature && !o.events.empty()) same.push_back(&o);
+    if (int(same.size()) <= o_.keep) return;
+    auto highest = std::max_element(same.begin(), same.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    (*highest)->events.clear();
+    (*highest)->events.shrink_to_fit();
+    (*highest)->blobs.clear();
+  }
+
+  // The failing schedules in schedule order, whatever order they ended in:
+  // groups, counts and saved runs are the same with any --jobs. With
+  // stop_at_first, the schedules after the first failing one (started
+  // before it failed) do not count.
+  void tally(bool whole) {
+    std::sort(results_.begin(), results_.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    report_.failing = 0;
+    for (ScheduleResult& r : results_) {
+      if (o_.stop_at_first && r.id > report_.first_failing) {
+        --report_.schedules;
+        continue;
+      }
+      note(r, whole);
+    }
+    results_.clear();
+  }
+
   // Counts a failing schedule and saves its run when its kind has fewer
   // than `keep` saved. `whole`: its events are the whole run (no snapshot).
   void note(const ScheduleResult& s, bool whole) {
-    if (!report_.failing || s.id < report_.first_failing) report_.first_failing = s.id;
+    if (s.id == 0 && !whole) report_.fails_without_interleaving = true;
     ++report_.failing;
     auto it = std::find_if(report_.failures.begin(), report_.failures.end(),
                            [&](const FailureGroup& g) { return g.signature == s.signature; });
@@ -139,10 +178,6 @@ class Explorer {
       it->summary = s.summary, it->last_output = s.last_output, it->rip = s.rip;
     }
     ++it->count;
-    if (s.id < it->first) {  // schedules end in any order when several run at once
-      it->first = s.id;
-      it->summary = s.summary, it->last_output = s.last_output, it->rip = s.rip;
-    }
     if (store_ && int(it->runs.size()) < o_.keep && !s.events.empty()) it->runs.push_back(save(s, whole));
   }
 
@@ -158,6 +193,7 @@ class Explorer {
   std::shared_ptr<const Profile> profile_;
   std::unique_ptr<trace::Store> store_;
   ForkServer* server_ = nullptr;
+  std::vector<ScheduleResult> results_;  // failing, until tally()
   std::chrono::steady_clock::time_point start_;
   ExploreReport report_;
 };
