@@ -35,6 +35,22 @@ uint32_t to_uc_prot(uint32_t prot) {
 // Never reached by guest code: the address is not canonical.
 constexpr uint64_t kNoUntil = 0xffff'0000'0000'0000ULL;
 
+// User mode (see Engine::Engine): Linux's GDT layout, at the page above the
+// user address space; the iretq that enters CPL 3 lands at kUserEntry.
+constexpr uint64_t kGdtAddress = 0x7fff'ffff'f000ULL;
+constexpr uint64_t kUserEntry = 0x200;
+void* user_mode_gdt() {
+  alignas(4096) static uint64_t gdt[512] = {
+      0, 0,
+      0x00af9b000000ffffULL,  // 0x10 kernel code, 64-bit
+      0x00cf93000000ffffULL,  // 0x18 kernel data
+      0x00cffb000000ffffULL,  // 0x23 user code, 32-bit
+      0x00cff3000000ffffULL,  // 0x2b user data
+      0x00affb000000ffffULL,  // 0x33 user code, 64-bit
+  };
+  return gdt;
+}
+
 }  // namespace
 
 const char* to_string(FaultKind k) {
@@ -139,6 +155,8 @@ struct Engine::Impl {
   uint64_t trace_pc = 0;
   uc_hook trace_code_hook = 0, trace_mem_hook = 0, trace_block_hook = 0;
   bool flush_pending = false;
+  uint64_t fault_back = 0;  // bytes from the reported RIP back to the faulting instruction
+  uint64_t io_fault_rip = 0;  // where an in/out faulted (see on_in)
 
   uint64_t ticks() const { return next_check - left; }
   void set_next_check(uint64_t now) {
@@ -339,8 +357,32 @@ struct Engine::Impl {
       case 13: k = FaultKind::kGeneralProtection; break;
       default: k = FaultKind::kOtherException; break;
     }
+    if (intno >= 32) {
+      // `int n` (CD ib) of user code: no gate a user may call (Linux without
+      // the 32-bit ABI: int 0x80 too), so #GP at the instruction itself;
+      // Unicorn reports it after the instruction.
+      k = FaultKind::kGeneralProtection;
+      self->fault_back = 2;
+    }
     self->fault.kind = k;
     self->fault.vector = intno;
+    uc_emu_stop(uc);
+  }
+
+  // in/out: user mode without I/O permission (IOPL 0, no bitmap), #GP as on
+  // Linux; Unicorn's own check lets them through.
+  static uint32_t on_in(uc_engine* uc, uint32_t, int, void* ud) {
+    io_fault(uc, static_cast<Impl*>(ud));
+    return 0;
+  }
+  static void on_out(uc_engine* uc, uint32_t, int, uint32_t, void* ud) { io_fault(uc, static_cast<Impl*>(ud)); }
+  static void io_fault(uc_engine* uc, Impl* self) {
+    if (self->fault.kind != FaultKind::kNone) return;
+    self->fault.kind = FaultKind::kGeneralProtection;
+    self->fault.vector = 13;
+    uint64_t rip = 0;
+    uc_reg_read(uc, UC_X86_REG_RIP, &rip);
+    self->io_fault_rip = rip;
     uc_emu_stop(uc);
   }
 
@@ -374,6 +416,8 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
               0);
   uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, reinterpret_cast<void*>(&Impl::on_invalid_insn),
               impl_.get(), 1, 0);
+  uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_in), impl_.get(), 1, 0, UC_X86_INS_IN);
+  uc_hook_add(uc, &h, UC_HOOK_INSN, reinterpret_cast<void*>(&Impl::on_out), impl_.get(), 1, 0, UC_X86_INS_OUT);
   // Unicorn gives each mapping a range of "ram addresses", which key the
   // translated code. Until a first mapping is removed it places new ones
   // right after the last (unaligned); afterwards it searches gaps starting
@@ -383,8 +427,33 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   // old one's translations, and a reused engine translated code again on
   // every reuse). One mapping removed now puts every mapping on the aligned
   // path, where ranges cannot overlap.
-  if (uc_mem_map(uc, 0, kPageSize, UC_PROT_NONE) != UC_ERR_OK || uc_mem_unmap(uc, 0, kPageSize) != UC_ERR_OK)
+  //
+  // That first mapping also takes the CPU to user mode: Unicorn starts at
+  // CPL 0, where cli, in/out, hlt and the like run instead of faulting; an
+  // iretq through a GDT with Linux's user segments (CS 0x33, SS 0x2b) makes
+  // it CPL 3, so they raise #GP (SIGSEGV) as on Linux. The GDT stays mapped,
+  // read-only, in the page just above the user address space (which Linux
+  // leaves unmapped: a guest that reads it there sees the GDT).
+  if (uc_mem_map_ptr(uc, kGdtAddress, kPageSize, UC_PROT_READ, user_mode_gdt()) != UC_ERR_OK ||
+      uc_mem_map(uc, 0, kPageSize, UC_PROT_ALL) != UC_ERR_OK)
     throw std::runtime_error("cannot set up the Unicorn engine's memory");
+  {
+    uc_x86_mmr gdtr{0, kGdtAddress, 7 * 8 - 1, 0};
+    const uint8_t iretq[] = {0x48, 0xcf};
+    const uint64_t frame[5] = {kUserEntry, 0x33, 0x202, 0x800, 0x2b};  // rip, cs, rflags, rsp, ss
+    uint64_t sp = 0x100;
+    impl_->tick_limit = ~uint64_t(0);  // the tick hook lets the iretq run
+    impl_->set_next_check(0);
+    if (uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK || uc_mem_write(uc, 0, iretq, sizeof iretq) ||
+        uc_mem_write(uc, sp, frame, sizeof frame) || uc_reg_write(uc, UC_X86_REG_RSP, &sp) ||
+        uc_emu_start(uc, 0, kUserEntry, 0, 0) != UC_ERR_OK)
+      throw std::runtime_error("cannot take the Unicorn engine to user mode");
+    uint64_t zero = 0;
+    uc_reg_write(uc, UC_X86_REG_RSP, &zero);
+    uc_reg_write(uc, UC_X86_REG_RIP, &zero);
+    impl_->tick_limit = impl_->left = impl_->next_check = 0;  // no tick counted
+  }
+  if (uc_mem_unmap(uc, 0, kPageSize) != UC_ERR_OK) throw std::runtime_error("cannot set up the Unicorn engine's memory");
   reset_fpu();
   if (uc_context_alloc(uc, &impl_->initial) != UC_ERR_OK) throw std::runtime_error("uc_context_alloc");
   uc_context_save(uc, impl_->initial);
@@ -530,6 +599,8 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site)
   s.stop_requested = false;
   s.budget_hit = false;
   s.site_stop = false;
+  s.fault_back = 0;
+  s.io_fault_rip = 0;
   s.resumed_site = rip == resumed_site ? rip : ~uint64_t(0);
   s.fault = Fault{};
   if (std::exchange(s.flush_pending, false)) {
@@ -559,11 +630,11 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site)
         default: s.fault.kind = FaultKind::kOtherException; break;
       }
     }
-    s.fault.rip = pc;
+    s.fault.rip = s.io_fault_rip ? s.io_fault_rip : pc - s.fault_back;
     if (s.fault.kind == FaultKind::kFetchUnmapped || s.fault.kind == FaultKind::kFetchProt) {
       if (s.fault.addr == 0) s.fault.addr = pc;
     } else if (s.fault.kind >= FaultKind::kInvalidOpcode) {
-      s.fault.addr = pc;
+      s.fault.addr = s.fault.rip;
     }
     return StopReason::kFault;
   }

@@ -481,7 +481,8 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   cpu::Engine& engine = slice_mm_->engine();
   event_data_.clear();
   int64_t result;
-  bool first_clone = !cloned_ && (regs.nr == 56 || regs.nr == 57 || regs.nr == 58 || regs.nr == 435);
+  const uint32_t nr32 = uint32_t(regs.nr);
+  bool first_clone = !cloned_ && (nr32 == 56 || nr32 == 57 || nr32 == 58 || nr32 == 435);
   if (first_clone) {
     cloned_ = true;
     // Everything up to here ran on one task: the same in every schedule.
@@ -493,8 +494,10 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   }
   // Exceptions must not unwind through Unicorn's C frames: contain them here.
   try {
+    // The number is the low 32 bits of RAX (arch/x86/entry/common.c:
+    // do_syscall_64() takes an int).
     uint32_t nr = uint32_t(regs.nr);
-    SyscallFn fn = regs.nr < kMaxSyscall ? syscall_handler(nr) : nullptr;
+    SyscallFn fn = nr < kMaxSyscall ? syscall_handler(nr) : nullptr;
     if (fn) {
       result = fn(*this, regs.args);
       if (result == kBlocked) {

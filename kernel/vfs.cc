@@ -40,12 +40,12 @@ uint32_t Inode::nlink() const {
 bool Inode::write_at(uint64_t off, const char* buf, uint64_t n) {
   if (off > kMaxFileSize || n > kMaxFileSize - off) return false;
   if (shm) {
-    std::memcpy(shm->data() + off, buf, n);  // the gap, if any, is already zero
+    if (n) std::memcpy(shm->data() + off, buf, n);  // the gap, if any, is already zero
     shm_size = std::max(shm_size, off + n);
     return true;
   }
   if (data.size() < off + n) data.resize(off + n, '\0');
-  std::memcpy(data.data() + off, buf, n);
+  if (n) std::memcpy(data.data() + off, buf, n);  // buf may be null when n is 0
   return true;
 }
 

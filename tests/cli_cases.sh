@@ -21,6 +21,8 @@ check() {  # check WANT PATTERN -- command...
 }
 
 echo "just text" >"$tmp/text"; chmod +x "$tmp/text"
+printf 'int main(void) { __asm__ volatile("int $0x80" :: "a"(20)); return 0; }\n' >"$tmp/int80.c"
+gcc -static -o "$tmp/int80" "$tmp/int80.c"
 check 126 "not an ELF executable" -- "$ditto" run "$tmp/text"
 for k in class machine truncated truncated-segment segment-range; do
   "$tool" elf "$k" "$build/corpus/hello" "$tmp/$k"; chmod +x "$tmp/$k"
@@ -55,4 +57,8 @@ check 125 "cpus" -- "$ditto" run --cpus 0 "$build/corpus/cpu_count"
 "$ditto" record -q -o "$tmp/c.db" --cpus 5 "$build/corpus/cpu_count" >/dev/null
 check 0 "identical" -- "$ditto" replay "$tmp/c.db"
 check 0 '"cpus":5' -- "$ditto" dump --json "$tmp/c.db"
+check 0 "cli 11 sti 11 hlt 11 in 11 int80 11" -- "$ditto" run "$build/corpus/cpu_privilege"
+check 0 "0x100000027 is getpid: yes" -- "$ditto" run "$build/corpus/cpu_privilege"
+check 0 "0x40000027: ENOSYS" -- "$ditto" run "$build/corpus/cpu_privilege.musl"
+check 139 "killed by SIGSEGV.*general protection fault" -- "$ditto" run "$tmp/int80"
 [ $fails = 0 ] || { echo "$fails failures"; exit 1; }
