@@ -231,11 +231,7 @@ Report replay_trace(const std::string& path, const Options& opts) {
     if (runs.empty()) throw trace::TraceError(path + " holds no run");
     int64_t run = opts.run ? opts.run : runs.back();
     trace::Header h = store->header(run);
-    trace::RunInfo info = store->run_info(run);
-    if (info.complete && info.stored_events != info.event_count)
-      throw trace::TraceError(path + ": run " + std::to_string(run) + " should hold " +
-                              std::to_string(info.event_count) + " events but " +
-                              std::to_string(info.stored_events) + " are stored (truncated?)");
+    trace::RunInfo info = store->checked_run_info(run);
     ReplayIo io(*store, run, info.complete, opts.echo_output);
     sim::RunOptions run_opts;
     run_opts.progress = opts.progress;

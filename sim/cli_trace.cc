@@ -72,7 +72,7 @@ int cmd_dump(const std::string& file, bool json, int64_t run_opt) {
     for (int64_t run : runs) {
       if (run_opt && run != run_opt) continue;
       trace::Header h = store->header(run);
-      trace::RunInfo info = store->run_info(run);
+      trace::RunInfo info = store->checked_run_info(run);
       if (json) {
         std::cout << header_json(h, run, info) << "\n";
       } else {
@@ -107,7 +107,7 @@ int cmd_info(const std::string& file) {
     std::cout << "blobs: " << blobs.size() << " (" << blob_bytes << " bytes)\n";
     for (int64_t run : runs) {
       trace::Header h = store->header(run);
-      trace::RunInfo info = store->run_info(run);
+      trace::RunInfo info = store->checked_run_info(run);
       std::cout << "run " << run << ":\n  program  " << h.program_path << "\n  argv    ";
       for (const auto& a : h.argv) std::cout << " " << a;
       std::cout << "\n  env     ";

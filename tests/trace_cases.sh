@@ -199,7 +199,7 @@ case "$case_name" in
   wrong_schema_version)
     record "$tmp/t.db" "$corpus/hello"
     "$tool" set-schema "$tmp/t.db" 99
-    expect_status 4 "schema version 99; this Ditto reads version 1" -- "$ditto" replay "$tmp/t.db"
+    expect_status 4 "schema version 99; this Ditto reads version 2" -- "$ditto" replay "$tmp/t.db"
     ;;
   wrong_format_version)
     record "$tmp/t.db" "$corpus/hello"
@@ -240,6 +240,46 @@ case "$case_name" in
     "$tool" set-version "$tmp/t.db" 0.0.1+elsewhere
     expect_status 3 "note: the trace was recorded by Ditto 0.0.1\+elsewhere and this is Ditto" -- \
       "$ditto" replay "$tmp/t.db"
+    ;;
+  flipped_header)
+    # A header whose bytes changed is named, by dump and info too.
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" flip-header "$tmp/t.db"
+    for cmd in replay dump info; do
+      expect_status 4 "header of run 1 is corrupt \(checksum mismatch\)" -- "$ditto" $cmd "$tmp/t.db"
+    done
+    ;;
+  crafted_header)
+    # Five packed bytes that claim a 2 GiB message: refused at once, in little memory.
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" set-header-hex "$tmp/t.db" f0ffffff0f
+    for cmd in replay dump info; do
+      /usr/bin/time -f "%M" -o "$tmp/kb" "$ditto" $cmd "$tmp/t.db" >"$tmp/out" 2>&1
+      st=$?
+      [ $st = 4 ] || { echo "FAIL: $cmd exited $st"; cat "$tmp/out"; exit 1; }
+      grep -q "claims .* bytes from 5 packed: it is corrupt" "$tmp/out" || { echo "FAIL: $cmd: $(cat "$tmp/out")"; exit 1; }
+      [ "$(tail -1 "$tmp/kb")" -lt 200000 ] || { echo "FAIL: $cmd used $(tail -1 "$tmp/kb") KB"; exit 1; }
+      echo "ok: $cmd -> 4 in $(tail -1 "$tmp/kb") KB: $(head -1 "$tmp/out")"
+    done
+    ;;
+  meta_null)
+    # NULL keys or values in meta: no abort.
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" meta-null "$tmp/t.db"
+    for cmd in replay dump info; do
+      "$ditto" $cmd "$tmp/t.db" >"$tmp/out" 2>&1
+      st=$?
+      [ $st = 0 ] || [ $st = 4 ] || { echo "FAIL: $cmd exited $st"; cat "$tmp/out"; exit 1; }
+      echo "ok: $cmd -> $st"
+    done
+    ;;
+  damaged_index)
+    # Batches that a finished run says it has but cannot be found: not "0 events".
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" drop-all-batches "$tmp/t.db"
+    for cmd in replay dump info; do
+      expect_status 4 "should hold [0-9]+ events but 0 are stored" -- "$ditto" $cmd "$tmp/t.db"
+    done
     ;;
   killed_recorder)
     # A recorder killed mid-run: the committed batches replay, the run is incomplete.

@@ -35,6 +35,16 @@ std::string blob_column(sqlite3_stmt* st, int col) {
   return std::string(p ? p : "", size_t(sqlite3_column_bytes(st, col)));
 }
 
+// Replaces run 1's header with `bytes` and a checksum that matches them.
+void write_header(sqlite3* db, const std::string& bytes) {
+  sqlite3_stmt* st;
+  sqlite3_prepare_v2(db, "UPDATE runs SET header=?, header_checksum=? WHERE id=1", -1, &st, nullptr);
+  sqlite3_bind_blob(st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, int64_t(trace::checksum64(bytes.data(), bytes.size())));
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+}
+
 }  // namespace
 
 // elf KIND IN OUT: writes a copy of the ELF file IN damaged in one way.
@@ -88,11 +98,29 @@ int main(int argc, char** argv) {
     sqlite3_finalize(st);
     if (cmd == "set-format") h.format_version = uint32_t(std::stoul(argv[3]));
     else h.ditto_version = argv[3];
-    std::string bytes = trace::encode_header(h);
+    write_header(db, trace::encode_header(h));
+  } else if (cmd == "set-header-hex") {
+    // Crafted header bytes (with a valid checksum): the reader must bound them.
+    std::string hex = argv[3], bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += char(std::stoi(hex.substr(i, 2), nullptr, 16));
+    write_header(db, bytes);
+  } else if (cmd == "flip-header") {
+    // One bit of the header, the checksum left as it was.
+    exec(db, "UPDATE runs SET header = CAST(header AS BLOB) WHERE id=1");
+    sqlite3_stmt* st;
+    sqlite3_prepare_v2(db, "SELECT header FROM runs WHERE id=1", -1, &st, nullptr);
+    if (sqlite3_step(st) != SQLITE_ROW) return 2;
+    std::string h = blob_column(st, 0);
+    sqlite3_finalize(st);
+    h[h.size() / 2] = char(h[h.size() / 2] ^ 0x04);
     sqlite3_prepare_v2(db, "UPDATE runs SET header=? WHERE id=1", -1, &st, nullptr);
-    sqlite3_bind_blob(st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 1, h.data(), int(h.size()), SQLITE_TRANSIENT);
     sqlite3_step(st);
     sqlite3_finalize(st);
+  } else if (cmd == "meta-null") {
+    exec(db, "INSERT INTO meta VALUES(NULL, 'x'); INSERT INTO meta VALUES('y', NULL)");
+  } else if (cmd == "drop-all-batches") {
+    exec(db, "DELETE FROM batches");
   } else if (cmd == "flip") {
     // One bit of the byte in the middle of the first batch, checksum left as it
     // was. (Done here rather than in SQL: SQL text functions read a NUL byte as

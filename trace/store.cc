@@ -5,6 +5,7 @@
 #include <kj/io.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +37,52 @@ capnp::ReaderOptions reader_options() {
   capnp::ReaderOptions o;
   o.traversalLimitInWords = uint64_t(1) << 34;
   return o;
+}
+
+// Packed Cap'n Proto expands runs of zero words 128-fold and more: a few
+// crafted bytes can claim gigabytes. The segment table says how big the
+// message is; a message may unpack to at most this much.
+// The first `n` words of a packed message (the packing of capnp/encoding:
+// a tag byte per word saying which bytes follow; tag 0 then a count of more
+// zero words, tag 0xff then a count of raw words), or fewer at its end.
+std::vector<uint64_t> unpack_words(std::string_view b, size_t n) {
+  std::vector<uint64_t> out;
+  size_t at = 0;
+  while (out.size() < n && at < b.size()) {
+    uint8_t tag = uint8_t(b[at++]);
+    uint64_t w = 0;
+    for (int i = 0; i < 8; ++i)
+      if (tag >> i & 1) w |= uint64_t(at < b.size() ? uint8_t(b[at++]) : 0) << (8 * i);
+    out.push_back(w);
+    if ((tag == 0 || tag == 0xff) && at < b.size()) {
+      size_t count = uint8_t(b[at++]);
+      for (size_t i = 0; i < count && out.size() < n; ++i) {
+        uint64_t raw = 0;
+        if (tag == 0xff) {
+          for (int j = 0; j < 8; ++j) raw |= uint64_t(at < b.size() ? uint8_t(b[at++]) : 0) << (8 * j);
+        }
+        out.push_back(raw);
+      }
+    }
+  }
+  return out;
+}
+
+void check_unpacked_size(std::string_view bytes, const char* what) {
+  std::vector<uint64_t> head = unpack_words(bytes, 1);
+  if (head.empty()) throw TraceError(std::string(what) + " is truncated");
+  uint64_t segments = (head[0] & 0xffffffffu) + 1, words = head[0] >> 32;
+  if (segments > 512) throw TraceError(std::string(what) + " claims " + std::to_string(segments) + " segments");
+  std::vector<uint64_t> table = unpack_words(bytes, 1 + segments / 2);
+  for (uint64_t i = 1; i < segments; ++i) {
+    size_t w = size_t((i + 1) / 2);
+    if (w >= table.size()) throw TraceError(std::string(what) + " is truncated");
+    words += (i % 2) ? (table[w] & 0xffffffffu) : (table[w] >> 32);
+  }
+  const uint64_t limit = std::max<uint64_t>(uint64_t(16) << 20, uint64_t(bytes.size()) * 256) / 8;
+  if (words > limit)
+    throw TraceError(std::string(what) + " claims " + std::to_string(words * 8) + " bytes from " +
+                     std::to_string(bytes.size()) + " packed: it is corrupt");
 }
 
 void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
@@ -231,6 +278,7 @@ std::string encode_header(const Header& h) {
 
 Header decode_header(std::string_view bytes) {
   try {
+    check_unpacked_size(bytes, "the run header");
     kj::ArrayInputStream in(
         kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
     capnp::PackedMessageReader msg(in, reader_options());
@@ -278,6 +326,7 @@ std::string encode_batch(uint64_t first_seq, const std::vector<Event>& events) {
 
 std::vector<Event> decode_batch(std::string_view bytes, uint64_t* first_seq) {
   try {
+    check_unpacked_size(bytes, "an event batch");
     kj::ArrayInputStream in(
         kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
     capnp::PackedMessageReader msg(in, reader_options());
@@ -345,7 +394,7 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
   s->exec(
       "BEGIN;"
       "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE runs(id INTEGER PRIMARY KEY, header BLOB NOT NULL,"
+      "CREATE TABLE runs(id INTEGER PRIMARY KEY, header BLOB NOT NULL, header_checksum INTEGER NOT NULL,"
       "  complete INTEGER NOT NULL DEFAULT 0, event_count INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE batches(run INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
       "  count INTEGER NOT NULL, data BLOB NOT NULL, checksum INTEGER NOT NULL,"
@@ -382,8 +431,12 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
   std::string format, version;
   int rc;
   while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
-    std::string k = reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0));
-    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st.st, 1));
+    // Either may be NULL in a damaged or crafted file.
+    auto text_of = [&](int col) {
+      const unsigned char* t = sqlite3_column_text(st.st, col);
+      return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(st.st, col))) : "";
+    };
+    std::string k = text_of(0), v = text_of(1);
     if (k == "format") format = v;
     if (k == "schema_version") version = v;
   }
@@ -403,8 +456,9 @@ Store::~Store() {
 
 int64_t Store::begin_run(const Header& h) {
   std::string bytes = encode_header(h);
-  Stmt st{prepare("INSERT INTO runs(header) VALUES(?)")};
+  Stmt st{prepare("INSERT INTO runs(header, header_checksum) VALUES(?, ?)")};
   sqlite3_bind_blob(st.st, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.st, 2, int64_t(checksum64(bytes.data(), bytes.size())));
   if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot start a run");
   return sqlite3_last_insert_rowid(db_);
 }
@@ -450,13 +504,16 @@ std::vector<int64_t> Store::runs() {
 }
 
 Header Store::header(int64_t run) {
-  Stmt st{prepare("SELECT header FROM runs WHERE id=?")};
+  Stmt st{prepare("SELECT header, header_checksum FROM runs WHERE id=?")};
   sqlite3_bind_int64(st.st, 1, run);
   int rc = sqlite3_step(st.st);
   if (rc == SQLITE_DONE) throw TraceError(path_ + " has no run " + std::to_string(run));
   if (rc != SQLITE_ROW) fail("cannot read run header");
   auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 0));
-  return decode_header(std::string_view(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0))));
+  std::string_view bytes(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0)));
+  if (checksum64(bytes.data(), bytes.size()) != uint64_t(sqlite3_column_int64(st.st, 1)))
+    throw TraceError(path_ + ": the header of run " + std::to_string(run) + " is corrupt (checksum mismatch)");
+  return decode_header(bytes);
 }
 
 RunInfo Store::run_info(int64_t run) {
@@ -479,6 +536,15 @@ RunInfo Store::run_info(int64_t run) {
   return info;
 }
 
+RunInfo Store::checked_run_info(int64_t run) {
+  RunInfo info = run_info(run);
+  if (info.complete && info.stored_events != info.event_count)
+    throw TraceError(path_ + ": run " + std::to_string(run) + " should hold " + std::to_string(info.event_count) +
+                     " events but " + std::to_string(info.stored_events) +
+                     " are stored (truncated, or its index is damaged?)");
+  return info;
+}
+
 std::string Store::blob(const std::string& hash) {
   Stmt st{prepare("SELECT data FROM blobs WHERE hash=?")};
   sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
@@ -494,9 +560,10 @@ std::string Store::blob(const std::string& hash) {
 std::vector<std::pair<std::string, uint64_t>> Store::blob_list() {
   Stmt st{prepare("SELECT hash, size FROM blobs ORDER BY hash")};
   std::vector<std::pair<std::string, uint64_t>> out;
-  while (sqlite3_step(st.st) == SQLITE_ROW)
-    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)),
-                     uint64_t(sqlite3_column_int64(st.st, 1)));
+  while (sqlite3_step(st.st) == SQLITE_ROW) {
+    const unsigned char* h = sqlite3_column_text(st.st, 0);
+    out.emplace_back(h ? reinterpret_cast<const char*>(h) : "", uint64_t(sqlite3_column_int64(st.st, 1)));
+  }
   return out;
 }
 

@@ -24,7 +24,7 @@ namespace trace {
 // with a budget, preempt) that replay follows; version 1 traces re-ran the
 // kernel's own round-robin policy and cannot be replayed by this Ditto.
 constexpr uint32_t kFormatVersion = 2;
-constexpr int kSchemaVersion = 1;       // of the SQLite tables
+constexpr int kSchemaVersion = 2;       // of the SQLite tables (2: run headers have a checksum)
 
 // A trace that cannot be read: the message names what is wrong.
 class TraceError : public std::runtime_error {
@@ -83,6 +83,9 @@ class Store {
   std::vector<int64_t> runs();
   Header header(int64_t run);
   RunInfo run_info(int64_t run);
+  // run_info(), and TraceError when a finished run does not hold all the
+  // events it says it has (a batch lost, a damaged index).
+  RunInfo checked_run_info(int64_t run);
   std::string blob(const std::string& hash);  // verified against its hash
   std::vector<std::pair<std::string, uint64_t>> blob_list();
 
