@@ -114,7 +114,7 @@ class Analyzer {
 
  private:
   void load() {
-    store_ = trace::Store::open(o_.file);
+    store_ = trace::Store::open(o_.file, true);
     auto runs = store_->runs();
     if (runs.empty()) throw trace::TraceError(o_.file + " holds no run");
     run_ = o_.run ? o_.run : runs.back();

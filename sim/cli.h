@@ -31,7 +31,8 @@ struct GuestOptions {
   bool inherit_env = false;
   std::vector<std::string> mounts;
   bool quiet = false;
-  std::string output;  // "": a new PROG-N.db in the current directory
+  std::string output;  // not given: a new PROG-N.db in the current directory
+  bool output_given = false;  // -o was on the command line (even as "")
   uint64_t slice_ticks = 0;
   bool fresh_engines = false;
   sim::PolicyOptions policy;

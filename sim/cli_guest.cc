@@ -323,21 +323,45 @@ int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool r
     return report_outcome(r, guest[0], o.quiet);
   }
   std::string output = o.output;
-  if (output.empty()) {
+  if (!o.output_given) {
     output = new_trace_name(guest[0]);
     if (!o.quiet) std::cerr << "ditto: recording to " << output << "\n";
   }
+  // The trace must not be an input of the run (`-o ./prog ./prog` would
+  // delete the program).
+  struct stat out_st, in_st;
+  if (::stat(output.c_str(), &out_st) == 0 && ::stat(cfg.program_path.c_str(), &in_st) == 0 &&
+      out_st.st_dev == in_st.st_dev && out_st.st_ino == in_st.st_ino) {
+    std::cerr << "ditto: " << output << " is the program itself: choose another trace file (-o)\n";
+    return kExitDittoError;
+  }
   try {
-    auto store = trace::Store::create(output);
-    int64_t run = store->begin_run(sim::header_for(cfg, opts));
-    trace::Recorder recorder(*store, run);
-    sim::HostIo io(store.get(), &recorder);
+    // The trace is made once the program has loaded: one that cannot start
+    // leaves an earlier trace of that name alone.
+    std::unique_ptr<trace::Store> store;
+    std::unique_ptr<trace::Recorder> recorder;
+    int64_t run = 0;
+    sim::HostIo io(nullptr, nullptr);
+    io.hold();
+    opts.at_started = [&] {
+      store = trace::Store::create(output);
+      run = store->begin_run(sim::header_for(cfg, opts));
+      recorder = std::make_unique<trace::Recorder>(*store, run);
+      io.attach(store.get(), recorder.get());
+    };
     sim::RunResult r = sim::run_guest(cfg, io, opts);
     if (!io.error().empty()) r.error = "cannot write the trace: " + io.error();
-    if (r.error.empty()) recorder.finish();
+    if (r.error.empty() && recorder) {
+      try {
+        recorder->finish();
+        store->close();
+      } catch (const trace::TraceError& ex) {
+        r.error = std::string("cannot write the trace: ") + ex.what();
+      }
+    }
     int status = report_outcome(r, guest[0], o.quiet);
-    if (!o.quiet && r.error.empty())
-      std::cerr << "ditto: recorded " << recorder.count() << " events, " << r.ticks << " ticks to " << output
+    if (!o.quiet && r.error.empty() && recorder)
+      std::cerr << "ditto: recorded " << recorder->count() << " events, " << r.ticks << " ticks to " << output
                 << " (run " << run << ")"
                 << (r.outcome.interrupted ? "; interrupted: `ditto replay` checks it up to there" : "") << "\n";
     return status;

@@ -10,6 +10,7 @@ using namespace cli;
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);  // a closed host stdout must not kill the recorder
+  ::signal(SIGXFSZ, SIG_IGN);  // nor a file-size limit: the write fails (EFBIG) and says so
   sim::install_crash_handlers();
   std::vector<std::string> args(argv + 1, argv + argc);
 
@@ -81,7 +82,10 @@ int main(int argc, char** argv) {
   rep_opts.interruptible = true;
   if (rep->parsed()) sim::install_interrupt_handlers();
   if (run->parsed()) return cmd_run(run_opts, guest, false);
-  if (rec->parsed()) return cmd_run(rec_opts, guest, true);
+  if (rec->parsed()) {
+    rec_opts.output_given = rec->count("--output") > 0;
+    return cmd_run(rec_opts, guest, true);
+  }
   if (exp->parsed()) return cmd_explore(exp_opts, guest);
   if (ana->parsed()) {
     if (ana_opts.jobs <= 0) ana_opts.jobs = int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));

@@ -101,6 +101,7 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   if (opts.at_first_clone) k.set_first_clone_hook([&] { return opts.at_first_clone(k, *sched); });
   res.load = k.start();
   if (res.load.status) return res;
+  if (opts.at_started) opts.at_started();
 
   Progress progress(opts.progress);
   const uint64_t chunk = opts.slice_ticks ? std::min(opts.slice_ticks, kChunkTicks) : kChunkTicks;
@@ -183,6 +184,10 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
 
 void HostIo::emit(trace::Event&& e) {
   ++events_;
+  if (holding_) {
+    held_.push_back(std::move(e));
+    return;
+  }
   if (!recorder_ || !error_.empty()) return;
   try {
     recorder_->append(std::move(e));
@@ -272,9 +277,25 @@ trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tic
   return ev;
 }
 
+void HostIo::attach(trace::Store* store, trace::Recorder* recorder) {
+  store_ = store;
+  recorder_ = recorder;
+  holding_ = false;
+  try {
+    for (const auto& [hash, bytes] : held_blobs_) store_->put_blob(hash, bytes);
+    for (trace::Event& e : held_) recorder_->append(std::move(e));
+  } catch (const std::exception& ex) {
+    error_ = ex.what();
+  }
+  held_.clear();
+  held_blobs_.clear();
+}
+
 kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
   kernel::HostFile hf = read_host_file(path);
-  trace::Event ev = host_file_event(path, tid, tick, hf, recorder_ != nullptr);  // a kept event names its blob
+  // A kept event names its blob.
+  trace::Event ev = host_file_event(path, tid, tick, hf, recorder_ != nullptr || holding_);
+  if (holding_ && !ev.blob.empty()) held_blobs_.emplace_back(ev.blob, hf.content);
   if (store_ && error_.empty() && !ev.blob.empty()) {
     try {
       store_->put_blob(ev.blob, hf.content);

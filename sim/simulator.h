@@ -54,6 +54,9 @@ struct RunOptions {
   // Called when the first clone is about to run (kernel::Kernel::
   // set_first_clone_hook); false ends the run there.
   std::function<bool(kernel::Kernel&, Scheduler&)> at_first_clone;
+  // Called once the program loaded, before any guest code runs (a recording
+  // makes its trace there: a program that cannot start replaces nothing).
+  std::function<void()> at_started;
   // Called with the result before the run's kernel is torn down (a forked
   // schedule reports and exits there: tearing down costs more than its run).
   std::function<void(const RunResult&)> at_end;
@@ -74,6 +77,10 @@ kernel::Config config_from(const trace::Header& h);
 class HostIo : public kernel::Io {
  public:
   HostIo(trace::Store* store, trace::Recorder* recorder) : store_(store), recorder_(recorder) {}
+  // Recording into a trace that does not exist yet: events and host files
+  // are held until attach() (the trace is made once the program loaded).
+  void hold() { holding_ = true; }
+  void attach(trace::Store* store, trace::Recorder* recorder);
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
@@ -88,6 +95,9 @@ class HostIo : public kernel::Io {
   trace::Recorder* recorder_;
   std::string error_;
   uint64_t events_ = 0;
+  bool holding_ = false;
+  std::vector<trace::Event> held_;
+  std::vector<std::pair<std::string, std::string>> held_blobs_;
 };
 
 // Host lookup (lstat semantics) of one file, directory or symlink.

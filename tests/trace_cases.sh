@@ -281,6 +281,47 @@ case "$case_name" in
       expect_status 4 "should hold [0-9]+ events but 0 are stored" -- "$ditto" $cmd "$tmp/t.db"
     done
     ;;
+  record_names)
+    # No trace that saves nothing, and no trace over the program.
+    expect_status 125 "needs a file name" -- "$ditto" record -o "" "$corpus/hello"
+    expect_status 125 "':memory:' is not a file name for a trace" -- "$ditto" record -o :memory: "$corpus/hello"
+    cp "$corpus/hello" "$tmp/prog"
+    (cd "$tmp" && expect_status 125 "is the program itself" -- "$ditto" record -o ./prog ./prog)
+    cmp -s "$corpus/hello" "$tmp/prog" || { echo "FAIL: the program was touched"; exit 1; }
+    ;;
+  record_keeps_old)
+    # A program that cannot start replaces no earlier trace.
+    record "$tmp/t.db" "$corpus/hello"
+    echo "not a program" >"$tmp/bad" && chmod +x "$tmp/bad"
+    expect_status 126 "not an ELF" -- "$ditto" record -o "$tmp/t.db" "$tmp/bad"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  two_recorders)
+    # The second recorder on a trace being written refuses; the first one's trace is whole.
+    "$ditto" record -q -o "$tmp/t.db" "$corpus/bench_getpid" 3000000 >/dev/null 2>&1 &
+    first=$!
+    for _ in $(seq 50); do [ -f "$tmp/t.db" ] && break; sleep 0.05; done
+    expect_status 125 "being written by another Ditto" -- "$ditto" record -o "$tmp/t.db" "$corpus/hello"
+    wait $first || { echo "FAIL: the first recorder failed"; exit 1; }
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    ;;
+  readonly_storage)
+    # A trace that its reader may not write (nor its directory) is still read.
+    mkdir -p "$tmp/ro" && record "$tmp/ro/t.db" "$corpus/hello"
+    chmod 755 "$tmp" "$tmp/ro" && chmod 444 "$tmp/ro/t.db"
+    nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+    for cmd in replay dump info; do
+      expect_status 0 "." -- nobody "$ditto" $cmd "$tmp/ro/t.db"
+    done
+    ;;
+  full_disk)
+    # A write that fails (here: the file-size limit, EFBIG) fails the recording.
+    (ulimit -f 64; "$ditto" record -q -o "$tmp/t.db" "$corpus/bench_getpid" 200000 >/dev/null 2>"$tmp/err"; echo $? >"$tmp/st")
+    st=$(cat "$tmp/st")
+    [ "$st" = 125 ] || { echo "FAIL: record exited $st on a full disk"; cat "$tmp/err"; exit 1; }
+    grep -q "cannot write the trace" "$tmp/err" || { echo "FAIL: no message: $(cat "$tmp/err")"; exit 1; }
+    echo "ok: $(head -1 "$tmp/err")"
+    ;;
   killed_recorder)
     # A recorder killed mid-run: the committed batches replay, the run is incomplete.
     "$ditto" record -q -o "$tmp/t.db" "$corpus/bench_getpid" 100000000 >/dev/null 2>&1 &

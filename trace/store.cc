@@ -2,7 +2,9 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
+#include <fcntl.h>
 #include <kj/io.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -379,6 +381,16 @@ struct Stmt {
 }  // namespace
 
 std::unique_ptr<Store> Store::create(const std::string& path) {
+  if (path.empty()) throw TraceFileError("the trace needs a file name (-o FILE)");
+  if (path[0] == ':')  // SQLite's ":memory:" and the like would save nothing
+    throw TraceFileError("'" + path + "' is not a file name for a trace (write ./" + path + " for a file of that name)");
+  // Another recorder writing this trace keeps it locked: replacing it would
+  // lose what that one records.
+  if (int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);
+    if (busy) throw TraceFileError(path + " is being written by another Ditto: choose another file");
+  }
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -388,6 +400,9 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
     throw TraceError("cannot create trace " + path + ": " + m);
   }
   std::unique_ptr<Store> s(new Store(db, path));
+  s->lock_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (s->lock_fd_ >= 0 && ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    throw TraceFileError(path + " is being written by another Ditto: choose another file");
   s->exec("PRAGMA synchronous=NORMAL");
   s->exec("PRAGMA journal_mode=WAL");
   // The schema in one transaction: one commit instead of one per table.
@@ -406,23 +421,53 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
   return s;
 }
 
-std::unique_ptr<Store> Store::open(const std::string& path) {
+namespace {
+// A read-only connection that needs nothing written beside the file (no
+// -shm for the WAL): SQLite's immutable URI, for read-only storage.
+sqlite3* open_immutable(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", unsigned(uint8_t(c)));
+      uri += b;
+    } else {
+      uri += c;
+    }
+  }
+  uri += "?immutable=1";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return nullptr;
+  }
+  return db;
+}
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& path, bool writable) {
   if (::access(path.c_str(), R_OK) != 0)
     throw TraceFileError("cannot open trace " + path + ": " + std::strerror(errno) +
                          (errno == ENOENT ? " (`ditto record -o " + path + " PROG` makes one)" : ""));
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  int flags = writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
-    db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close(db);
-      throw TraceError("cannot open trace " + path + ": " + m);
-    }
+    throw TraceError("cannot open trace " + path + ": " + m);
+  }
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &raw, nullptr) != SQLITE_OK && !writable &&
+      (sqlite3_errcode(db) == SQLITE_CANTOPEN || sqlite3_errcode(db) == SQLITE_READONLY)) {
+    // A WAL trace where its -shm cannot be made (read-only storage).
+    sqlite3_close(db);
+    db = open_immutable(path);
+    if (!db) throw TraceFileError("cannot open trace " + path + " (read-only storage)");
+    raw = nullptr;
+    sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &raw, nullptr);
   }
   std::unique_ptr<Store> s(new Store(db, path));
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &raw, nullptr) != SQLITE_OK) {
+  if (!raw) {
     if (sqlite3_errcode(db) == SQLITE_ERROR)
       throw TraceError(path + " is not a Ditto trace (it has no meta table)");
     s->fail("cannot read the meta table");
@@ -448,10 +493,31 @@ std::unique_ptr<Store> Store::open(const std::string& path) {
   return s;
 }
 
-Store::~Store() {
+void Store::close() {
+  if (!db_) return;
   sqlite3_finalize(insert_batch_);
   sqlite3_finalize(insert_blob_);
-  sqlite3_close(db_);
+  insert_batch_ = insert_blob_ = nullptr;
+  // The WAL's contents back into the database file: on a full disk this is
+  // what fails, and the trace would not be whole without its -wal.
+  int busy = 0, log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  (void)busy;
+  std::string msg = rc == SQLITE_OK ? "" : sqlite3_errmsg(db_);
+  int closed = sqlite3_close(db_);
+  db_ = nullptr;
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+  if (rc != SQLITE_OK && rc != SQLITE_READONLY)
+    throw TraceError("cannot write " + path_ + " back (" + msg + "): its -wal holds what the file does not");
+  if (closed != SQLITE_OK) throw TraceError("cannot close " + path_);
+}
+
+Store::~Store() {
+  try {
+    close();
+  } catch (const TraceError&) {
+  }
 }
 
 int64_t Store::begin_run(const Header& h) {

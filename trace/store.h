@@ -67,10 +67,17 @@ struct RunInfo {
 
 class Store {
  public:
-  // A new, empty trace at `path` (an existing file there is replaced).
+  // A new, empty trace at `path` (an existing file there is replaced, unless
+  // another Ditto is writing it). It stays locked while this Store lives.
   static std::unique_ptr<Store> create(const std::string& path);
-  // An existing trace; throws TraceError naming what is wrong.
-  static std::unique_ptr<Store> open(const std::string& path);
+  // An existing trace; throws TraceError naming what is wrong. Read-only
+  // unless `writable`: a trace on read-only storage, or in a directory the
+  // reader may not write, can still be read.
+  static std::unique_ptr<Store> open(const std::string& path, bool writable = false);
+  // Writes everything back into the database file and closes it; throws
+  // TraceError when that fails (a full disk). The destructor does the same
+  // without a word.
+  void close();
   ~Store();
 
   // Writing.
@@ -111,6 +118,7 @@ class Store {
 
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  int lock_fd_ = -1;
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);
   sqlite3_stmt* prepare(const char* sql);
