@@ -136,25 +136,43 @@ PipeEnd::PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uin
 
 PipeEnd::~PipeEnd() { (write_end_ ? pipe_->writers : pipe_->readers)--; }
 
-int64_t PipeEnd::read(Kernel&, char* buf, size_t n) {
+int64_t PipeEnd::read(Kernel& k, char* buf, size_t n) {
   if (n == 0) return 0;
+  size_t placed;
+  return read_into(k, buf, n, n, placed);
+}
+
+int64_t PipeEnd::read_into(Kernel&, char* buf, size_t n, size_t room, size_t& placed) {
+  placed = 0;
   if (pipe_->bufs.empty()) {
-    if (pipe_->writers == 0) return 0;  // EOF
+    if (pipe_->writers == 0) return 0;
     return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
   }
   size_t done = 0;
   while (done < n && !pipe_->bufs.empty()) {
     std::string& b = pipe_->bufs.front();
     size_t take = std::min(n - done, b.size());
+    if (done + take > room) {
+      // The guest got the bytes that fitted, but the buffer keeps them all.
+      std::memcpy(buf + done, b.data(), room - done);
+      placed = room;
+      return done ? int64_t(done) : -kEFAULT;
+    }
     std::memcpy(buf + done, b.data(), take);
     b.erase(0, take);
     done += take;
+    placed = done;
     if (b.empty()) pipe_->bufs.pop_front();
   }
   return int64_t(done);
 }
 
-int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
+size_t PipeEnd::write_window(size_t n) const {
+  size_t free_slots = pipe_->slots() - std::min(pipe_->slots(), pipe_->bufs.size());
+  return std::min(n, (n & 4095) + free_slots * 4096);
+}
+
+int64_t PipeEnd::write_from(Kernel& k, const char* buf, size_t n, size_t readable) {
   if (n == 0) return 0;  // fs/pipe.c:pipe_write() returns before looking for readers
   if (pipe_->readers == 0) {
     // pipe(7): EPIPE, and SIGPIPE to the writer.
@@ -168,18 +186,24 @@ int64_t PipeEnd::write(Kernel& k, const char* buf, size_t n) {
   // buffer when it fits there.
   size_t chars = n & (kPage - 1);
   if (chars && !p.bufs.empty() && p.bufs.back().size() + chars <= kPage) {
+    if (readable < chars) return -kEFAULT;
     p.bufs.back().append(buf, chars);
     done = chars;
     if (done == n) return int64_t(n);
   }
   // Writes of at most PIPE_BUF bytes are atomic: they took a free buffer
   // above or get one here, or wait whole.
+  bool faulted = false;
   while (done < n && p.bufs.size() < p.slots()) {
     size_t take = std::min(kPage, n - done);
+    if (done + take > readable) {
+      faulted = true;
+      break;
+    }
     p.bufs.emplace_back(buf + done, take);
     done += take;
   }
-  if (done == 0) return (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
+  if (done == 0) return faulted ? -kEFAULT : (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
   return int64_t(done);
 }
 
@@ -216,10 +240,39 @@ uint32_t PidFd::poll_events(Kernel& k) const {
 }
 
 int64_t HostStdio::read(Kernel& k, char* buf, size_t n) {
+  size_t placed;
+  return read_into(k, buf, n, n, placed);
+}
+
+int64_t HostStdio::read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) {
+  placed = 0;
   if (host_fd_ != 0) return -kEBADF;
-  int64_t r = k.io().read_stdin(buf, n);
-  if (r > 0) k.append_event_data(buf, size_t(r));
-  return r;
+  if (n == 0) return 0;
+  if (unread_.empty()) {
+    // What the read asks for (at most what a pipe holds): the bytes the
+    // guest cannot take stay here.
+    unread_.resize(std::min<size_t>(n, kPipeBufSize));
+    int64_t r = k.io().read_stdin(unread_.data(), unread_.size());
+    unread_.resize(r > 0 ? size_t(r) : 0);
+    if (r <= 0) return r;
+    k.append_event_data(unread_.data(), size_t(r));
+  }
+  // What came from the host counts as page-sized pipe buffers, each taken
+  // whole or not at all (the host writer's own buffer bounds are unknown).
+  size_t done = 0, want = std::min(n, unread_.size());
+  while (done < want) {
+    size_t share = std::min<size_t>(want - done, 4096 - done % 4096);
+    if (done + share > room) {
+      std::memcpy(buf + done, unread_.data() + done, room - done);
+      placed = room;
+      break;
+    }
+    std::memcpy(buf + done, unread_.data() + done, share);
+    done += share;
+    placed = done;
+  }
+  unread_.erase(0, done);
+  return done ? int64_t(done) : -kEFAULT;
 }
 
 int64_t HostStdio::write(Kernel& k, const char* buf, size_t n) {
@@ -232,6 +285,24 @@ int64_t HostStdio::write(Kernel& k, const char* buf, size_t n) {
   if (r == -kEPIPE) k.send_signal_to_self(kSIGPIPE);
   return r;
 }
+
+int64_t File::read_into(Kernel& k, char* buf, size_t, size_t room, size_t& placed) {
+  placed = 0;
+  if (room == 0) return -kEFAULT;
+  int64_t r = read(k, buf, room);
+  if (r > 0) placed = size_t(r);
+  return r;
+}
+
+int64_t DeviceFile::read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) {
+  // /dev/null has nothing to copy; /dev/zero and /dev/urandom copy what fits
+  // (drivers/char/mem.c read_iter_zero(), random.c get_random_bytes_user()).
+  placed = 0;
+  if (inode_->device == Device::kNull) return 0;
+  return File::read_into(k, buf, n, room, placed);
+}
+
+bool DeviceFile::discards_writes() const { return inode_->device != Device::kUrandom; }
 
 int64_t DeviceFile::read(Kernel& k, char* buf, size_t n) {
   switch (inode_->device) {

@@ -37,6 +37,14 @@ class File {
   virtual int64_t getdents(char* buf, size_t n);
   virtual void stat(abi::Stat& st) const { fill_stat(*inode_, st); }
   virtual int64_t readable_bytes() const { return 0; }
+  // read(2) into a guest buffer that takes only its first `room` of the `n`
+  // bytes asked for (room < n; `buf` holds min(n, room + 1)): puts in `buf`
+  // the `placed` bytes the guest gets even so and returns the bytes the
+  // read consumed, or -errno. By default a short read of `room` bytes, and
+  // EFAULT when there is no room at all.
+  virtual int64_t read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed);
+  // Writes that never look at the guest's bytes (/dev/null).
+  virtual bool discards_writes() const { return false; }
   // poll(2) readiness (POLLIN, POLLOUT, POLLHUP, POLLERR bits).
   virtual uint32_t poll_events(Kernel& k) const;
 
@@ -88,11 +96,21 @@ class PipeEnd : public File {
   PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uint32_t flags);
   ~PipeEnd() override;
   int64_t read(Kernel& k, char* buf, size_t n) override;
-  int64_t write(Kernel& k, const char* buf, size_t n) override;
+  int64_t write(Kernel& k, const char* buf, size_t n) override { return write_from(k, buf, n, n); }
   int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
   int64_t readable_bytes() const override { return int64_t(pipe_->bytes()); }
+  // fs/pipe.c:pipe_read() copies each pipe buffer's share whole or stops:
+  // a share the guest cannot take stays in the pipe (EFAULT if it is the first).
+  int64_t read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) override;
+  // A write of `n` bytes of which only the first `readable` can be copied
+  // (`buf` holds them, or at least write_window(n) of them): fs/pipe.c's
+  // pipe_write() takes the merged remainder and each page whole or stops
+  // there (EFAULT if nothing was taken).
+  int64_t write_from(Kernel& k, const char* buf, size_t n, size_t readable);
+  // The most bytes of a write of `n` that the pipe can take now.
+  size_t write_window(size_t n) const;
   Pipe& pipe() { return *pipe_; }
   uint32_t poll_events(Kernel& k) const override;
 
@@ -111,9 +129,13 @@ class HostStdio : public File {
   int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
+  // Bytes read from the host that the guest could not take stay here for
+  // the next read, as they would stay in a pipe.
+  int64_t read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) override;
 
  private:
   int host_fd_;
+  std::string unread_;
 };
 
 // A pidfd (pidfd_open(2), CLONE_PIDFD): readable once its process exited.
@@ -121,6 +143,7 @@ class PidFd : public File {
  public:
   PidFd(InodeRef inode, uint32_t pid, uint32_t flags) : File(std::move(inode), flags), pid_(pid) {}
   int64_t read(Kernel&, char*, size_t) override { return -abi::kEINVAL; }
+  int64_t read_into(Kernel&, char*, size_t, size_t, size_t&) override { return -abi::kEINVAL; }
   int64_t write(Kernel&, const char*, size_t) override { return -abi::kEINVAL; }
   int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kEINVAL; }
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kEINVAL; }
@@ -136,7 +159,9 @@ class DeviceFile : public File {
  public:
   using File::File;
   int64_t read(Kernel& k, char* buf, size_t n) override;
+  int64_t read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) override;
   int64_t write(Kernel& k, const char* buf, size_t n) override;
+  bool discards_writes() const override;
   int64_t pread(Kernel& k, char* buf, size_t n, uint64_t) override { return read(k, buf, n); }
   int64_t pwrite(Kernel& k, const char* buf, size_t n, uint64_t) override { return write(k, buf, n); }
   int64_t seek(int64_t, int) override { return 0; }

@@ -474,6 +474,21 @@ bool MemoryManager::accessible(uint64_t addr, size_t n, uint32_t need) const {
   return true;
 }
 
+uint64_t MemoryManager::accessible_prefix(uint64_t addr, uint64_t n, uint32_t need) {
+  if (n == 0 || addr >= kTaskSize) return 0;
+  uint64_t end = addr + std::min(n, kTaskSize - addr);
+  if (!accessible(addr, 1, need)) grow_stack(addr);
+  uint64_t a = addr;
+  while (a < end) {
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin()) break;
+    const Vma& v = std::prev(it)->second;
+    if (v.end <= a || (v.prot & need) != need) break;
+    a = v.end;
+  }
+  return std::min(a, end) - addr;
+}
+
 bool MemoryManager::copy_in(UserPtr src, void* dst, size_t n) {
   if (!accessible(src.addr, n, kPROT_READ) && !(n && grow_stack(src.addr) && accessible(src.addr, n, kPROT_READ)))
     return false;

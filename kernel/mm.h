@@ -160,6 +160,12 @@ class MemoryManager {
   // Checked access honouring guest protections: false means EFAULT.
   bool copy_in(UserPtr src, void* dst, size_t n);
   bool copy_out(UserPtr dst, const void* src, size_t n);
+  // How many bytes from `addr` on (at most `n`) the guest may access with
+  // `need` (kPROT_READ or kPROT_WRITE): where a copy that faults part of the
+  // way stops. Grows the stack as a copy would.
+  uint64_t accessible_prefix(uint64_t addr, uint64_t n, uint32_t need);
+  // access_ok(): [addr, addr + n) lies in the user half at all.
+  static bool user_range(uint64_t addr, uint64_t n) { return n <= kTaskSize && addr <= kTaskSize - n; }
   // Writes for the kernel itself (a new program's image and stack),
   // whatever the protection: false when a byte is unmapped.
   bool poke(uint64_t addr, const void* src, size_t n);

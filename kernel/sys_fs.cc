@@ -7,6 +7,7 @@
 
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
+#include "kernel/user_buffers.h"
 
 namespace kernel {
 
@@ -16,13 +17,16 @@ namespace {
 
 constexpr size_t kMaxChunk = 16u << 20;  // largest single host buffer for one read
 
-int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t* pos) {
+// read(2) and its forms into `dst`, at *pos if given: bytes or -errno. A
+// buffer that faults part of the way gets what fits (see File::read_into).
+int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
   if (!f.readable()) return -kEBADF;
   if (f.inode() && f.inode()->is_dir()) return -kEISDIR;
-  count = std::min<uint64_t>(count, kMaxRwCount);
+  uint64_t count = std::min<uint64_t>(dst.total(), kMaxRwCount);
   if (count == 0) return 0;
   // Size the host buffer by what can come back.
   uint64_t want = count;
+  bool at_offset = !pos && f.positional();
   if (f.inode() && f.inode()->kind == InodeKind::kRegular) {
     uint64_t off = pos ? *pos : f.offset();
     uint64_t size = f.inode()->size();
@@ -30,24 +34,58 @@ int64_t do_read(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t
     if (want == 0) return 0;
   }
   want = std::min<uint64_t>(want, kMaxChunk);
-  std::vector<char> tmp(want);
-  bool at_offset = !pos && f.positional();
-  int64_t r = pos          ? f.pread(k, tmp.data(), want, *pos)
-              : at_offset  ? f.pread(k, tmp.data(), want, f.offset())
-                           : f.read(k, tmp.data(), want);
+  uint64_t room = dst.accessible(k.mm(), 0, want, kPROT_WRITE);
+  if (room < want && !pos && !at_offset) {
+    // Pipes, the host's stdin, devices: each decides what a short buffer gets.
+    std::vector<char> tmp(std::min(want, room + 1));
+    size_t placed = 0;
+    int64_t r = f.read_into(k, tmp.data(), want, room, placed);
+    dst.copy_out(k.mm(), 0, tmp.data(), placed);
+    return r;
+  }
+  // Files with offsets read what fits (filemap_read() stops at the fault).
+  if (room == 0) return -kEFAULT;
+  std::vector<char> tmp(room);
+  int64_t r = pos         ? f.pread(k, tmp.data(), room, *pos)
+              : at_offset ? f.pread(k, tmp.data(), room, f.offset())
+                          : f.read(k, tmp.data(), room);
   if (r <= 0) return r;  // including kWouldBlock
-  if (!k.mm().copy_out(UserPtr(buf), tmp.data(), size_t(r))) return -kEFAULT;
+  if (!dst.copy_out(k.mm(), 0, tmp.data(), size_t(r))) return -kEFAULT;
   if (at_offset) f.advance(uint64_t(r));
   return r;
 }
 
-int64_t do_write(Kernel& k, File& f, uint64_t buf, uint64_t count, const uint64_t* pos) {
+// One write of bytes [from, total) of `src`, at *pos if given: bytes or
+// -errno. A buffer that faults part of the way writes what comes before the
+// fault (a pipe: its whole pages before it), or is EFAULT.
+int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, const uint64_t* pos) {
   if (!f.writable()) return -kEBADF;
-  count = std::min<uint64_t>(count, kMaxRwCount);
-  std::vector<char> tmp(count);
-  if (!k.mm().copy_in(UserPtr(buf), tmp.data(), count)) return -kEFAULT;
-  int64_t r = pos ? f.pwrite(k, tmp.data(), count, f.write_position(*pos)) : f.write(k, tmp.data(), count);
-  return r;
+  uint64_t count = std::min<uint64_t>(src.total(), kMaxRwCount) - from;
+  auto write_at = [&](const char* data, uint64_t n, uint64_t done) {
+    return pos ? f.pwrite(k, data, n, f.write_position(*pos + done)) : f.write(k, data, n);
+  };
+  if (count == 0 || f.discards_writes()) return write_at("", count, 0);
+  if (auto* pipe = dynamic_cast<PipeEnd*>(&f)) {
+    uint64_t window = pipe->write_window(count);
+    uint64_t readable = src.accessible(k.mm(), from, window, kPROT_READ);
+    std::vector<char> tmp(readable);
+    src.copy_in(k.mm(), from, tmp.data(), readable);
+    // Past the window the pipe is full: what lies there is not looked at yet.
+    return pipe->write_from(k, tmp.data(), count, readable < window ? readable : count);
+  }
+  uint64_t readable = src.accessible(k.mm(), from, count, kPROT_READ);
+  if (readable == 0) return -kEFAULT;
+  std::vector<char> tmp(std::min<uint64_t>(readable, kMaxChunk));
+  uint64_t done = 0;
+  while (done < readable) {
+    uint64_t n = std::min<uint64_t>(readable - done, tmp.size());
+    if (!src.copy_in(k.mm(), from + done, tmp.data(), n)) break;
+    int64_t r = write_at(tmp.data(), n, done);
+    if (r < 0) return done ? int64_t(done) : r;  // including kWouldBlock
+    done += uint64_t(r);
+    if (uint64_t(r) < n) break;
+  }
+  return done ? int64_t(done) : -kEFAULT;
 }
 
 // Runs `op` now; when it would block, parks the task and runs it again each
@@ -60,11 +98,22 @@ int64_t blocking(Kernel& k, const char* reason, Op op) {
   });
 }
 
-int64_t sys_read(Kernel& k, const uint64_t* a) {
+// The descriptor and buffer checks of read(2) and write(2) in
+// fs/read_write.c's order: the file, its mode, then access_ok().
+std::shared_ptr<File> checked_rw_file(Kernel& k, const uint64_t* a, bool write, int64_t& err) {
   auto f = get_file(k, a[0]);
-  if (!f) return -kEBADF;
-  uint64_t buf = a[1], count = a[2];
-  return blocking(k, "read", [&k, f, buf, count] { return do_read(k, *f, buf, count, nullptr); });
+  err = !f ? -kEBADF : !(write ? f->writable() : f->readable()) ? -kEBADF
+        : !MemoryManager::user_range(a[1], a[2])               ? -kEFAULT
+                                                               : 0;
+  return err ? nullptr : f;
+}
+
+int64_t sys_read(Kernel& k, const uint64_t* a) {
+  int64_t err;
+  auto f = checked_rw_file(k, a, false, err);
+  if (!f) return err;
+  UserBuffers dst(a[1], a[2]);
+  return blocking(k, "read", [&k, f, dst] { return do_read(k, *f, dst, nullptr); });
 }
 
 // Writes `total` bytes to `f`, `attempt(offset)` making one write of what
@@ -88,11 +137,12 @@ int64_t write_through(Kernel& k, const std::shared_ptr<File>& f, const char* rea
 }
 
 int64_t sys_write(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f) return -kEBADF;
-  uint64_t buf = a[1], count = std::min<uint64_t>(a[2], kMaxRwCount);
-  return write_through(k, f, "write", count,
-                       [&k, f, buf, count](uint64_t off) { return do_write(k, *f, buf + off, count - off, nullptr); });
+  int64_t err;
+  auto f = checked_rw_file(k, a, true, err);
+  if (!f) return err;
+  UserBuffers src(a[1], std::min<uint64_t>(a[2], kMaxRwCount));
+  return write_through(k, f, "write", src.total(),
+                       [&k, f, src](uint64_t off) { return do_write(k, *f, src, off, nullptr); });
 }
 
 // The file of a positional read or write at `pos`, checked in Linux's order
@@ -111,7 +161,8 @@ int64_t sys_pread64(Kernel& k, const uint64_t* a) {
   auto f = positional_file(k, a[0], a[3], err);
   if (!f) return err;
   if (!f->readable()) return -kEBADF;
-  return do_read(k, *f, a[1], a[2], &a[3]);
+  if (!MemoryManager::user_range(a[1], a[2])) return -kEFAULT;
+  return do_read(k, *f, UserBuffers(a[1], a[2]), &a[3]);
 }
 
 int64_t sys_pwrite64(Kernel& k, const uint64_t* a) {
@@ -119,21 +170,26 @@ int64_t sys_pwrite64(Kernel& k, const uint64_t* a) {
   auto f = positional_file(k, a[0], a[3], err);
   if (!f) return err;
   if (!f->writable()) return -kEBADF;
-  return do_write(k, *f, a[1], a[2], &a[3]);
+  if (!MemoryManager::user_range(a[1], a[2])) return -kEFAULT;
+  return do_write(k, *f, UserBuffers(a[1], std::min<uint64_t>(a[2], kMaxRwCount)), 0, &a[3]);
 }
 
-// Reads and checks an iovec array: total length, or -errno.
+// Reads and checks an iovec array as lib/iov_iter.c's __import_iovec()
+// does: any negative length is EINVAL, then each buffer must lie in the
+// user half (EFAULT), and lengths past MAX_RW_COUNT in all are cut off.
 int64_t read_iovecs(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>& out) {
   if (count > uint64_t(kIovMax)) return -kEINVAL;
   out.resize(count);
   if (count && !k.mm().copy_in(UserPtr(ptr), out.data(), count * sizeof(Iovec))) return -kEFAULT;
-  uint64_t total = 0;
-  for (const Iovec& v : out) {
+  for (const Iovec& v : out)
     if (int64_t(v.len) < 0) return -kEINVAL;
+  uint64_t total = 0;
+  for (Iovec& v : out) {
+    if (!MemoryManager::user_range(v.base, v.len)) return -kEFAULT;
+    v.len = std::min<uint64_t>(v.len, kMaxRwCount - total);
     total += v.len;
-    if (int64_t(total) < 0) return -kEINVAL;  // sum overflows ssize_t
   }
-  return int64_t(std::min<uint64_t>(total, kMaxRwCount));
+  return int64_t(total);
 }
 
 // readv(2), or preadv(2) at *pos.
@@ -143,41 +199,17 @@ int64_t do_readv(Kernel& k, const uint64_t* a, const uint64_t* pos = nullptr) {
   std::vector<Iovec> iov;
   int64_t total = read_iovecs(k, a[1], a[2], iov);
   if (total < 0) return total;
-  if (!f->readable()) return -kEBADF;
-  if (f->inode() && f->inode()->is_dir()) return -kEISDIR;
-  if (total == 0) return 0;
-  std::vector<char> tmp(std::min<uint64_t>(uint64_t(total), kMaxChunk));
-  int64_t r = pos ? f->pread(k, tmp.data(), tmp.size(), *pos) : f->read(k, tmp.data(), tmp.size());
-  if (r <= 0) return r;  // including kWouldBlock
-  uint64_t done = 0;
-  for (const Iovec& v : iov) {
-    if (done == uint64_t(r)) break;
-    uint64_t n = std::min<uint64_t>(v.len, uint64_t(r) - done);
-    if (!k.mm().copy_out(UserPtr(v.base), tmp.data() + done, n)) return done ? int64_t(done) : -kEFAULT;
-    done += n;
-  }
-  return r;
+  return do_read(k, *f, UserBuffers(std::move(iov)), pos);
 }
 
-// Gathers writev's iovecs into one host buffer: the bytes, or -errno.
-int64_t gather_iovecs(Kernel& k, File& f, const uint64_t* a, std::string& tmp) {
+// writev's iovecs, checked: 0 or -errno.
+int64_t writev_buffers(Kernel& k, File& f, const uint64_t* a, std::shared_ptr<UserBuffers>& out) {
   std::vector<Iovec> iov;
   int64_t total = read_iovecs(k, a[1], a[2], iov);
   if (total < 0) return total;
   if (!f.writable()) return -kEBADF;
-  tmp.reserve(size_t(total));
-  for (const Iovec& v : iov) {
-    uint64_t n = std::min<uint64_t>(v.len, uint64_t(total) - tmp.size());
-    size_t at = tmp.size();
-    tmp.resize(at + n);
-    if (!k.mm().copy_in(UserPtr(v.base), tmp.data() + at, n)) {
-      tmp.resize(at);
-      if (tmp.empty()) return -kEFAULT;
-      break;
-    }
-  }
-  if (tmp.empty() && total != 0) return -kEFAULT;
-  return int64_t(tmp.size());
+  out = std::make_shared<UserBuffers>(std::move(iov));
+  return 0;
 }
 
 int64_t sys_readv(Kernel& k, const uint64_t* a) {
@@ -189,10 +221,10 @@ int64_t sys_readv(Kernel& k, const uint64_t* a) {
 int64_t sys_writev(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
-  auto data = std::make_shared<std::string>();
-  if (int64_t r = gather_iovecs(k, *f, a, *data); r < 0) return r;
-  return write_through(k, f, "writev", data->size(),
-                       [&k, f, data](uint64_t off) { return f->write(k, data->data() + off, data->size() - off); });
+  std::shared_ptr<UserBuffers> src;
+  if (int64_t r = writev_buffers(k, *f, a, src); r < 0) return r;
+  return write_through(k, f, "writev", src->total(),
+                       [&k, f, src](uint64_t off) { return do_write(k, *f, *src, off, nullptr); });
 }
 
 // preadv(2), pwritev(2) and their *v2 forms (RWF_* flags, those of Linux 6.1
@@ -211,9 +243,9 @@ int64_t positional_v(Kernel& k, const uint64_t* a, uint64_t flags, bool write, u
   auto f = positional_file(k, a[0], a[3], err);
   if (!f) return err;
   if (!write) return do_readv(k, a, &a[3]);
-  std::string data;
-  if (int64_t r = gather_iovecs(k, *f, a, data); r < 0) return r;
-  return data.empty() ? 0 : f->pwrite(k, data.data(), data.size(), f->write_position(a[3]));
+  std::shared_ptr<UserBuffers> src;
+  if (int64_t r = writev_buffers(k, *f, a, src); r < 0) return r;
+  return src->total() == 0 ? 0 : do_write(k, *f, *src, 0, &a[3]);
 }
 
 int64_t sys_preadv(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0, false, 295); }

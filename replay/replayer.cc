@@ -173,7 +173,9 @@ int64_t ReplayIo::read_stdin(char* buf, size_t n) {
     return 0;  // reported by the next emit()
   }
   if (!rec || rec->kind != trace::EventKind::kSyscall) return 0;
-  if (rec->result < 0) return rec->result;
+  // The bytes the host gave, even when the call failed afterwards (EFAULT
+  // after the guest's buffer faulted: they stayed for the next read).
+  if (rec->data.empty()) return rec->result < 0 ? rec->result : 0;
   size_t take = std::min(n, rec->data.size());
   std::memcpy(buf, rec->data.data(), take);
   return int64_t(take);

@@ -32,6 +32,21 @@ status 0" ] || fail "output: $out"
     "$ditto" replay --slice-ticks 997 "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "sliced replay: $(cat "$tmp/rep")"
     ok "recorded pipelines replay identically, sliced too"
     ;;
+  stdin_fault)
+    # A read of stdin whose buffer faults keeps the data for the next read,
+    # as the host pipe does natively; recorded runs replay it.
+    for mode in native ditto; do
+      if [ $mode = native ]; then
+        printf 'hello world\n' | "$corpus/stdin_fault" >"$tmp/$mode" 2>"$tmp/err"
+      else
+        printf 'hello world\n' | "$ditto" record -q -o "$tmp/t.db" "$corpus/stdin_fault" >"$tmp/$mode" 2>"$tmp/err"
+      fi
+    done
+    diff "$tmp/native" "$tmp/ditto" >"$tmp/diff" || fail "native < > ditto: $(cat "$tmp/diff")"
+    grep -q "line = hello world" "$tmp/ditto" || fail "the line was lost: $(cat "$tmp/ditto")"
+    "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    ok "faulting stdin reads as natively: $(tr '\n' ';' <"$tmp/ditto")"
+    ;;
   closed_stdout)
     # Ditto's own stdout is a pipe whose reader leaves: the guest's write
     # fails as on Linux (SIGPIPE; EPIPE when ignored), and replay repeats it.

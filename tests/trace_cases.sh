@@ -281,6 +281,15 @@ case "$case_name" in
       expect_status 4 "should hold [0-9]+ events but 0 are stored" -- "$ditto" $cmd "$tmp/t.db"
     done
     ;;
+  efault_costs_nothing)
+    # Reads and writes that fault store nothing they could not copy: a
+    # 16 MiB /dev/urandom read into an unmapped buffer adds no 16 MiB.
+    record "$tmp/t.db" "$corpus/partial_buffers"
+    size=$(stat -c %s "$tmp/t.db")
+    [ "$size" -lt 1000000 ] || { echo "FAIL: the trace holds $size bytes"; exit 1; }
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    echo "ok: trace of partial_buffers is $size bytes"
+    ;;
   record_names)
     # No trace that saves nothing, and no trace over the program.
     expect_status 125 "needs a file name" -- "$ditto" record -o "" "$corpus/hello"
