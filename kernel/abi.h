@@ -108,6 +108,18 @@ struct Utsname {
   char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
 };
 
+// struct sysinfo (include/uapi/linux/sysinfo.h); 64-bit: sizes in bytes (mem_unit 1).
+struct Sysinfo {
+  int64_t uptime;
+  uint64_t loads[3];
+  uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+  uint16_t procs, pad;
+  uint64_t totalhigh, freehigh;
+  uint32_t mem_unit;
+  char reserved[4];
+};
+static_assert(sizeof(Sysinfo) == 112);
+
 struct Rlimit {
   uint64_t cur;
   uint64_t max;

@@ -42,7 +42,9 @@ int64_t File::pwrite(Kernel& k, const char* buf, size_t n, uint64_t off) {
   if (inode_->read_only) return -kEROFS;
   // A file larger than 1 GiB is refused with EFBIG (Ditto's limit, like
   // RLIMIT_FSIZE, instead of exhausting the host).
-  if (!inode_->write_at(off, buf, n)) return -kEFBIG;
+  int64_t w = inode_->write_at(off, buf, n);
+  if (w < 0) return w;
+  n = size_t(w);
   inode_->mtime_ns = inode_->ctime_ns = k.realtime_ns();
   return int64_t(n);
 }

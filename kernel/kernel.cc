@@ -27,7 +27,9 @@ const char* to_string(ExitState s) {
 
 
 Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io), rng_(cfg.seed) {
-  vfs_ = std::make_unique<Vfs>(io_, [this] { return realtime_ns(); });
+  memory_ = std::make_shared<MemoryBudget>(cfg.memory_bytes);
+  tmpfs_ = std::make_shared<FileSpace>(memory_, cfg.memory_bytes / 2);
+  vfs_ = std::make_unique<Vfs>(io_, [this] { return realtime_ns(); }, tmpfs_);
 }
 
 Kernel::~Kernel() = default;
@@ -138,6 +140,7 @@ LoadError Kernel::start() {
   t->tid = t->tgid = next_tid_++;
   t->ppid = 1;  // a virtual init outside the guest
   t->mm = MemoryManager::create(engine_pool_, cfg_.program_path);
+  t->mm->set_budget(memory_);
   t->fds = std::make_shared<FdTable>();
   t->fs = std::make_shared<FsContext>();
   t->fs->cwd = cfg_.cwd;

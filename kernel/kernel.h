@@ -227,6 +227,12 @@ struct Config {
   // at a time; thread pools size themselves by this.
   int cpus = kDefaultCpus;
   static constexpr int kDefaultCpus = 4;
+  // The machine's memory (/proc/meminfo): all processes' committed memory
+  // and the tmpfs files share it; tmpfs may hold half (ENOSPC past it).
+  uint64_t memory_bytes = kDefaultMemory;
+  static constexpr uint64_t kDefaultMemory = 8ULL << 30;
+  static constexpr uint64_t kMinMemory = 64ULL << 20;
+  static constexpr uint64_t kMaxMemory = 1ULL << 40;
   static constexpr int kMaxCpus = 64;
 };
 
@@ -336,6 +342,8 @@ class Kernel : public cpu::TrapHandler {
   // ---- services for syscall handlers ----
   Io& io() { return io_; }
   Vfs& vfs() { return *vfs_; }
+  MemoryBudget& memory() { return *memory_; }
+  const FileSpace& tmpfs_space() const { return *tmpfs_; }
   Task& current() { return *current_; }
   uint32_t current_tid() const { return current_ ? current_->tid : 0; }
   MemoryManager& mm() { return *current_->mm; }
@@ -469,6 +477,8 @@ class Kernel : public cpu::TrapHandler {
 
   Config cfg_;
   Io& io_;
+  std::shared_ptr<MemoryBudget> memory_;
+  std::shared_ptr<FileSpace> tmpfs_;
   std::unique_ptr<Vfs> vfs_;
   std::map<uint32_t, std::unique_ptr<Task>> tasks_;
   // Frees *it when it is dead (see release_dead_tasks); the next position.

@@ -56,7 +56,20 @@ void MemoryManager::settle() {
   unclaimed_.clear();
 }
 
+bool MemoryManager::commit(uint64_t n) {
+  if (budget_ && !budget_->charge(n)) return false;
+  committed_ += n;
+  return true;
+}
+
+void MemoryManager::uncommit(uint64_t n) {
+  n = std::min(n, committed_);
+  committed_ -= n;
+  if (budget_) budget_->uncharge(n);
+}
+
 MemoryManager::~MemoryManager() {
+  uncommit(committed_);
   if (!pool_ || !engine_ || engine_->timestamp_sites() > EnginePool::kMaxTimestampSites) return;
   settle();
   engine_->watch_code({});
@@ -124,8 +137,15 @@ void MemoryManager::split_at(uint64_t addr) {
 bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags,
                             const std::string& name) {
   if (mapped_ + (end - start) > limit_ || vmas_.size() >= max_vmas_) return false;
-  if (!map_private(start, end, prot)) return false;
-  vmas_.emplace(start, Vma{start, end, prot, flags & kVmaFlags, name, nullptr, 0, false, nullptr, 0});
+  bool accounted = prot & kPROT_WRITE;
+  if (accounted && !commit(end - start)) return false;
+  if (!map_private(start, end, prot)) {
+    if (accounted) uncommit(end - start);
+    return false;
+  }
+  Vma v{start, end, prot, flags & kVmaFlags, name, nullptr, 0, false, nullptr, 0};
+  v.accounted = accounted;
+  vmas_.emplace(start, std::move(v));
   mapped_ += end - start;
   return true;
 }
@@ -143,7 +163,8 @@ void MemoryManager::merge_around(uint64_t start, uint64_t end) {
     const Vma& b = next->second;
     // File-backed neighbours are left alone: their offsets need not line up.
     bool anonymous = (a.name.empty() || a.name[0] == '[') && !a.shared && !b.shared;  // incl. frozen
-    if (a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.name == b.name && anonymous) {
+    if (a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.name == b.name && anonymous &&
+        a.accounted == b.accounted) {
       a.end = b.end;
       vmas_.erase(next);
       continue;
@@ -160,6 +181,7 @@ void MemoryManager::unmap_range(uint64_t start, uint64_t end) {
     engine_->unmap(it->second.start, it->second.end - it->second.start);
     if (!it->second.shared) private_.release(it->second.start, it->second.end);
     mapped_ -= it->second.end - it->second.start;
+    if (it->second.accounted) uncommit(it->second.end - it->second.start);
     it = vmas_.erase(it);
   }
 }
@@ -193,10 +215,12 @@ int64_t MemoryManager::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t
   if (size < len || size > kTaskSize) return -kENOMEM;
   if ((flags & kMAP_TYPE) != kMAP_PRIVATE && (flags & kMAP_ANONYMOUS)) {
     // Shared anonymous memory: host pages that a fork will map again.
-    if (mapped_ + size > limit_) return -kENOMEM;
+    if (mapped_ + size > limit_ || !commit(size)) return -kENOMEM;
     auto shm = std::make_shared<SharedMemory>(size);
-    if (!shm->data()) return -kENOMEM;
-    return mmap_shared(addr, len, prot, flags, std::move(shm), 0, name);
+    int64_t r = shm->data() ? mmap_shared(addr, len, prot, flags, std::move(shm), 0, name) : -kENOMEM;
+    if (r < 0) uncommit(size);
+    else vmas_.find(uint64_t(r))->second.accounted = true;
+    return r;
   }
   int64_t at = place(addr, size, flags);
   if (at < 0) return at;
@@ -304,9 +328,22 @@ int64_t MemoryManager::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
   end = std::min(end, mapped_end);
   size = end - addr;
   if (vmas_.size() + splits_at(addr, end) > max_vmas_) return -kENOMEM;  // as at max_map_count
+  // A private mapping made writable is charged now (mm/mprotect.c
+  // mprotect_fixup()): ENOMEM, with nothing changed, when that fails.
+  uint64_t charge = 0;
+  if (prot & kPROT_WRITE) {
+    for (uint64_t a = addr; a < end;) {
+      const Vma* v = find(a);
+      uint64_t seg_end = std::min(end, v->end);
+      if (!v->accounted && !v->map_shared()) charge += seg_end - a;
+      a = seg_end;
+    }
+  }
+  if (!commit(charge)) return -kENOMEM;
   split_at(addr);
   split_at(end);
   for (auto it = vmas_.lower_bound(addr); it != vmas_.end() && it->second.start < end; ++it) {
+    if ((prot & kPROT_WRITE) && !it->second.map_shared()) it->second.accounted = true;
     if (it->second.cow && (prot & kPROT_WRITE)) thaw(it->second);
     // Code translated from it must not run once it is not executable (and
     // host_copy() only drops translations of executable memory).
@@ -434,7 +471,11 @@ bool MemoryManager::grow_stack(uint64_t addr) {
   uint64_t new_start = page_down(addr);
   if (!range_free(new_start, v.start)) return false;
   if (mapped_ + (v.start - new_start) > limit_) return false;
-  if (!map_private(new_start, v.start, v.prot)) return false;
+  if (v.accounted && !commit(v.start - new_start)) return false;
+  if (!map_private(new_start, v.start, v.prot)) {
+    if (v.accounted) uncommit(v.start - new_start);
+    return false;
+  }
   mapped_ += v.start - new_start;
   vmas_.erase(it);
   v.start = new_start;
@@ -772,6 +813,16 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
   child->brk_ = brk_;
   child->mapped_ = mapped_;
   child->limit_ = limit_;
+  // Charged whatever the room (clone checked it: Kernel::clone_memory_ok()).
+  // Shared memory stays charged to the address space that made it.
+  child->budget_ = budget_;
+  child->committed_ = committed_;
+  for (auto& [start, v] : child->vmas_)
+    if (v.accounted && v.map_shared()) {
+      v.accounted = false;
+      child->committed_ -= v.end - v.start;
+    }
+  if (budget_) budget_->used += child->committed_;
   for (const auto& [start, v] : vmas_) {
     uint32_t prot = v.prot & (kPROT_READ | kPROT_WRITE | kPROT_EXEC);
     if (v.shared) {  // the same host pages: nothing to copy

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu/engine.h"
+#include "kernel/memory_budget.h"
 #include "kernel/shared_memory.h"
 
 namespace kernel {
@@ -49,6 +50,9 @@ struct Vma {
   // Given to a thread as its stack by clone (with the thread's own data,
   // glibc's struct pthread, at its top): not program data.
   bool thread_stack = false;
+  // Charged to the memory budget (Linux's VM_ACCOUNT): private mappings
+  // once writable, and shared anonymous memory.
+  bool accounted = false;
   // True for MAP_SHARED memory: writes are seen by every address space.
   bool map_shared() const { return shared && !cow; }
 };
@@ -193,6 +197,10 @@ class MemoryManager {
   }
   uint64_t mapped_bytes() const { return mapped_; }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
+  // The machine's memory that this address space's accounted mappings
+  // come from (none: only the per-process limit applies).
+  void set_budget(std::shared_ptr<MemoryBudget> b) { budget_ = std::move(b); }
+  uint64_t committed_bytes() const { return committed_; }
   void set_max_vmas(size_t n) { max_vmas_ = n; }  // for tests: kMaxVmas by default
   // The task whose registers the engine holds (tasks sharing this address
   // space swap their saved contexts in and out).
@@ -258,6 +266,10 @@ class MemoryManager {
   uint64_t brk_start_ = 0, brk_ = 0;
   uint64_t mapped_ = 0;
   uint64_t limit_ = kDefaultMemoryLimit;
+  std::shared_ptr<MemoryBudget> budget_;
+  uint64_t committed_ = 0;  // bytes of accounted mappings
+  bool commit(uint64_t n);
+  void uncommit(uint64_t n);
   size_t max_vmas_ = kMaxVmas;
 };
 

@@ -240,6 +240,9 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   for (auto& [tid, t] : k.tasks())
     if (t->run_state != RunState::kExited) ++live;
   if (live >= kMaxLiveProcesses) return -kEAGAIN;
+  // A new address space is charged what the parent's is (kernel/fork.c
+  // dup_mmap(): ENOMEM past the commit limit).
+  if (!(flags & kCLONE_VM) && parent.mm->committed_bytes() > k.memory().room()) return -kENOMEM;
   // Creating the other namespaces needs CAP_SYS_ADMIN in the user namespace
   // that will own them: the new one, when CLONE_NEWUSER made one.
   if ((flags & kIdentityNamespaces) && !creds.capable_in(creds.userns.get())) return -kEPERM;
@@ -775,6 +778,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // descriptors closed, caught signals back to default, no alternate stack.
   std::shared_ptr<MemoryManager> old = t.mm;
   t.mm = MemoryManager::create(engine_pool_, exe);
+  t.mm->set_budget(memory_);
   adopt_engine(*t.mm);
   t.mm->active_tid = t.tid;
   t.exe = exe;

@@ -65,6 +65,20 @@ std::string cpuinfo(int cpus) {
   return out;
 }
 
+// /proc/meminfo of the guest machine (--memory): what the processes and
+// tmpfs hold is used, the rest free; no swap, no page cache.
+std::string meminfo(const MemoryBudget& m, const FileSpace& tmpfs) {
+  char buf[512];
+  uint64_t total = m.limit >> 10, free = m.room() >> 10;
+  std::snprintf(buf, sizeof buf,
+                "MemTotal:       %8" PRIu64 " kB\nMemFree:        %8" PRIu64 " kB\nMemAvailable:   %8" PRIu64 " kB\n"
+                "Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"
+                "SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:          %8" PRIu64 " kB\n"
+                "CommitLimit:    %8" PRIu64 " kB\nCommitted_AS:   %8" PRIu64 " kB\n",
+                total, free, free, tmpfs.used >> 10, total, (m.used - std::min(m.used, tmpfs.used)) >> 10);
+  return buf;
+}
+
 // /proc/stat: the run's CPU time (ticks as 1 ns, in USER_HZ 100 units) as
 // all user time of cpu0; the other CPUs idle alike.
 std::string stat_file(int cpus, uint64_t busy_ns, uint64_t up_ns, uint64_t forks, int running, int blocked) {
@@ -122,10 +136,7 @@ void Kernel::build_proc(const InodeRef& proc) {
   std::snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64 " %" PRId64 ".%02" PRId64 "\n", up / 1000000000,
                 up / 10000000 % 100, up / 1000000000, up / 10000000 % 100);
   file(proc, "uptime", buf);
-  file(proc, "meminfo",
-       "MemTotal:        8388608 kB\nMemFree:         8126464 kB\nMemAvailable:    8126464 kB\n"
-       "Buffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\n"
-       "SwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n");
+  file(proc, "meminfo", meminfo(*memory_, *tmpfs_));
   file(proc, "cpuinfo", cpuinfo(cfg_.cpus));
   {
     int running = 0, blocked = 0;

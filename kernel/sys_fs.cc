@@ -731,7 +731,7 @@ int64_t do_truncate(Kernel& k, Inode& n, int64_t len) {
   if (n.is_dir()) return -kEISDIR;
   if (n.kind != InodeKind::kRegular) return -kEINVAL;
   if (n.read_only) return -kEROFS;
-  if (!n.truncate(uint64_t(len))) return -kEFBIG;
+  if (int e = n.truncate(uint64_t(len))) return e;
   n.mtime_ns = n.ctime_ns = k.realtime_ns();
   return 0;
 }

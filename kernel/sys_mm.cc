@@ -62,7 +62,7 @@ int64_t sys_mmap(Kernel& k, const uint64_t* a) {
   if (shared) {
     // The file's bytes move to host memory that read()/write() and every
     // mapping share; mapping past 1 GiB is refused like a huge file.
-    if (off > Inode::kMaxFileSize || len > Inode::kMaxFileSize - off) return -kEFBIG;
+    if (off > Inode::kMaxSharedFileSize || len > Inode::kMaxSharedFileSize - off) return -kEFBIG;
     if (n->read_only && (prot & kPROT_WRITE)) return -kEACCES;
     if (!n->make_shared()) return -kENOMEM;
     // Without write access to the file the mapping can never become

@@ -253,6 +253,24 @@ int64_t sys_uname(Kernel& k, const uint64_t* a) {
   return k.mm().write(UserPtr(a[0]), u) ? 0 : -kEFAULT;
 }
 
+// kernel/sys.c:do_sysinfo(): uptime rounds up to whole seconds; procs
+// counts threads; the memory is the guest machine's (--memory).
+int64_t sys_sysinfo(Kernel& k, const uint64_t* a) {
+  Sysinfo s{};
+  int64_t up = k.monotonic_ns();
+  s.uptime = up / 1000000000 + (up % 1000000000 ? 1 : 0);
+  const MemoryBudget& m = k.memory();
+  s.totalram = m.limit;
+  s.freeram = m.room();
+  s.sharedram = k.tmpfs_space().used;
+  int threads = 0;
+  for (auto& [tid, t] : k.tasks())
+    if (t->exit_state == ExitState::kNone) ++threads;
+  s.procs = uint16_t(threads);
+  s.mem_unit = 1;
+  return k.mm().write(UserPtr(a[0]), s) ? 0 : -kEFAULT;
+}
+
 int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
   if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
   // kernel/sched/core.c: the buffer must hold nr_cpu_ids bits, in whole longs.
@@ -381,6 +399,7 @@ void register_process_syscalls(SyscallFn* t) {
   t[127] = sys_rt_sigpending;
   t[39] = sys_getpid;
   t[63] = sys_uname;
+  t[99] = sys_sysinfo;
   t[97] = sys_getrlimit;
   t[102] = sys_getuid;
   t[104] = sys_getgid;

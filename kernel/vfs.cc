@@ -37,32 +37,61 @@ uint32_t Inode::nlink() const {
   return n;
 }
 
-bool Inode::write_at(uint64_t off, const char* buf, uint64_t n) {
-  if (off > kMaxFileSize || n > kMaxFileSize - off) return false;
-  if (shm) {
-    if (n) std::memcpy(shm->data() + off, buf, n);  // the gap, if any, is already zero
-    shm_size = std::max(shm_size, off + n);
-    return true;
-  }
-  if (data.size() < off + n) data.resize(off + n, '\0');
-  if (n) std::memcpy(data.data() + off, buf, n);  // buf may be null when n is 0
-  return true;
+namespace {
+uint64_t pages_of(uint64_t bytes) { return (bytes + 4095) & ~uint64_t(4095); }
+}  // namespace
+
+Inode::~Inode() {
+  if (space) space->uncharge(charged);
 }
 
-bool Inode::truncate(uint64_t size) {
-  if (size > kMaxFileSize) return false;
+int64_t Inode::write_at(uint64_t off, const char* buf, uint64_t n) {
+  uint64_t bound = shm ? kMaxSharedFileSize : kMaxFileSize;
+  if (off > bound || n > bound - off) return -kEFBIG;
+  uint64_t end = off + n;
+  if (space && pages_of(end) > charged) {
+    // A full tmpfs takes the pages that fit (shmem_write_begin() fails at
+    // the first one that does not).
+    uint64_t room = charged + (space->room() & ~uint64_t(4095));
+    if (pages_of(end) > room) {
+      if (room <= off) return n ? -kENOSPC : 0;
+      end = room;
+      n = end - off;
+    }
+    space->charge(pages_of(end) - charged);
+    charged = pages_of(end);
+  }
+  if (shm) {
+    if (n) std::memcpy(shm->data() + off, buf, n);  // the gap, if any, is already zero
+    shm_size = std::max(shm_size, end);
+    return int64_t(n);
+  }
+  if (data.size() < end) data.resize(end, '\0');
+  if (n) std::memcpy(data.data() + off, buf, n);  // buf may be null when n is 0
+  return int64_t(n);
+}
+
+int Inode::truncate(uint64_t size) {
+  if (size > (shm ? kMaxSharedFileSize : kMaxFileSize)) return -kEFBIG;
+  if (space) {
+    uint64_t want = pages_of(size);
+    if (want > charged && !space->charge(want - charged)) return -kENOSPC;
+    if (want < charged) space->uncharge(charged - want);
+    charged = want;
+  }
   if (shm) {
     if (size < shm_size) std::memset(shm->data() + size, 0, shm_size - size);
     shm_size = size;
   } else {
     data.resize(size, '\0');
   }
-  return true;
+  return 0;
 }
 
 bool Inode::make_shared() {
   if (shm) return true;
-  auto m = std::make_shared<SharedMemory>(kMaxFileSize);
+  if (data.size() > kMaxSharedFileSize) return false;
+  auto m = std::make_shared<SharedMemory>(kMaxSharedFileSize);
   if (!m->data()) return false;
   std::memcpy(m->data(), data.data(), data.size());
   shm_size = data.size();
@@ -104,7 +133,8 @@ std::vector<std::string> split_path(const std::string& path) {
   return out;
 }
 
-Vfs::Vfs(Io& io, std::function<int64_t()> now_ns) : io_(io), now_ns_(std::move(now_ns)) {
+Vfs::Vfs(Io& io, std::function<int64_t()> now_ns, std::shared_ptr<FileSpace> space)
+    : io_(io), now_ns_(std::move(now_ns)), space_(std::move(space)) {
   root_ = make_node(InodeKind::kDirectory, 0755);
   auto tmp = ensure_dir("/tmp", false);
   tmp->perm = 01777;
@@ -131,6 +161,7 @@ InodeRef Vfs::make_node(InodeKind kind, uint32_t perm) {
   n->perm = perm;
   n->ino = next_ino_++;
   n->mtime_ns = n->ctime_ns = n->atime_ns = now_ns_();
+  n->space = space_;
   return n;
 }
 

@@ -13,6 +13,7 @@
 
 #include "kernel/abi.h"
 #include "kernel/io.h"
+#include "kernel/memory_budget.h"
 #include "kernel/shared_memory.h"
 
 namespace kernel {
@@ -33,13 +34,24 @@ struct Inode {
   // that the mappings and read()/write() share (shm_size is the file size).
   std::shared_ptr<SharedMemory> shm;
   uint64_t shm_size = 0;
-  static constexpr uint64_t kMaxFileSize = 1ULL << 30;  // Ditto's bound (EFBIG beyond)
+  // The largest file (EFBIG beyond); tmpfs space (--memory) ends it sooner.
+  static constexpr uint64_t kMaxFileSize = 1ULL << 40;
+  // A file mapped MAP_SHARED lives in a host mapping of this fixed size.
+  static constexpr uint64_t kMaxSharedFileSize = 1ULL << 30;
   std::string_view bytes() const {
     return shm ? std::string_view(reinterpret_cast<const char*>(shm->data()), shm_size) : std::string_view(data);
   }
-  // Writes at `off`, growing the file (zero-filled gaps); false: too large.
-  bool write_at(uint64_t off, const char* buf, uint64_t n);
-  bool truncate(uint64_t size);
+  // Writes at `off`, growing the file (zero-filled gaps): the bytes written
+  // (fewer when the file system fills up), -EFBIG past Ditto's file size
+  // bound or -ENOSPC when nothing fits.
+  int64_t write_at(uint64_t off, const char* buf, uint64_t n);
+  // 0, -EFBIG, or -ENOSPC (the bytes of a sparse file are real here).
+  int truncate(uint64_t size);
+  // The file system space the file's bytes come from (null: uncounted, as
+  // for files captured from the host), and how much of it they hold.
+  std::shared_ptr<FileSpace> space;
+  uint64_t charged = 0;
+  ~Inode();
   // Moves the contents to shared host memory (for MAP_SHARED); false on failure.
   bool make_shared();
   std::map<std::string, std::shared_ptr<Inode>> children;  // directory
@@ -74,7 +86,8 @@ struct Lookup {
 
 class Vfs {
  public:
-  Vfs(Io& io, std::function<int64_t()> now_ns);
+  // `space` holds the bytes of the files the guest writes.
+  Vfs(Io& io, std::function<int64_t()> now_ns, std::shared_ptr<FileSpace> space);
   InodeRef root() const { return root_; }
 
   // Path resolution relative to the absolute directory path `cwd`.
@@ -116,6 +129,7 @@ class Vfs {
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);
   Io& io_;
   std::function<int64_t()> now_ns_;
+  std::shared_ptr<FileSpace> space_;
   InodeRef root_;
   uint64_t next_ino_ = 2;
   uint32_t tid_ = 0;

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "sim/cli.h"
 #include "sim/host_signals.h"
@@ -72,6 +74,9 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
                   "Longest time slice in ticks before the scheduler looks again (default 200000)");
   cmd->add_option("--cpus", o.cpus, "CPUs the guest sees (sched_getaffinity, /sys, /proc; default 4, on every host)")
       ->check(CLI::Range(1, kernel::Config::kMaxCpus));
+  cmd->add_option("--memory", o.memory,
+                  "The guest machine's memory, e.g. 512M or 2G (default 8G): all processes' memory and the /tmp "
+                  "files share it; mmap/brk/fork past it fail with ENOMEM, /tmp writes with ENOSPC (tmpfs: half)");
   cmd->add_option("--max-ticks", o.max_ticks,
                   "End the run when it reaches N ticks (a livelock): exit status 123");
 }
@@ -115,6 +120,27 @@ void split_guest_command(const CLI::App& cmd, const std::vector<std::string>& ar
 }
 
 namespace {
+
+// "512M", "2G", "65536K", "1T" or plain bytes; nullopt when malformed.
+std::optional<uint64_t> parse_size(const std::string& text) {
+  size_t used = 0;
+  uint64_t n = 0;
+  try {
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+    n = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  int shift = 0;
+  if (unit == "K" || unit == "k" || unit == "KiB") shift = 10;
+  else if (unit == "M" || unit == "MiB") shift = 20;
+  else if (unit == "G" || unit == "GiB") shift = 30;
+  else if (unit == "T" || unit == "TiB") shift = 40;
+  else if (!unit.empty()) return std::nullopt;
+  if (shift && n > (UINT64_MAX >> shift)) return std::nullopt;
+  return n << shift;
+}
 
 // The symlinks met while resolving `path` on the host, as (absolute path,
 // target) pairs, so that the guest can name its program the same way.
@@ -197,6 +223,14 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
   cfg.argv = guest;
   cfg.seed = o.seed;
   cfg.cpus = o.cpus;
+  if (!o.memory.empty()) {
+    auto bytes = parse_size(o.memory);
+    if (!bytes || *bytes < kernel::Config::kMinMemory || *bytes > kernel::Config::kMaxMemory) {
+      std::cerr << "ditto: --memory " << o.memory << ": want a size from 64M to 1T, such as 512M or 2G\n";
+      return kExitDittoError;
+    }
+    cfg.memory_bytes = *bytes;
+  }
   if (o.inherit_env) {
     for (char** e = environ; *e; ++e) cfg.env.push_back(*e);
   } else {

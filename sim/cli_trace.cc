@@ -115,7 +115,9 @@ int cmd_info(const std::string& file) {
       std::cout << "\n  cwd      " << h.cwd << "\n  seed     " << h.seed << "\n  policy   " << h.policy
                 << (h.sites.empty() ? "" : ", " + std::to_string(h.sites.size()) + " scheduling sites")
                 << (h.max_ticks ? ", at most " + std::to_string(h.max_ticks) + " ticks" : "")
-                << "\n  cpu      " << h.cpu_model << "\n  ditto    " << h.ditto_version << "\n";
+                << "\n  cpu      " << h.cpu_model << "\n  machine  " << h.cpus << " CPUs, "
+                << (h.memory_bytes ? h.memory_bytes : kernel::Config::kDefaultMemory) / (1 << 20) << " MiB memory"
+                << "\n  ditto    " << h.ditto_version << "\n";
       for (const auto& [host, guest] : h.mounts) std::cout << "  mount    " << host << " -> " << guest << "\n";
       std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches"
                 << (info.complete ? "" : " (INCOMPLETE: the recorder did not finish)") << "\n";

@@ -36,6 +36,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.mounts = cfg.mounts;
   h.ns_per_tick = cfg.ns_per_tick;
   h.cpus = uint32_t(cfg.cpus);
+  h.memory_bytes = cfg.memory_bytes;
   return h;
 }
 
@@ -57,6 +58,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.mounts = h.mounts;
   cfg.ns_per_tick = h.ns_per_tick;
   cfg.cpus = int(h.cpus);
+  if (h.memory_bytes) cfg.memory_bytes = h.memory_bytes;
   return cfg;
 }
 

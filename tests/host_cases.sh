@@ -163,6 +163,45 @@ status 0" ] || fail "output: $out"
     "$ditto" replay "$tmp/hello-0.db" >/dev/null && "$ditto" replay "$tmp/hello-1.db" >/dev/null || fail "replay"
     ok "record without -o: hello-0.db, then hello-1.db"
     ;;
+  memory_cap)
+    # --memory bounds the guest machine: tmpfs fills at half (short write,
+    # then ENOSPC), mappings, brk and fork past the rest are ENOMEM
+    # (overcommit_memory=2 accounting); recorded, the size is in the trace.
+    cat >"$tmp/want" <<'WANT'
+totalram = 256 MiB, mem_unit 1
+MemTotal = 256 MiB
+short write: 1048476 of 1048576 bytes
+next write = -1 ENOSPC
+tmpfs full at 131072 KiB = half the memory: yes
+free memory fell by the file: yes
+ftruncate past the space = -1 ENOSPC
+unlink gave it back: yes
+mmap(all memory, rw) = -1 ENOMEM
+mmap(all memory, rw, MAP_NORESERVE) = -1 ENOMEM
+mmap(all memory, PROT_NONE) = 0
+mprotect(all of it, rw) = -1 ENOMEM
+mprotect(a quarter, rw) = 0
+munmap = 0
+shared mmap(all memory) = -1 ENOMEM
+sbrk(all memory) = -1 ENOMEM
+malloc(1 MiB) ran out between half and all of it: yes
+malloc after free: ok
+mmap(60%, rw) = 0
+fork holding 60% = -1 ENOMEM
+fork after munmap: child exit 7
+WANT
+    timeout 120 "$ditto" record -q --memory 256M -o "$tmp/t.db" "$corpus/memory_cap" >"$tmp/out" 2>"$tmp/err" \
+      || fail "record exited $?"
+    diff "$tmp/want" "$tmp/out" >"$tmp/diff" || fail "want < > got: $(cat "$tmp/diff")"
+    "$ditto" info "$tmp/t.db" | grep -q "4 CPUs, 256 MiB memory" || fail "info does not show the memory"
+    "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    ok "a 256 MiB guest machine fills and refuses as Linux would, and replays"
+    got=$(timeout 60 "$ditto" run -q --memory 1G "$corpus/memory_cap" 2>/dev/null | head -2 | tr '\n' ' ')
+    [ "$got" = "totalram = 1024 MiB, mem_unit 1 MemTotal = 1024 MiB " ] || fail "--memory 1G: $got"
+    "$ditto" run -q --memory 10M "$corpus/hello" >/dev/null 2>"$tmp/err" && fail "--memory 10M was taken"
+    grep -q "want a size from 64M" "$tmp/err" || fail "no message for --memory 10M"
+    ok "--memory 1G is seen; 10M is refused with a message"
+    ;;
   *)
     echo "unknown case $case_name"; exit 2 ;;
 esac

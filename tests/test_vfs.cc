@@ -23,11 +23,14 @@ struct FakeIo : kernel::Io {
   int64_t write_output(int, const char*, size_t n) override { return int64_t(n); }
   bool stop_requested() const override { return false; }
 };
+std::shared_ptr<kernel::FileSpace> space(uint64_t limit = 1 << 20) {
+  return std::make_shared<kernel::FileSpace>(std::make_shared<kernel::MemoryBudget>(limit * 2), limit);
+}
 }  // namespace
 
 TEST_CASE("path resolution follows Linux rules") {
   FakeIo io;
-  kernel::Vfs vfs(io, [] { return int64_t(0); });
+  kernel::Vfs vfs(io, [] { return int64_t(0); }, space());
   auto tmp = vfs.resolve("/", "/tmp", true).node;
   REQUIRE(tmp);
   CHECK(tmp->is_dir());
@@ -73,7 +76,7 @@ TEST_CASE("host mounts are captured lazily, once") {
   a.mode = 0644;
   a.content = "AAA";
   io.files["/host/a.txt"] = a;
-  kernel::Vfs vfs(io, [] { return int64_t(0); });
+  kernel::Vfs vfs(io, [] { return int64_t(0); }, space());
   vfs.add_mount("/host", "/mnt");
   CHECK(io.lookups == 0);
   auto l = vfs.resolve("/", "/mnt/a.txt", true);
@@ -85,4 +88,29 @@ TEST_CASE("host mounts are captured lazily, once") {
   CHECK(io.lookups == 2);
   // "sub" vanished on the host: it disappears from the guest's view too.
   CHECK(vfs.resolve("/", "/mnt/sub", true).node == nullptr);
+}
+
+TEST_CASE("tmpfs files are charged by the page and fill up with ENOSPC") {
+  FakeIo io;
+  auto fs = space(3 * 4096);
+  kernel::Vfs vfs(io, [] { return int64_t(0); }, fs);
+  auto a = vfs.make_node(kernel::InodeKind::kRegular, 0644);
+  std::string block(4096, 'x');
+  CHECK(a->write_at(0, block.data(), 1) == 1);
+  CHECK(fs->used == 4096);
+  CHECK(a->write_at(1, block.data(), 4095) == 4095);
+  CHECK(fs->used == 4096);
+  // Two pages left: a write of three gets two of them, then ENOSPC.
+  std::string big(3 * 4096, 'y');
+  CHECK(a->write_at(4096, big.data(), big.size()) == 2 * 4096);
+  CHECK(a->bytes().size() == 3 * 4096);
+  CHECK(a->write_at(3 * 4096, big.data(), 1) == -kernel::abi::kENOSPC);
+  // A sparse extension is charged too; shrinking gives the space back.
+  CHECK(a->truncate(8 * 4096) == -kernel::abi::kENOSPC);
+  CHECK(a->truncate(4096) == 0);
+  CHECK(fs->used == 4096);
+  CHECK(fs->memory->used == 4096);
+  a.reset();
+  CHECK(fs->used == 0);
+  CHECK(fs->memory->used == 0);
 }

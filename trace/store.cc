@@ -270,6 +270,7 @@ std::string encode_header(const Header& h) {
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
   b.setMaxTicks(h.max_ticks);
   b.setCpus(h.cpus);
+  b.setMemoryBytes(h.memory_bytes);
   auto links = b.initProgramLinks(h.program_links.size());
   for (size_t i = 0; i < h.program_links.size(); ++i) {
     links[i].setHost(text(h.program_links[i].first));
@@ -307,6 +308,7 @@ Header decode_header(std::string_view bytes) {
     for (uint64_t s : r.getSites()) h.sites.push_back(s);
     h.max_ticks = r.getMaxTicks();
     h.cpus = r.getCpus() ? r.getCpus() : 1;  // not written before --cpus: one
+    h.memory_bytes = r.getMemoryBytes();
     return h;
   } catch (const kj::Exception& ex) {
     throw TraceError(std::string("the run header cannot be decoded: ") + ex.getDescription().cStr());

@@ -55,6 +55,7 @@ struct Header {
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)
   uint64_t max_ticks = 0;
   uint32_t cpus = 1;
+  uint64_t memory_bytes = 0;  // 0: not written (traces before --memory)
 };
 
 struct RunInfo {

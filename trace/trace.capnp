@@ -23,6 +23,7 @@ struct Header {
   sites @13 :List(UInt64);  # instructions of the program before which the scheduler is asked
   maxTicks @14 :UInt64;     # the run ends at this tick count (0: no limit)
   cpus @15 :UInt32;         # CPUs the guest sees
+  memoryBytes @16 :UInt64;  # the guest machine's memory (0 in older traces: 8 GiB)
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
