@@ -327,10 +327,11 @@ std::shared_ptr<File> open_inode(const InodeRef& inode, uint32_t flags) {
 }
 
 int FdTable::alloc(std::shared_ptr<File> f, bool cloexec, int min_fd) {
-  for (int fd = min_fd; fd < max_fds_; ++fd) {
+  for (int fd = std::max(min_fd, first_free_); fd < max_fds_; ++fd) {
     if (fd >= int(fds_.size())) fds_.resize(size_t(fd) + 1);
     if (!fds_[size_t(fd)].file) {
       fds_[size_t(fd)] = {std::move(f), cloexec};
+      if (min_fd <= first_free_) first_free_ = fd + 1;
       return fd;
     }
   }
@@ -351,6 +352,7 @@ int FdTable::close(int fd) {
   FdEntry* e = entry(fd);
   if (!e) return -kEBADF;
   *e = FdEntry{};
+  first_free_ = std::min(first_free_, fd);
   return 0;
 }
 

@@ -189,6 +189,9 @@ class FdTable {
  private:
   std::vector<FdEntry> fds_;
   int max_fds_ = kDefaultMaxFds;
+  // Every descriptor below this one is in use (Linux's next_fd): the
+  // search for the lowest free one starts here, not at 0.
+  int first_free_ = 0;
 };
 
 std::shared_ptr<File> open_inode(const InodeRef& inode, uint32_t flags);

@@ -175,7 +175,7 @@ LoadError Kernel::start() {
   stdio(2, kO_WRONLY);
   std::string base = cfg_.program_path.substr(cfg_.program_path.rfind('/') + 1);
   t->comm = base.substr(0, 15);
-  vfs_->set_proc_generator([this](const InodeRef& proc) { build_proc(proc); });
+  vfs_->set_proc_generator([this](const InodeRef& dir, const std::string* only) { fill_proc(dir, only); });
   vfs_->set_current_pid(t->tgid);
   adopt_engine(*t->mm);
 
@@ -607,13 +607,19 @@ void Kernel::emit_summary() {
 
 const std::string& Kernel::cwd_path(bool* removed) {
   FsContext& fs = *current_->fs;
-  if (removed) *removed = false;
-  if (vfs_->names(fs.cwd, fs.cwd_node)) return fs.cwd;
-  if (!vfs_->attached(fs.cwd_node)) {
-    if (removed) *removed = true;
-    return fs.cwd;
+  uint64_t now = vfs_->layout_generation();
+  if (fs.cwd_node->unlinked) {  // rmdir'd (it was empty: the cwd is that directory)
+    fs.cwd_removed = true;
+    fs.cwd_checked = now;
+  } else if (fs.cwd_checked != now) {
+    fs.cwd_checked = now;
+    fs.cwd_removed = false;
+    if (!vfs_->names(fs.cwd, fs.cwd_node)) {
+      if (!vfs_->attached(fs.cwd_node)) fs.cwd_removed = true;
+      else fs.cwd = vfs_->path_of(fs.cwd_node);  // renamed
+    }
   }
-  fs.cwd = vfs_->path_of(fs.cwd_node);  // renamed
+  if (removed) *removed = fs.cwd_removed;
   return fs.cwd;
 }
 

@@ -122,6 +122,18 @@ struct FsContext {
   InodeRef cwd_node;
   std::string cwd = "/";
   uint32_t umask = 022;
+  // The Vfs layout generation at which `cwd` was last known to name
+  // cwd_node (and whether it had been removed then): no walk from / to
+  // check it on every relative path while nothing was renamed or removed.
+  static constexpr uint64_t kUnchecked = ~uint64_t(0);
+  uint64_t cwd_checked = kUnchecked;
+  bool cwd_removed = false;
+  void set_cwd(InodeRef node, std::string path, uint64_t generation) {
+    cwd_node = std::move(node);
+    cwd = std::move(path);
+    cwd_checked = generation;
+    cwd_removed = false;
+  }
 };
 
 // What a handler learns about a signal (the fields of siginfo_t Ditto fills).
@@ -471,7 +483,7 @@ class Kernel : public cpu::TrapHandler {
   LoadError load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
                          const std::vector<std::string>& envp, const std::string& execfn);
   bool try_wake(Task& t);
-  void build_proc(const InodeRef& proc);  // procfs.cc
+  void fill_proc(const InodeRef& dir, const std::string* only);  // procfs.cc
   void switch_engine_to(Task& t);
   void flush_exit_event();
 

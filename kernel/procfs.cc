@@ -1,9 +1,11 @@
-// A synthesized /proc, rebuilt from the kernel's state whenever a guest
-// walks into it: /proc/self, /proc/PID/{exe,cmdline,comm,stat,status,maps,
+// A synthesized /proc, made from the kernel's state as a guest walks into
+// it: /proc/self, /proc/PID/{exe,cmdline,comm,stat,status,maps,
 // fd/,task/}, /proc/meminfo, /proc/cpuinfo (the CPUID table's CPU),
 // /proc/uptime, /proc/sys/kernel/pid_max. Every value is deterministic.
 #include <cinttypes>
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "kernel/kernel.h"
 
@@ -103,116 +105,201 @@ std::string stat_file(int cpus, uint64_t busy_ns, uint64_t up_ns, uint64_t forks
 
 }  // namespace
 
-void Kernel::build_proc(const InodeRef& proc) {
-  proc->children.clear();
-  auto add = [&](const InodeRef& dir, const std::string& name, InodeRef n) {
+// One /proc directory at a time, when a walk passes through it (only the
+// entry it looks up: opening /proc/self/status costs the same with 1 task
+// or 1000) or a getdents lists it (all of them). Directories already made
+// are kept, so an open /proc/PID stays the same directory while its process
+// lives; files are made afresh: an open one keeps what it said when opened.
+void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
+  std::vector<std::string> where;
+  {
+    std::string rest = at->proc_path;
+    for (size_t i = 0; i < rest.size();) {
+      size_t j = rest.find('/', i);
+      if (j == std::string::npos) j = rest.size();
+      where.push_back(rest.substr(i, j - i));
+      i = j + 1;
+    }
+  }
+  std::map<std::string, InodeRef> old;
+  if (only) {
+    if (auto it = at->children.find(*only); it != at->children.end()) {
+      old.insert(*it);
+      at->children.erase(it);
+    }
+  } else {
+    old = std::move(at->children);
+    at->children.clear();
+  }
+  auto want = [&](const std::string& name) { return !only || *only == name; };
+  auto add = [&](const std::string& name, InodeRef n) {
     n->read_only = true;
-    n->parent = dir;
-    dir->children[name] = n;
-    return n;
+    n->parent = at;
+    at->children[name] = n;
   };
-  auto file = [&](const InodeRef& dir, const std::string& name, std::string data) {
+  auto file = [&](const std::string& name, const auto& make_text) {
+    if (!want(name)) return;
     auto n = vfs_->make_node(InodeKind::kRegular, 0444);
-    n->data = std::move(data);
-    return add(dir, name, n);
+    n->data = make_text();
+    add(name, n);
   };
-  auto link = [&](const InodeRef& dir, const std::string& name, const std::string& target) {
+  auto link = [&](const std::string& name, const std::string& target) {
+    if (!want(name)) return;
     auto n = vfs_->make_node(InodeKind::kSymlink, 0777);
     n->target = target;
-    return add(dir, name, n);
+    add(name, n);
   };
-  auto dir = [&](const InodeRef& parent, const std::string& name) {
-    auto n = vfs_->make_node(InodeKind::kDirectory, 0555);
-    n->proc_path = (parent == proc ? "" : parent->proc_path + "/") + name;
-    return add(parent, name, n);
-  };
-
-  Task* self = current_ ? current_ : task(init_tid_);
-  uint32_t self_pid = self ? self->tgid : 0;
-  link(proc, "self", std::to_string(self_pid));
-  if (self) link(proc, "thread-self", std::to_string(self_pid) + "/task/" + std::to_string(self->tid));
-  int64_t up = monotonic_ns();
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64 " %" PRId64 ".%02" PRId64 "\n", up / 1000000000,
-                up / 10000000 % 100, up / 1000000000, up / 10000000 % 100);
-  file(proc, "uptime", buf);
-  file(proc, "meminfo", meminfo(*memory_, *tmpfs_));
-  file(proc, "cpuinfo", cpuinfo(cfg_.cpus));
-  {
-    int running = 0, blocked = 0;
-    for (auto& [tid, t] : tasks_) {
-      if (t->run_state == RunState::kRunnable) ++running;
-      if (t->run_state == RunState::kBlocked) ++blocked;
+  auto dir = [&](const std::string& name) {
+    if (!want(name)) return;
+    std::string path = (at->proc_path.empty() ? "" : at->proc_path + "/") + name;
+    auto it = old.find(name);
+    if (it != old.end() && it->second->is_dir() && it->second->proc_path == path) {
+      add(name, it->second);
+      old.erase(it);
+      return;
     }
-    file(proc, "stat", stat_file(cfg_.cpus, ticks() * cfg_.ns_per_tick, uint64_t(monotonic_ns()), next_tid_ - kFirstPid,
-                                 running, blocked));
-  }
-  auto kdir = dir(dir(proc, "sys"), "kernel");
-  file(kdir, "pid_max", "4194304\n");
-  file(kdir, "ostype", "Linux\n");
-  file(kdir, "osrelease", "6.1.0-ditto\n");
-  file(kdir, "hostname", "ditto\n");
+    auto n = vfs_->make_node(InodeKind::kDirectory, 0555);
+    n->proc_path = path;
+    add(name, n);
+  };
+  // A directory that is no longer listed leaves working directories in it
+  // removed (getcwd: ENOENT).
+  struct DroppedDirs {
+    Vfs& vfs;
+    std::map<std::string, InodeRef>& old;
+    ~DroppedDirs() {
+      for (auto& [name, n] : old)
+        if (n->is_dir()) {
+          n->unlinked = true;
+          vfs.directories_changed();
+        }
+    }
+  } dropped{*vfs_, old};
+  // The number a name spells, or 0 (no pid is 0).
+  auto number = [](const std::string& text) -> uint32_t {
+    if (text.empty() || text.size() > 9 || text[0] == '0') return 0;
+    uint32_t v = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return 0;
+      v = v * 10 + uint32_t(c - '0');
+    }
+    return v;
+  };
+  // Processes and threads /proc shows: every one not yet reaped.
+  auto process = [&](uint32_t tgid) -> Task* {
+    Task* t = task(tgid);
+    return t && t->tid == t->tgid && t->exit_state != ExitState::kDead ? t : nullptr;
+  };
+  auto thread_of = [&](const Task& leader, uint32_t tid) -> Task* {
+    Task* o = task(tid);
+    if (!o || o->tgid != leader.tgid || (o->run_state == RunState::kExited && o != &leader)) return nullptr;
+    return o;
+  };
 
-  for (auto& [tid, tp] : tasks_) {
-    Task& t = *tp;
-    if (t.tid != t.tgid || t.exit_state == ExitState::kDead) continue;
-    auto pdir = dir(proc, std::to_string(t.tgid));
-    int threads = live_threads(t.tgid);
-    auto stat_of = [&](const Task& x) {
-      char s[512];
-      uint64_t vsize = x.mm ? x.mm->mapped_bytes() : 0;
-      std::snprintf(s, sizeof s,
-                    "%u (%s) %c %u %u %u 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 %d 0 0 %" PRIu64
-                    " %" PRIu64 " 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
-                    x.tid, x.comm.c_str(), state_letter(x), x.ppid, x.pgid, x.sid, threads, vsize,
-                    vsize / 4096, x.run_state == RunState::kExited ? x.exit_code : 0);
-      return std::string(s);
-    };
-    auto status_of = [&](const Task& x) {
-      uint64_t ignored = 0, caught = 0;
-      for (int sig = 1; sig <= kNSIG; ++sig) {
-        uint64_t h = x.sighand->actions[size_t(sig)].handler;
-        if (h == kSIG_IGN) ignored |= 1ULL << (sig - 1);
-        else if (h != kSIG_DFL) caught |= 1ULL << (sig - 1);
+  if (where.empty()) {
+    Task* self = current_ ? current_ : task(init_tid_);
+    uint32_t self_pid = self ? self->tgid : 0;
+    link("self", std::to_string(self_pid));
+    if (self) link("thread-self", std::to_string(self_pid) + "/task/" + std::to_string(self->tid));
+    file("uptime", [&] {
+      int64_t up = monotonic_ns();
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64 " %" PRId64 ".%02" PRId64 "\n", up / 1000000000,
+                    up / 10000000 % 100, up / 1000000000, up / 10000000 % 100);
+      return std::string(buf);
+    });
+    file("meminfo", [&] { return meminfo(*memory_, *tmpfs_); });
+    file("cpuinfo", [&] { return cpuinfo(cfg_.cpus); });
+    file("stat", [&] {
+      int running = 0, blocked = 0;
+      for (auto& [tid, t] : tasks_) {
+        if (t->run_state == RunState::kRunnable) ++running;
+        if (t->run_state == RunState::kBlocked) ++blocked;
       }
-      char st = state_letter(x);
-      // Ids as the reader's user namespace shows them; capability sets
-      // follow Credentials' model.
-      const Credentials& me = current_ ? current_->creds : x.creds;
-      const Credentials& c = x.creds;
-      auto ids = [&](uint32_t a, uint32_t b, uint32_t d, uint32_t e) {
-        return std::to_string(me.view(a)) + "\t" + std::to_string(me.view(b)) + "\t" + std::to_string(me.view(d)) +
-               "\t" + std::to_string(me.view(e));
-      };
-      bool permitted = c.userns ? c.userns_caps : (c.uid == 0 || c.euid == 0 || c.suid == 0);
-      std::string s = "Name:\t" + x.comm + "\nUmask:\t0022\nState:\t" + state_name(st) +
-                      "\nTgid:\t" + std::to_string(x.tgid) + "\nNgid:\t0\nPid:\t" + std::to_string(x.tid) +
-                      "\nPPid:\t" + std::to_string(x.ppid) +
-                      "\nTracerPid:\t0\nUid:\t" + ids(c.uid, c.euid, c.suid, c.fsuid) +
-                      "\nGid:\t" + ids(c.gid, c.egid, c.sgid, c.fsgid) +
-                      "\nFDSize:\t64\nGroups:\t\n" +
-                      "VmSize:\t" + std::to_string((x.mm ? x.mm->mapped_bytes() : 0) / 1024) + " kB\n" +
-                      "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
-                      hex16(x.sigpending) + "\nShdPnd:\t0000000000000000\nSigBlk:\t" + hex16(x.sigmask) +
-                      "\nSigIgn:\t" + hex16(ignored) + "\nSigCgt:\t" + hex16(caught) +
-                      "\nCapInh:\t0000000000000000\nCapPrm:\t" + (permitted ? "000001ffffffffff" : "0000000000000000") +
-                      "\nCapEff:\t" + (c.capable() ? "000001ffffffffff" : "0000000000000000") + "\n"
-                      "NoNewPrivs:\t" + std::to_string(x.no_new_privs ? 1 : 0) +
-                      "\nSeccomp:\t0\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n";
-      return s;
+      return stat_file(cfg_.cpus, ticks() * cfg_.ns_per_tick, uint64_t(monotonic_ns()), next_tid_ - kFirstPid,
+                       running, blocked);
+    });
+    dir("sys");
+    if (only) {
+      if (uint32_t pid = number(*only); pid && process(pid)) dir(*only);
+    } else {
+      for (auto& [tid, t] : tasks_)
+        if (process(tid)) dir(std::to_string(tid));
+    }
+    return;
+  }
+  if (where[0] == "sys") {
+    if (where.size() == 1) {
+      dir("kernel");
+    } else if (where.size() == 2 && where[1] == "kernel") {
+      file("pid_max", [] { return std::string("4194304\n"); });
+      file("ostype", [] { return std::string("Linux\n"); });
+      file("osrelease", [] { return std::string("6.1.0-ditto\n"); });
+      file("hostname", [] { return std::string("ditto\n"); });
+    }
+    return;
+  }
+  Task* leader = process(number(where[0]));
+  if (!leader) return;  // gone: the directory is empty
+  Task& t = *leader;
+  int threads = live_threads(t.tgid);
+  auto stat_of = [&](const Task& x) {
+    char s[512];
+    uint64_t vsize = x.mm ? x.mm->mapped_bytes() : 0;
+    std::snprintf(s, sizeof s,
+                  "%u (%s) %c %u %u %u 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 %d 0 0 %" PRIu64
+                  " %" PRIu64 " 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 %d\n",
+                  x.tid, x.comm.c_str(), state_letter(x), x.ppid, x.pgid, x.sid, threads, vsize,
+                  vsize / 4096, x.run_state == RunState::kExited ? x.exit_code : 0);
+    return std::string(s);
+  };
+  auto status_of = [&](const Task& x) {
+    uint64_t ignored = 0, caught = 0;
+    for (int sig = 1; sig <= kNSIG; ++sig) {
+      uint64_t h = x.sighand->actions[size_t(sig)].handler;
+      if (h == kSIG_IGN) ignored |= 1ULL << (sig - 1);
+      else if (h != kSIG_DFL) caught |= 1ULL << (sig - 1);
+    }
+    char st = state_letter(x);
+    // Ids as the reader's user namespace shows them; capability sets
+    // follow Credentials' model.
+    const Credentials& me = current_ ? current_->creds : x.creds;
+    const Credentials& c = x.creds;
+    auto ids = [&](uint32_t a, uint32_t b, uint32_t d, uint32_t e) {
+      return std::to_string(me.view(a)) + "\t" + std::to_string(me.view(b)) + "\t" + std::to_string(me.view(d)) +
+             "\t" + std::to_string(me.view(e));
     };
-    if (t.run_state != RunState::kExited) link(pdir, "exe", t.exe);
-    file(pdir, "cmdline", t.run_state == RunState::kExited ? "" : t.cmdline);
-    file(pdir, "comm", t.comm + "\n");
-    file(pdir, "stat", stat_of(t));
-    file(pdir, "status", status_of(t));
+    bool permitted = c.userns ? c.userns_caps : (c.uid == 0 || c.euid == 0 || c.suid == 0);
+    std::string s = "Name:\t" + x.comm + "\nUmask:\t0022\nState:\t" + state_name(st) +
+                    "\nTgid:\t" + std::to_string(x.tgid) + "\nNgid:\t0\nPid:\t" + std::to_string(x.tid) +
+                    "\nPPid:\t" + std::to_string(x.ppid) +
+                    "\nTracerPid:\t0\nUid:\t" + ids(c.uid, c.euid, c.suid, c.fsuid) +
+                    "\nGid:\t" + ids(c.gid, c.egid, c.sgid, c.fsgid) +
+                    "\nFDSize:\t64\nGroups:\t\n" +
+                    "VmSize:\t" + std::to_string((x.mm ? x.mm->mapped_bytes() : 0) / 1024) + " kB\n" +
+                    "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
+                    hex16(x.sigpending) + "\nShdPnd:\t0000000000000000\nSigBlk:\t" + hex16(x.sigmask) +
+                    "\nSigIgn:\t" + hex16(ignored) + "\nSigCgt:\t" + hex16(caught) +
+                    "\nCapInh:\t0000000000000000\nCapPrm:\t" + (permitted ? "000001ffffffffff" : "0000000000000000") +
+                    "\nCapEff:\t" + (c.capable() ? "000001ffffffffff" : "0000000000000000") + "\n"
+                    "NoNewPrivs:\t" + std::to_string(x.no_new_privs ? 1 : 0) +
+                    "\nSeccomp:\t0\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n";
+    return s;
+  };
+  if (where.size() == 1) {
+    if (t.run_state != RunState::kExited) link("exe", t.exe);
+    file("cmdline", [&] { return t.run_state == RunState::kExited ? std::string() : t.cmdline; });
+    file("comm", [&] { return t.comm + "\n"; });
+    file("stat", [&] { return stat_of(t); });
+    file("status", [&] { return status_of(t); });
     // The initial user namespace maps every id to itself; a child one maps
     // nothing until its maps are written (not modelled yet).
-    std::string idmap = t.creds.userns ? "" : "         0          0 4294967295\n";
-    file(pdir, "uid_map", idmap);
-    file(pdir, "gid_map", idmap);
-    std::string maps;
-    if (t.mm && t.run_state != RunState::kExited) {
+    auto idmap = [&] { return std::string(t.creds.userns ? "" : "         0          0 4294967295\n"); };
+    file("uid_map", idmap);
+    file("gid_map", idmap);
+    file("maps", [&] {
+      std::string maps;
+      if (!t.mm || t.run_state == RunState::kExited) return maps;
       for (const auto& [start, v] : t.mm->vmas()) {
         char line[160];
         int n = std::snprintf(line, sizeof line, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c 00000000 00:00 0", v.start,
@@ -222,20 +309,36 @@ void Kernel::build_proc(const InodeRef& proc) {
         if (!v.name.empty()) l += std::string(l.size() < 73 ? 73 - l.size() : 1, ' ') + v.name;
         maps += l + "\n";
       }
+      return maps;
+    });
+    dir("fd");
+    dir("task");
+  } else if (where.size() == 2 && where[1] == "fd") {
+    if (!t.fds) return;
+    const auto& fds = t.fds->entries();
+    auto one = [&](size_t fd) {
+      if (fd < fds.size() && fds[fd].file) link(std::to_string(fd), fds[fd].file->path);
+    };
+    if (only) {
+      // "0" is a descriptor, though number() refuses it as a pid.
+      if (*only == "0") one(0);
+      else if (uint32_t fd = number(*only)) one(fd);
+    } else {
+      for (size_t fd = 0; fd < fds.size(); ++fd) one(fd);
     }
-    file(pdir, "maps", maps);
-    auto fddir = dir(pdir, "fd");
-    if (t.fds)
-      for (size_t fd = 0; fd < t.fds->entries().size(); ++fd)
-        if (const auto& f = t.fds->entries()[fd].file) link(fddir, std::to_string(fd), f->path);
-    auto taskdir = dir(pdir, "task");
-    for (auto& [otid, o] : tasks_) {
-      if (o->tgid != t.tgid || (o->run_state == RunState::kExited && o.get() != &t)) continue;
-      auto td = dir(taskdir, std::to_string(otid));
-      file(td, "stat", stat_of(*o));
-      file(td, "status", status_of(*o));
-      file(td, "comm", o->comm + "\n");
+  } else if (where.size() == 2 && where[1] == "task") {
+    if (only) {
+      if (uint32_t tid = number(*only); tid && thread_of(t, tid)) dir(*only);
+    } else {
+      for (auto& [otid, o] : tasks_)
+        if (thread_of(t, otid)) dir(std::to_string(otid));
     }
+  } else if (where.size() == 3 && where[1] == "task") {
+    Task* o = thread_of(t, number(where[2]));
+    if (!o) return;
+    file("stat", [&] { return stat_of(*o); });
+    file("status", [&] { return status_of(*o); });
+    file("comm", [&] { return o->comm + "\n"; });
   }
 }
 

@@ -559,6 +559,8 @@ int64_t sys_getcwd(Kernel& k, const uint64_t* a) {
   bool removed;
   const std::string& cwd = k.cwd_path(&removed);
   if (removed) return -kENOENT;  // getcwd(2): the directory was unlinked
+  // fs/d_path.c: the path is built in a PATH_MAX buffer.
+  if (cwd.size() + 1 > kPathMax) return -kENAMETOOLONG;
   if (a[1] < cwd.size() + 1) return -kERANGE;
   if (!k.mm().copy_out(UserPtr(a[0]), cwd.c_str(), cwd.size() + 1)) return -kEFAULT;
   return int64_t(cwd.size() + 1);
@@ -568,8 +570,7 @@ int64_t sys_chdir(Kernel& k, const uint64_t* a) {
   Lookup l;
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   if (!l.node->is_dir()) return -kENOTDIR;
-  k.current().fs->cwd = l.path;
-  k.current().fs->cwd_node = l.node;
+  k.current().fs->set_cwd(l.node, std::move(l.path), k.vfs().layout_generation());
   return 0;
 }
 
@@ -577,8 +578,8 @@ int64_t sys_fchdir(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
-  k.current().fs->cwd = k.vfs().path_of(f->inode());
-  k.current().fs->cwd_node = f->inode();
+  // The directory may have been removed since it was opened: checked when used.
+  k.current().fs->set_cwd(f->inode(), k.vfs().path_of(f->inode()), FsContext::kUnchecked);
   return 0;
 }
 
@@ -626,7 +627,7 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
   }
   if (l.parent->read_only) return -kEROFS;
   if (l.node->kind == InodeKind::kDirectory && !l.node->children.empty()) return -kENOTEMPTY;
-  l.node->unlinked = true;
+  l.node->unlinked = true;  // a removed directory is empty: only a cwd in it is affected, and sees this
   l.parent->children.erase(l.name);
   l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
   return 0;
@@ -666,6 +667,7 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
   if (flags & kRENAME_EXCHANGE) {
     if (!to.node) return -kENOENT;
     std::swap(from.parent->children[from.name], to.parent->children[to.name]);
+    k.vfs().directories_changed();
     from.parent->children[from.name]->parent = from.parent;
     to.parent->children[to.name]->parent = to.parent;
     return 0;
@@ -683,7 +685,10 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
   if (to.node) to.node->unlinked = true;  // replaced
   from.parent->children.erase(from.name);
   to.parent->children[to.name] = moving;
-  if (moving->is_dir()) moving->parent = to.parent;
+  if (moving->is_dir()) {
+    moving->parent = to.parent;
+    k.vfs().directories_changed();
+  }
   int64_t now = k.realtime_ns();
   from.parent->mtime_ns = to.parent->mtime_ns = moving->ctime_ns = now;
   return 0;

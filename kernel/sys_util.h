@@ -42,7 +42,11 @@ inline Lookup lookup_at(Kernel& k, int dirfd, const std::string& path, bool foll
       return l;
     }
   }
-  Lookup l = k.vfs().resolve(base, path, follow);
+  // From the directory itself: no walk down to it first.
+  InodeRef from = k.vfs().root();
+  if (!path.empty() && path[0] != '/')
+    from = dirfd == abi::kAT_FDCWD ? k.current().fs->cwd_node : k.current().fds->get(dirfd)->inode();
+  Lookup l = k.vfs().resolve_from(from, base, path, follow);
   if (l.err) *err = -l.err;
   return l;
 }

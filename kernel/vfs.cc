@@ -229,22 +229,9 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
   d->read_only = true;
 }
 
-void Vfs::refresh_proc(const InodeRef& dir) {
+void Vfs::refresh_proc(const InodeRef& dir, const std::string* only) {
   if (!proc_gen_ || (dir != proc_ && dir->proc_path.empty())) return;
-  proc_gen_(proc_);
-  if (dir == proc_) return;
-  // A directory below /proc that is open: take the fresh listing (entries
-  // such as /proc/self/fd change while it is read).
-  InodeRef fresh = proc_;
-  for (const std::string& c : split_path(dir->proc_path)) {
-    auto it = fresh->children.find(c);
-    if (it == fresh->children.end() || !it->second->is_dir()) {
-      dir->children.clear();  // the process is gone
-      return;
-    }
-    fresh = it->second;
-  }
-  if (fresh != dir) dir->children = fresh->children;
+  proc_gen_(dir, only);
 }
 
 void Vfs::materialize(const InodeRef& node) {
@@ -349,6 +336,28 @@ std::string Vfs::path_of(const InodeRef& dir) const {
 }
 
 Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow_last) {
+  InodeRef start = root_;
+  if (!path.empty() && path[0] != '/') {
+    // cwd is canonical and made of directories.
+    for (const std::string& c : split_path(cwd)) {
+      materialize(start);
+      auto it = start->children.find(c);
+      if (it == start->children.end() || !it->second->is_dir()) {
+        Lookup r;
+        r.err = kENOENT;
+        return r;
+      }
+      start = it->second;
+    }
+  }
+  return resolve_from(start, cwd, path, follow_last);
+}
+
+// The walk keeps the directory it is in and that directory's canonical
+// path; ".." goes to the parent the directory records (directories have
+// one), so a walk costs what the path names, not the depth it starts at.
+Lookup Vfs::resolve_from(const InodeRef& dir, const std::string& dir_path, const std::string& path,
+                         bool follow_last) {
   Lookup r;
   if (path.empty()) {
     r.err = kENOENT;
@@ -360,39 +369,35 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
   }
   bool trailing_slash = path.back() == '/';
   if (trailing_slash) follow_last = true;
-  struct Step {
-    std::string name;
-    InodeRef node;
-  };
-  std::vector<Step> stack{{"", root_}};
-  std::deque<std::string> pending;
+  InodeRef cur = root_;
+  std::string cur_path = "/";
   if (path[0] != '/') {
-    // cwd is canonical and made of directories.
-    for (const std::string& c : split_path(cwd)) {
-      InodeRef cur = stack.back().node;
-      materialize(cur);
-      auto it = cur->children.find(c);
-      if (it == cur->children.end() || !it->second->is_dir()) {
-        r.err = kENOENT;
-        return r;
-      }
-      stack.push_back({c, it->second});
-    }
+    cur = dir;
+    cur_path = dir_path;
   }
-  for (const std::string& c : split_path(path)) pending.push_back(c);
-  int links = 0;
-  auto canonical = [&]() {
-    std::string s;
-    for (size_t i = 1; i < stack.size(); ++i) s += "/" + stack[i].name;
-    return s.empty() ? std::string("/") : s;
+  auto up = [&]() {
+    if (cur == root_) return;
+    InodeRef p = cur->parent.lock();
+    cur = p ? p : root_;
+    size_t slash = cur_path.rfind('/');
+    cur_path.resize(slash == 0 || slash == std::string::npos ? 1 : slash);
   };
+  auto parent_of = [&](const InodeRef& n) {
+    InodeRef p = n == root_ ? nullptr : n->parent.lock();
+    return p ? p : root_;
+  };
+  std::deque<std::string> pending;
+  for (const std::string& c : split_path(path)) pending.push_back(c);
   if (pending.empty()) {  // "/" or "///"
-    r.node = stack.back().node;
-    r.parent = stack.back().node;
+    r.node = root_;
+    r.parent = root_;
     r.name = "/";
     r.path = "/";
     return r;
   }
+  int links = 0;
+  InodeRef holder;  // the directory the last component was found in
+  std::string last_name;
   while (!pending.empty()) {
     std::string comp = std::move(pending.front());
     pending.pop_front();
@@ -401,24 +406,23 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       r.err = kENAMETOOLONG;
       return r;
     }
-    InodeRef cur = stack.back().node;
     if (!cur->is_dir()) {
       r.err = kENOTDIR;
       return r;
     }
     if (comp == "." || comp == "..") {
-      if (comp == ".." && stack.size() > 1) stack.pop_back();
+      if (comp == "..") up();
       if (last) {
-        r.node = stack.back().node;
-        r.parent = stack.size() > 1 ? stack[stack.size() - 2].node : root_;
+        r.node = cur;
+        r.parent = parent_of(cur);
         r.name = comp;
-        r.path = canonical();
+        r.path = cur_path;
         return r;
       }
       continue;
     }
     materialize(cur);
-    refresh_proc(cur);
+    refresh_proc(cur, &comp);
     auto it = cur->children.find(comp);
     if (it == cur->children.end()) {
       if (!last) {
@@ -427,8 +431,7 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       }
       r.parent = cur;
       r.name = comp;
-      std::string base = canonical();
-      r.path = (base == "/" ? "" : base) + "/" + comp;
+      r.path = (cur_path == "/" ? "" : cur_path) + "/" + comp;
       return r;
     }
     InodeRef next = it->second;
@@ -452,7 +455,10 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
         r.err = kENOENT;
         return r;
       }
-      if (next->target[0] == '/') stack.resize(1);
+      if (next->target[0] == '/') {
+        cur = root_;
+        cur_path = "/";
+      }
       auto parts = split_path(next->target);
       for (auto p = parts.rbegin(); p != parts.rend(); ++p) pending.push_front(*p);
       if (pending.empty()) {  // target was "/"
@@ -464,12 +470,16 @@ Lookup Vfs::resolve(const std::string& cwd, const std::string& path, bool follow
       }
       continue;
     }
-    stack.push_back({comp, next});
+    holder = cur;
+    last_name = comp;
+    if (cur_path.size() > 1) cur_path += '/';
+    cur_path += comp;
+    cur = std::move(next);
   }
-  r.node = stack.back().node;
-  r.parent = stack.size() > 1 ? stack[stack.size() - 2].node : root_;
-  r.name = stack.back().name.empty() ? "/" : stack.back().name;
-  r.path = canonical();
+  r.node = cur;
+  r.parent = holder ? holder : root_;
+  r.name = last_name.empty() ? "/" : last_name;
+  r.path = std::move(cur_path);
   if (trailing_slash && !r.node->is_dir()) {
     r.err = kENOTDIR;
   }

@@ -93,6 +93,9 @@ class Vfs {
   // Path resolution relative to the absolute directory path `cwd`.
   // follow_last: follow a symlink in the final component.
   Lookup resolve(const std::string& cwd, const std::string& path, bool follow_last);
+  // The same from the directory `dir`, whose canonical path is `dir_path`
+  // (the working directory: no walk down to it first).
+  Lookup resolve_from(const InodeRef& dir, const std::string& dir_path, const std::string& path, bool follow_last);
   // Fills in a pending host-backed node.
   void materialize(const InodeRef& node);
 
@@ -104,10 +107,18 @@ class Vfs {
   // A read-only file of Ditto's own (the parts of /sys programs read).
   void add_file(const std::string& path, std::string content);
   void add_mount(const std::string& host, const std::string& guest);
-  // /proc is rebuilt from the kernel's state whenever a path walks into it
-  // (or it is listed), so it always describes the current tasks.
-  void set_proc_generator(std::function<void(const InodeRef& proc)> fn) { proc_gen_ = std::move(fn); }
-  void refresh_proc(const InodeRef& dir);
+  // A /proc directory is filled from the kernel's state whenever a path
+  // walks through it (`only`: the one entry looked up) or it is listed
+  // (null: all of them), so it always describes the current tasks.
+  using ProcFiller = std::function<void(const InodeRef& dir, const std::string* only)>;
+  void set_proc_generator(ProcFiller fn) { proc_gen_ = std::move(fn); }
+  void refresh_proc(const InodeRef& dir, const std::string* only = nullptr);
+  // Counts changes that can move or detach a directory other than by
+  // removing it (rename; a /proc directory, with its subdirectories, whose
+  // process is gone): a path known to name a directory that is not
+  // `unlinked` still does while the count is unchanged.
+  uint64_t layout_generation() const { return layout_gen_; }
+  void directories_changed() { ++layout_gen_; }
   void set_current_tid(uint32_t tid, uint64_t tick) { tid_ = tid, tick_ = tick; }
   // The process /proc/self names.
   void set_current_pid(uint32_t pid) { pid_ = pid; }
@@ -135,7 +146,8 @@ class Vfs {
   uint32_t tid_ = 0;
   uint32_t pid_ = 0;
   InodeRef proc_;
-  std::function<void(const InodeRef&)> proc_gen_;
+  ProcFiller proc_gen_;
+  uint64_t layout_gen_ = 0;
   uint64_t tick_ = 0;
 };
 
