@@ -15,11 +15,20 @@ struct Outcome;
 
 enum class HostFileKind : uint8_t { kMissing = 0, kRegular = 1, kDirectory = 2, kSymlink = 3 };
 
+// A host file as captured: first its metadata (host_file), then, for a
+// regular file once the guest reads, maps or runs it, its bytes
+// (host_contents) -- so that listing a directory of big files stores
+// none of them.
 struct HostFile {
-  int err = 0;  // positive errno when the host lookup failed
+  int err = 0;  // positive errno when the host lookup (or the read of the contents) failed
   HostFileKind kind = HostFileKind::kMissing;
   uint32_t mode = 0;  // permission bits
-  std::string content;              // regular files
+  uint64_t size = 0;  // regular files: st_size
+  // Why the host would not let Ditto read the file or list the directory
+  // (EACCES), though it exists: the guest gets the same errno when it tries.
+  int read_err = 0;
+  int search_err = 0;  // directories: why Ditto may not search it (EACCES), or 0
+  std::string content;              // regular files (host_contents only)
   std::vector<std::string> entries; // directories, sorted
   std::string target;               // symlinks
 };
@@ -32,6 +41,8 @@ class Io {
   // Captures a host file, directory or symlink (lstat semantics). Emits the
   // hostfile event itself, so that replay can answer from the trace.
   virtual HostFile host_file(const std::string& host_path, uint32_t tid, uint64_t tick) = 0;
+  // Captures the bytes of a host regular file (err and content only).
+  virtual HostFile host_contents(const std::string& host_path, uint32_t tid, uint64_t tick) = 0;
   // Reads at most `n` bytes of the guest's stdin: bytes read, or -errno.
   virtual int64_t read_stdin(char* buf, size_t n) = 0;
   // Guest output on fd 1 or 2 of the host: bytes written, or -errno

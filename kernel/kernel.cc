@@ -106,6 +106,9 @@ LoadError Kernel::start() {
             std::string(std::strerror(prog.err ? prog.err : kENOENT))};
   if (prog.kind == HostFileKind::kDirectory) return {126, "Is a directory"};
   if (prog.kind != HostFileKind::kRegular || !(prog.mode & 0111)) return {126, "Permission denied"};
+  HostFile bytes = io_.host_contents(cfg_.program_path, 0, 0);
+  if (bytes.err != 0) return {126, std::string(std::strerror(bytes.err))};
+  prog.content = std::move(bytes.content);
 
   vfs_->add_program(cfg_.program_path, prog.mode, std::move(prog.content));
   vfs_->resolve("/", cfg_.cwd, true);  // materialise nothing; cwd created below

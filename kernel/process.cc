@@ -631,6 +631,7 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     if (l.node->kind == InodeKind::kSymlink) return -kELOOP;
   }
   if (!l.node || l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  if (int e = k.vfs().load_contents(l.node)) return -e;
   std::string content(l.node->bytes());
   // Scripts: argv becomes interpreter, its argument, the script's name, then
   // argv[1..] (argv[0] is dropped).
@@ -650,6 +651,7 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     if (err) return err;
     if (!l.node) return -kENOENT;
     if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+    if (int e = k.vfs().load_contents(l.node)) return -e;
     content = std::string(l.node->bytes());
     script_name = interp;
   }

@@ -288,6 +288,11 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
       node->mtime_ns = node->ctime_ns = k.realtime_ns();
     }
   }
+  // A host file's bytes are captured when it is first opened to be read
+  // (listing or stat-ing a directory of them stores none); a host file or
+  // directory Ditto may not read is EACCES to the guest too.
+  if (!(flags & kO_PATH) && acc != kO_WRONLY && (node->kind == InodeKind::kRegular || node->is_dir()))
+    if (int e = k.vfs().load_contents(node)) return -e;
   if (node->kind == InodeKind::kFifo) return k.unsupported(257, "open of a named FIFO");
   // 64-bit kernels open every file O_LARGEFILE (fs/open.c build_open_flags(),
   // force_o_largefile()): F_GETFL shows it.
@@ -570,6 +575,7 @@ int64_t sys_chdir(Kernel& k, const uint64_t* a) {
   Lookup l;
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   if (!l.node->is_dir()) return -kENOTDIR;
+  if (l.node->host_search_err) return -l.node->host_search_err;  // the host's answer
   k.current().fs->set_cwd(l.node, std::move(l.path), k.vfs().layout_generation());
   return 0;
 }
@@ -578,6 +584,7 @@ int64_t sys_fchdir(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
+  if (f->inode()->host_search_err) return -f->inode()->host_search_err;
   // The directory may have been removed since it was opened: checked when used.
   k.current().fs->set_cwd(f->inode(), k.vfs().path_of(f->inode()), FsContext::kUnchecked);
   return 0;

@@ -21,7 +21,7 @@ uint32_t Inode::mode() const {
 
 uint64_t Inode::size() const {
   switch (kind) {
-    case InodeKind::kRegular: return shm ? shm_size : data.size();
+    case InodeKind::kRegular: return contents_pending ? host_size : shm ? shm_size : data.size();
     case InodeKind::kSymlink: return target.size();
     case InodeKind::kDirectory: return 4096;
     default: return 0;
@@ -245,7 +245,9 @@ void Vfs::materialize(const InodeRef& node) {
     return;
   }
   if (hf.err != 0 || hf.kind == HostFileKind::kMissing) {
-    // Gone on the host (or unreadable): remove it from its directory.
+    // Gone on the host (or unreadable): remove it from its directory. A
+    // lookup that finds it so says EACCES when that was the host's answer.
+    node->host_read_err = hf.err;
     if (auto p = node->parent.lock()) {
       for (auto it = p->children.begin(); it != p->children.end(); ++it)
         if (it->second == node) {
@@ -259,10 +261,13 @@ void Vfs::materialize(const InodeRef& node) {
   }
   node->perm = hf.mode & 07777;
   node->read_only = true;
+  node->host_read_err = hf.read_err;
+  node->host_search_err = hf.search_err;
   switch (hf.kind) {
     case HostFileKind::kRegular:
       node->kind = InodeKind::kRegular;
-      node->data = std::move(hf.content);
+      node->host_size = hf.size;
+      node->contents_pending = hf.read_err == 0;
       break;
     case HostFileKind::kSymlink:
       node->kind = InodeKind::kSymlink;
@@ -274,6 +279,32 @@ void Vfs::materialize(const InodeRef& node) {
       break;
     case HostFileKind::kMissing: break;
   }
+}
+
+// A host directory Ditto may search but not list (mode 0711 to its user):
+// names in it are asked of the host one at a time, as they are looked up.
+void Vfs::probe_host_entry(const InodeRef& dir, const std::string& name) {
+  if (dir->children.count(name)) return;
+  auto c = make_node(InodeKind::kRegular, 0);
+  c->host_path = dir->host_path + "/" + name;
+  c->host_pending = true;
+  c->read_only = true;
+  c->parent = dir;
+  dir->children[name] = c;
+}
+
+int Vfs::load_contents(const InodeRef& node) {
+  if (node->host_read_err) return node->host_read_err;
+  if (!node->contents_pending) return 0;
+  node->contents_pending = false;
+  HostFile hf = io_.host_contents(node->host_path, tid_, tick_);
+  if (hf.err) {
+    // Readable when looked at, not now: the guest's read fails as the host's did.
+    node->host_read_err = hf.err;
+    return hf.err;
+  }
+  node->data = std::move(hf.content);
+  return 0;
 }
 
 void Vfs::add_host_entries(const InodeRef& dir, const std::vector<std::string>& names) {
@@ -423,6 +454,7 @@ Lookup Vfs::resolve_from(const InodeRef& dir, const std::string& dir_path, const
     }
     materialize(cur);
     refresh_proc(cur, &comp);
+    if (cur->host_read_err && !cur->host_path.empty()) probe_host_entry(cur, comp);
     auto it = cur->children.find(comp);
     if (it == cur->children.end()) {
       if (!last) {
@@ -437,7 +469,12 @@ Lookup Vfs::resolve_from(const InodeRef& dir, const std::string& dir_path, const
     InodeRef next = it->second;
     materialize(next);
     if (next->host_pending == false && cur->children.find(comp) == cur->children.end()) {
-      // Vanished from the host while being captured.
+      // Vanished from the host while being captured, or the host would not
+      // let Ditto look (a directory it may not search).
+      if (next->host_read_err == kEACCES) {
+        r.err = kEACCES;
+        return r;
+      }
       if (!last) {
         r.err = kENOENT;
         return r;

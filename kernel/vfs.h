@@ -63,6 +63,15 @@ struct Inode {
   // through Io::host_file() on first use.
   std::string host_path;
   bool host_pending = false;
+  // A host regular file whose bytes are not captured yet (Vfs::load_contents
+  // does, when the guest first opens it to read, maps or runs it); its size
+  // is the host's until then.
+  bool contents_pending = false;
+  uint64_t host_size = 0;
+  // The errno the host gave Ditto for reading this file or listing this
+  // directory (EACCES when Ditto's user may not), 0 when it could.
+  int host_read_err = 0;
+  int host_search_err = 0;  // a host directory Ditto may not search (chdir: EACCES)
   // A directory made only to hold a path: to the program, its symlinks or
   // the working directory. Under a --mount it also shows the host's entries.
   bool implied = false;
@@ -98,6 +107,9 @@ class Vfs {
   Lookup resolve_from(const InodeRef& dir, const std::string& dir_path, const std::string& path, bool follow_last);
   // Fills in a pending host-backed node.
   void materialize(const InodeRef& node);
+  // Captures the bytes of a host file, if not yet: 0, or the errno the
+  // guest gets for wanting them (EACCES when the host refused).
+  int load_contents(const InodeRef& node);
 
   // Builds /dev, /tmp, /proc/self and the program file.
   void add_program(const std::string& path, uint32_t mode, std::string content);
@@ -138,6 +150,7 @@ class Vfs {
   InodeRef child(const InodeRef& dir, const std::string& name);
   // Adds host-backed entries, not yet captured, for `names` in `dir`.
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);
+  void probe_host_entry(const InodeRef& dir, const std::string& name);
   Io& io_;
   std::function<int64_t()> now_ns_;
   std::shared_ptr<FileSpace> space_;

@@ -133,20 +133,35 @@ void ReplayIo::emit(trace::Event&& e) {
 }
 
 kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
+  return recorded_host_file(path, tid, tick, false);
+}
+
+kernel::HostFile ReplayIo::host_contents(const std::string& path, uint32_t tid, uint64_t tick) {
+  return recorded_host_file(path, tid, tick, true);
+}
+
+// The recorded capture of `path` (its metadata, or its bytes) answers the
+// guest; the host is not asked.
+kernel::HostFile ReplayIo::recorded_host_file(const std::string& path, uint32_t tid, uint64_t tick, bool contents) {
   kernel::HostFile hf;
   hf.err = ENOENT;
   if (stopped_) return hf;
   const trace::Event* rec = nullptr;
+  auto matches = [&](const trace::Event* e) {
+    return e && e->kind == trace::EventKind::kHostFile && e->path == path && e->contents == contents;
+  };
   try {
     rec = peek();
-    if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path && rec->tid == tid &&
-        rec->tick == tick) {
+    if (matches(rec) && rec->tid == tid && rec->tick == tick) {
       hf.err = rec->err;
       hf.kind = kernel::HostFileKind(rec->file_kind);
       hf.mode = rec->mode;
+      hf.size = rec->size;
+      hf.read_err = rec->read_err;
+      hf.search_err = rec->search_err;
       hf.entries = rec->entries;
       hf.target = rec->target;
-      if (rec->err == 0 && hf.kind == kernel::HostFileKind::kRegular) hf.content = store_.blob(rec->blob);
+      if (contents && rec->err == 0) hf.content = store_.blob(rec->blob);
     }
   } catch (const trace::TraceError& ex) {
     invalid(ex);
@@ -155,8 +170,9 @@ kernel::HostFile ReplayIo::host_file(const std::string& path, uint32_t tid, uint
   // Checked like any other event: a matching recording is its own copy
   // (only tid and tick can still differ), anything else reports the mismatch.
   trace::Event ev;
-  if (rec && rec->kind == trace::EventKind::kHostFile && rec->path == path) ev = *rec;
+  if (matches(rec)) ev = *rec;
   ev.kind = trace::EventKind::kHostFile;
+  ev.contents = contents;
   ev.tid = tid;
   ev.tick = tick;
   ev.path = path;

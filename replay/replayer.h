@@ -50,6 +50,7 @@ class ReplayIo : public kernel::Io {
   ReplayIo(trace::Store& store, int64_t run, bool complete, bool echo);
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  kernel::HostFile host_contents(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
   int64_t write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return stopped_; }
@@ -63,6 +64,7 @@ class ReplayIo : public kernel::Io {
   const Report& report() const { return report_; }
 
  private:
+  kernel::HostFile recorded_host_file(const std::string& path, uint32_t tid, uint64_t tick, bool contents);
   const trace::Event* peek();
   void diverge(const std::string& what, const trace::Event* expected, const std::string& actual);
   void invalid(const trace::TraceError& ex);

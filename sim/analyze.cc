@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <set>
 #include <optional>
 
 #include "sim/explore.h"
@@ -151,16 +152,27 @@ class Analyzer {
     }
     report_.original_preemptions = candidates_.size();
     // Host files from the trace's copies: the program need not be on this host.
+    // (metadata from the first capture of a path, bytes from the first capture of its contents)
+    std::set<std::string> have_contents;
     for (const trace::Event& h : events_) {
-      if (h.kind != trace::EventKind::kHostFile || files_.count(h.path)) continue;
-      kernel::HostFile f;
+      if (h.kind != trace::EventKind::kHostFile) continue;
+      if (h.contents) {
+        if (!have_contents.insert(h.path).second) continue;
+        kernel::HostFile& f = files_[h.path];
+        if (h.err) f.read_err = h.err;
+        if (!h.blob.empty()) f.content = store_->blob(h.blob);
+        continue;
+      }
+      if (files_.count(h.path) && files_[h.path].kind != kernel::HostFileKind::kMissing) continue;
+      kernel::HostFile& f = files_[h.path];
       f.err = h.err;
       f.kind = kernel::HostFileKind(h.file_kind);
       f.mode = h.mode;
+      f.size = h.size;
+      if (!f.read_err) f.read_err = h.read_err;
+      f.search_err = h.search_err;
       f.entries = h.entries;
       f.target = h.target;
-      if (!h.blob.empty()) f.content = store_->blob(h.blob);
-      files_[h.path] = std::move(f);
     }
     if (auto it = files_.find(header_.program_path); it != files_.end())
       report_.program_elf = it->second.content;

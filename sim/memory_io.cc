@@ -14,7 +14,23 @@ void MemoryIo::emit(trace::Event&& e) {
 kernel::HostFile MemoryIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
   std::optional<kernel::HostFile> recorded = files ? files(path) : std::nullopt;
   kernel::HostFile hf = recorded ? *recorded : read_host_file(path);
-  trace::Event ev = host_file_event(path, tid, tick, hf, true);
+  hf.content.clear();
+  emit(host_file_event(path, tid, tick, hf));
+  return hf;
+}
+
+kernel::HostFile MemoryIo::host_contents(const std::string& path, uint32_t tid, uint64_t tick) {
+  std::optional<kernel::HostFile> recorded = files ? files(path) : std::nullopt;
+  kernel::HostFile hf;
+  if (recorded) {
+    hf.kind = kernel::HostFileKind::kRegular;
+    hf.err = recorded->err ? recorded->err : recorded->read_err;
+    hf.content = std::move(recorded->content);
+    hf.size = hf.content.size();
+  } else {
+    hf = read_host_contents(path);
+  }
+  trace::Event ev = host_contents_event(path, tid, tick, hf, true);
   if (!ev.blob.empty()) blobs.emplace(ev.blob, hf.content);
   emit(std::move(ev));
   return hf;

@@ -19,6 +19,7 @@ class MemoryIo : public kernel::Io {
   explicit MemoryIo(std::string stdin_bytes = {}) : stdin_(std::move(stdin_bytes)) {}
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  kernel::HostFile host_contents(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
   int64_t write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return false; }

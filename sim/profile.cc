@@ -270,7 +270,7 @@ Profile profile_run(const kernel::Config& cfg, const RunOptions& base, uint64_t 
   p.syscalls = syscalls;
   p.ticks = first.ticks;
   p.outcome = first.outcome;
-  kernel::HostFile prog = read_host_file(cfg.program_path);
+  kernel::HostFile prog = read_host_contents(cfg.program_path);
   keep_program_sites(p, Symbols(prog.content, first.outcome.load_bias));
   return p;
 }

@@ -217,10 +217,13 @@ kernel::HostFile read_host_file(const std::string& path) {
     buf.resize(size_t(n));
     hf.target = buf;
   } else if (S_ISDIR(st.st_mode)) {
+    // A directory Ditto may not list (mode 0711 to a non-root user) is
+    // still one: names in it can be looked up, only listing fails.
     hf.kind = kernel::HostFileKind::kDirectory;
+    if (::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) != 0) hf.search_err = errno;
     DIR* d = ::opendir(path.c_str());
     if (!d) {
-      hf.err = errno;
+      hf.read_err = errno;
       return hf;
     }
     while (dirent* de = ::readdir(d)) {
@@ -230,29 +233,13 @@ kernel::HostFile read_host_file(const std::string& path) {
     ::closedir(d);
     std::sort(hf.entries.begin(), hf.entries.end());
   } else if (S_ISREG(st.st_mode)) {
+    // The bytes come later (read_host_contents), if the guest reads them;
+    // whether it could is known now, so that its open() fails as it would.
     hf.kind = kernel::HostFileKind::kRegular;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      hf.err = errno;
-      return hf;
-    }
-    // Read straight into the string, sized from fstat (a program is read at
-    // every start: no regrowth copies); a file that grows meanwhile still
-    // reads to its end.
-    struct stat fst;
-    size_t want = ::fstat(fd, &fst) == 0 && fst.st_size > 0 ? size_t(fst.st_size) + 1 : 1 << 16;
-    size_t have = 0;
-    ssize_t n;
-    for (;;) {
-      if (hf.content.size() - have < 4096) hf.content.resize(std::max(want, 2 * hf.content.size()));
-      n = ::read(fd, hf.content.data() + have, hf.content.size() - have);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      have += size_t(n);
-    }
-    if (n < 0) hf.err = errno;
-    hf.content.resize(have);
-    ::close(fd);
+    hf.size = uint64_t(st.st_size);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) hf.read_err = errno;
+    else ::close(fd);
   } else {
     // Devices, sockets and FIFOs of the host stay outside the guest.
     hf.err = EACCES;
@@ -260,8 +247,37 @@ kernel::HostFile read_host_file(const std::string& path) {
   return hf;
 }
 
-trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
-                             bool name_blob) {
+kernel::HostFile read_host_contents(const std::string& path) {
+  kernel::HostFile hf;
+  hf.kind = kernel::HostFileKind::kRegular;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    hf.err = errno;
+    return hf;
+  }
+  // Read straight into the string, sized from fstat (a program is read at
+  // every start: no regrowth copies); a file that grows meanwhile still
+  // reads to its end.
+  struct stat fst;
+  size_t want = ::fstat(fd, &fst) == 0 && fst.st_size > 0 ? size_t(fst.st_size) + 1 : 1 << 16;
+  size_t have = 0;
+  ssize_t n;
+  for (;;) {
+    if (hf.content.size() - have < 4096) hf.content.resize(std::max(want, 2 * hf.content.size()));
+    n = ::read(fd, hf.content.data() + have, hf.content.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += size_t(n);
+  }
+  if (n < 0) hf.err = errno;
+  hf.content.resize(have);
+  hf.size = have;
+  ::close(fd);
+  if (hf.err) hf.content.clear();
+  return hf;
+}
+
+trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf) {
   trace::Event ev;
   ev.kind = trace::EventKind::kHostFile;
   ev.tid = tid;
@@ -270,12 +286,28 @@ trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tic
   ev.err = hf.err;
   ev.file_kind = uint8_t(hf.kind);
   ev.mode = hf.mode;
-  if (hf.err == 0 && hf.kind == kernel::HostFileKind::kRegular) {
+  ev.read_err = hf.read_err;
+  ev.search_err = hf.search_err;
+  if (hf.err == 0 && hf.kind == kernel::HostFileKind::kRegular) ev.size = hf.size;
+  ev.entries = hf.entries;
+  ev.target = hf.target;
+  return ev;
+}
+
+trace::Event host_contents_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
+                                 bool name_blob) {
+  trace::Event ev;
+  ev.kind = trace::EventKind::kHostFile;
+  ev.contents = true;
+  ev.tid = tid;
+  ev.tick = tick;
+  ev.path = path;
+  ev.err = hf.err;
+  ev.file_kind = uint8_t(kernel::HostFileKind::kRegular);
+  if (hf.err == 0) {
     ev.size = hf.content.size();
     if (name_blob) ev.blob = trace::sha256_hex(hf.content);
   }
-  ev.entries = hf.entries;
-  ev.target = hf.target;
   return ev;
 }
 
@@ -295,8 +327,14 @@ void HostIo::attach(trace::Store* store, trace::Recorder* recorder) {
 
 kernel::HostFile HostIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
   kernel::HostFile hf = read_host_file(path);
+  emit(host_file_event(path, tid, tick, hf));
+  return hf;
+}
+
+kernel::HostFile HostIo::host_contents(const std::string& path, uint32_t tid, uint64_t tick) {
+  kernel::HostFile hf = read_host_contents(path);
   // A kept event names its blob.
-  trace::Event ev = host_file_event(path, tid, tick, hf, recorder_ != nullptr || holding_);
+  trace::Event ev = host_contents_event(path, tid, tick, hf, recorder_ != nullptr || holding_);
   if (holding_ && !ev.blob.empty()) held_blobs_.emplace_back(ev.blob, hf.content);
   if (store_ && error_.empty() && !ev.blob.empty()) {
     try {

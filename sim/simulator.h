@@ -83,6 +83,7 @@ class HostIo : public kernel::Io {
   void attach(trace::Store* store, trace::Recorder* recorder);
   void emit(trace::Event&& e) override;
   kernel::HostFile host_file(const std::string& path, uint32_t tid, uint64_t tick) override;
+  kernel::HostFile host_contents(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
   int64_t write_output(int fd, const char* buf, size_t n) override;
   bool stop_requested() const override { return !error_.empty(); }
@@ -100,10 +101,15 @@ class HostIo : public kernel::Io {
   std::vector<std::pair<std::string, std::string>> held_blobs_;
 };
 
-// Host lookup (lstat semantics) of one file, directory or symlink.
+// Host lookup (lstat semantics) of one file, directory or symlink: its
+// metadata (a directory's entries, a symlink's target), not a file's bytes.
 kernel::HostFile read_host_file(const std::string& path);
-// The hostfile event for `hf` (naming its contents' blob when asked to).
-trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
-                             bool name_blob);
+// The bytes of a host regular file.
+kernel::HostFile read_host_contents(const std::string& path);
+// The hostfile events for `hf`'s metadata and contents (the latter naming
+// the contents' blob when asked to).
+trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf);
+trace::Event host_contents_event(const std::string& path, uint32_t tid, uint64_t tick, const kernel::HostFile& hf,
+                                 bool name_blob);
 
 }  // namespace sim

@@ -202,6 +202,36 @@ WANT
     grep -q "want a size from 64M" "$tmp/err" || fail "no message for --memory 10M"
     ok "--memory 1G is seen; 10M is refused with a message"
     ;;
+  unreadable_mount)
+    # A --mount whose files Ditto's own (non-root) user may not read: the
+    # guest gets EACCES where the host said so, and the rest works: a 0711
+    # directory cannot be listed but its files can be opened by name, a 0600
+    # file of root's cannot be read, a 0000 directory cannot be searched.
+    # Ditto once died of a host SIGSEGV here. Compared with the same commands
+    # run natively as that user, on the same paths (mounted at themselves).
+    [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || { echo "skip: needs root and setpriv"; exit 77; }
+    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    d=$tmp/world
+    mkdir -p "$d/open" "$d/shut" "$d/dark" && chmod 755 "$tmp"
+    echo top >"$d/t"; echo inner >"$d/shut/f"; echo hidden >"$d/dark/g"; echo secret >"$d/secret"
+    chmod 0600 "$d/secret"; chmod 0711 "$d/shut"; chmod 0000 "$d/dark"; chmod 0755 "$d" "$d/open"
+    chmod 0644 "$d/t" "$d/shut/f" "$d/dark/g"
+    script='for p in "$0" "$0/shut" "$0/dark"; do ls "$p" >/dev/null 2>&1; echo "ls $p: $?"; done
+      for f in t shut/f dark/g secret; do cat "$0/$f" 2>/dev/null; echo "cat $f: $?"; done
+      cd "$0/shut" && echo "cd shut: $?"; cat f; cd "$0/dark" 2>/dev/null; echo "cd dark: $?"'
+    as_nobody $bb sh -c "$script" "$d" >"$tmp/native" 2>&1
+    chmod 777 "$tmp"
+    (cd "$tmp" && as_nobody timeout 60 "$ditto" record -q -o "$tmp/t.db" --mount "$d:$d" $bb sh -c "$script" "$d") \
+      >"$tmp/ditto" 2>"$tmp/err" || fail "record exited $?"
+    diff "$tmp/native" "$tmp/ditto" >"$tmp/diff" || fail "native < > ditto: $(cat "$tmp/diff")"
+    grep -q "cat secret: 1" "$tmp/ditto" || fail "root's 0600 file was read: $(cat "$tmp/ditto")"
+    as_nobody "$ditto" replay "$tmp/t.db" >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    # The working directory inside the directory Ditto may not search.
+    (cd "$d/shut" && as_nobody timeout 60 "$ditto" run -q $bb cat f) >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    [ $st -lt 128 ] || fail "ditto died of a signal ($st)"
+    ok "unreadable host files: $(tr '\n' ';' <"$tmp/ditto")"
+    ;;
   *)
     echo "unknown case $case_name"; exit 2 ;;
 esac

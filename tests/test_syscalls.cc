@@ -17,6 +17,7 @@ namespace {
 struct QuietIo : Io {
   void emit(trace::Event&&) override {}
   HostFile host_file(const std::string& p, uint32_t, uint64_t) override { return sim::read_host_file(p); }
+  HostFile host_contents(const std::string& p, uint32_t, uint64_t) override { return sim::read_host_contents(p); }
   int64_t read_stdin(char*, size_t) override { return 0; }
   int64_t write_output(int, const char*, size_t n) override { return int64_t(n); }
   bool stop_requested() const override { return false; }

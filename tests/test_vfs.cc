@@ -17,8 +17,20 @@ struct FakeIo : kernel::Io {
       hf.err = 2;
       return hf;
     }
-    return it->second;
+    kernel::HostFile hf = it->second;
+    hf.size = hf.content.size();
+    hf.content.clear();
+    return hf;
   }
+  kernel::HostFile host_contents(const std::string& p, uint32_t, uint64_t) override {
+    ++content_reads;
+    kernel::HostFile hf;
+    auto it = files.find(p);
+    if (it == files.end()) hf.err = 2;
+    else hf.content = it->second.content;
+    return hf;
+  }
+  int content_reads = 0;
   int64_t read_stdin(char*, size_t) override { return 0; }
   int64_t write_output(int, const char*, size_t n) override { return int64_t(n); }
   bool stop_requested() const override { return false; }
@@ -81,7 +93,14 @@ TEST_CASE("host mounts are captured lazily, once") {
   CHECK(io.lookups == 0);
   auto l = vfs.resolve("/", "/mnt/a.txt", true);
   REQUIRE(l.node);
+  // Metadata first; the bytes only when wanted, once.
+  CHECK(l.node->size() == 3);
+  CHECK(l.node->data.empty());
+  CHECK(io.content_reads == 0);
+  CHECK(vfs.load_contents(l.node) == 0);
   CHECK(l.node->data == "AAA");
+  CHECK(vfs.load_contents(l.node) == 0);
+  CHECK(io.content_reads == 1);
   CHECK(l.node->read_only);
   CHECK(io.lookups == 2);
   vfs.resolve("/", "/mnt/a.txt", true);

@@ -290,6 +290,33 @@ case "$case_name" in
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     echo "ok: trace of partial_buffers is $size bytes"
     ;;
+  lazy_contents)
+    # Host files are captured when read, not when listed: `ls -l` of a
+    # mounted directory holding a 16 MiB file stores none of it (once 317 MB
+    # for a 300 MB file); `wc -c` of it stores it once; both replay with the
+    # host's copy gone.
+    mkdir -p "$tmp/m"
+    head -c $((16 << 20)) /dev/zero | tr '\0' 'z' >"$tmp/m/big"
+    echo small >"$tmp/m/small"
+    "$ditto" record -q -o "$tmp/ls.db" --mount "$tmp/m:/data" /bin/busybox ls -l /data >"$tmp/ls.out" 2>"$tmp/err" \
+      || { echo "FAIL: record ls exited $?"; cat "$tmp/err"; exit 1; }
+    grep -q "16777216" "$tmp/ls.out" || { echo "FAIL: ls -l shows no size: $(cat "$tmp/ls.out")"; exit 1; }
+    size=$(stat -c %s "$tmp/ls.db")
+    prog_size=$(stat -L -c %s /bin/busybox)  # the program is in every trace
+    [ "$size" -lt $((prog_size + 1000000)) ] || { echo "FAIL: the ls trace holds $size bytes"; exit 1; }
+    "$ditto" dump "$tmp/ls.db" | grep -q "hostfile contents /.*/m/big" && { echo "FAIL: ls captured big's bytes"; exit 1; }
+    "$ditto" record -q -o "$tmp/wc.db" --mount "$tmp/m:/data" /bin/busybox sh -c 'wc -c /data/big; cat /data/big /data/big | wc -c' \
+      >"$tmp/wc.out" 2>"$tmp/err" || { echo "FAIL: record wc exited $?"; cat "$tmp/err"; exit 1; }
+    [ "$(tr -s ' \n' ' ' <"$tmp/wc.out")" = "16777216 /data/big 33554432 " ] || { echo "FAIL: wc: $(cat "$tmp/wc.out")"; exit 1; }
+    n=$("$ditto" dump "$tmp/wc.db" | grep -c "hostfile contents /.*/m/big")
+    [ "$n" = 1 ] || { echo "FAIL: big's bytes captured $n times"; exit 1; }
+    wc_size=$(stat -c %s "$tmp/wc.db")
+    [ "$wc_size" -gt $((16 << 20)) ] || { echo "FAIL: the wc trace ($wc_size bytes) lacks big's bytes"; exit 1; }
+    rm -rf "$tmp/m"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/ls.db"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/wc.db"
+    echo "ok: ls -l trace $size bytes, wc -c trace $wc_size bytes"
+    ;;
   record_names)
     # No trace that saves nothing, and no trace over the program.
     expect_status 125 "needs a file name" -- "$ditto" record -o "" "$corpus/hello"

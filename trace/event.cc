@@ -90,7 +90,9 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
              !differ("mode", x.mode, y.mode, what) && !differ("size", x.size, y.size, what) &&
              !differ("blob", x.blob, y.blob, what) &&
              !differ("entries", x.entries, y.entries, what) &&
-             !differ("target", x.target, y.target, what);
+             !differ("target", x.target, y.target, what) && !differ("contents", x.contents, y.contents, what) &&
+             !differ("read errno", x.read_err, y.read_err, what) &&
+             !differ("search errno", x.search_err, y.search_err, what);
     case EventKind::kFault:
       return !differ("signal", x.signal, y.signal, what) &&
              !differ("fault kind", x.fault_kind, y.fault_kind, what) &&
@@ -139,11 +141,14 @@ std::string describe(const Event& e) {
       s += "preempt at " + e.data + " rip " + hex(e.rip) + " (its point #" + std::to_string(e.budget) + ")";
       break;
     case EventKind::kHostFile:
-      s += "hostfile " + e.path;
+      s += std::string(e.contents ? "hostfile contents " : "hostfile ") + e.path;
       if (e.err) s += " errno " + std::to_string(e.err);
-      else if (e.file_kind == 1) s += " file " + std::to_string(e.size) + " bytes sha256 " + e.blob.substr(0, 16);
+      else if (e.contents) s += " " + std::to_string(e.size) + " bytes sha256 " + e.blob.substr(0, 16);
+      else if (e.file_kind == 1) s += " file " + std::to_string(e.size) + " bytes";
       else if (e.file_kind == 2) s += " directory, " + std::to_string(e.entries.size()) + " entries";
       else if (e.file_kind == 3) s += " symlink -> " + e.target;
+      if (e.read_err) s += " (unreadable: errno " + std::to_string(e.read_err) + ")";
+      if (e.search_err) s += " (unsearchable: errno " + std::to_string(e.search_err) + ")";
       break;
     case EventKind::kFault:
       s += "fault " + e.fault_kind + " signal " + std::to_string(e.signal) + " addr " +
@@ -211,7 +216,9 @@ std::string to_json(const Event& e) {
       s += ",\"path\":" + json_quote(e.path) + ",\"errno\":" + std::to_string(e.err) +
            ",\"file_kind\":" + std::to_string(e.file_kind) + ",\"mode\":" + std::to_string(e.mode) +
            ",\"size\":" + std::to_string(e.size) + ",\"blob\":" + json_quote(e.blob) +
-           ",\"target\":" + json_quote(e.target) + ",\"entries\":[";
+           ",\"target\":" + json_quote(e.target) + ",\"contents\":" + (e.contents ? "true" : "false") +
+           ",\"read_errno\":" + std::to_string(e.read_err) + ",\"search_errno\":" + std::to_string(e.search_err) +
+           ",\"entries\":[";
       for (size_t i = 0; i < e.entries.size(); ++i) s += (i ? "," : "") + json_quote(e.entries[i]);
       s += "]";
       break;

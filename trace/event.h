@@ -45,6 +45,9 @@ struct Event {
   std::string blob;  // also: kSummary regs digest
   std::vector<std::string> entries;
   std::string target;  // also: kSummary memory digest
+  bool contents = false;  // the file's bytes (size, blob), not its metadata
+  int32_t read_err = 0;   // metadata: why the host would not let the file be read or listed
+  int32_t search_err = 0;  // metadata: why the host would not let the directory be searched
 
   // kFault / kExit / kInterrupt (the host signal)
   int32_t signal = 0;

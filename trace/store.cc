@@ -125,6 +125,9 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       auto ents = h.initEntries(e.entries.size());
       for (size_t i = 0; i < e.entries.size(); ++i) ents.set(i, text(e.entries[i]));
       h.setTarget(text(e.target));
+      h.setContents(e.contents);
+      h.setReadErrno(e.read_err);
+      h.setSearchErrno(e.search_err);
       break;
     }
     case EventKind::kFault: {
@@ -201,6 +204,9 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
       e.blob = str(h.getBlob());
       for (auto t : h.getEntries()) e.entries.push_back(str(t));
       e.target = str(h.getTarget());
+      e.contents = h.getContents();
+      e.read_err = h.getReadErrno();
+      e.search_err = h.getSearchErrno();
       break;
     }
     case schema::Event::FAULT: {

@@ -23,7 +23,7 @@ namespace trace {
 // Of the Cap'n Proto messages. 2: scheduling decisions are events (schedule
 // with a budget, preempt) that replay follows; version 1 traces re-ran the
 // kernel's own round-robin policy and cannot be replayed by this Ditto.
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;  // 3: host file contents are captured apart from metadata
 constexpr int kSchemaVersion = 2;       // of the SQLite tables (2: run headers have a checksum)
 
 // A trace that cannot be read: the message names what is wrong.

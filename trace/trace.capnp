@@ -93,6 +93,11 @@ struct HostFile {
   blob @5 :Text;            # sha256 of the contents (regular files), or ""
   entries @6 :List(Text);   # directory entries, sorted
   target @7 :Text;          # symlink target
+  contents @8 :Bool;        # this event captures the file's bytes (size, blob) when first read,
+                            # mapped or run; otherwise its metadata (size from lstat, no blob)
+  readErrno @9 :Int32;      # metadata: why the host would not let the file be read or the
+                            # directory be listed (EACCES), or 0
+  searchErrno @10 :Int32;   # metadata: why the host would not let the directory be searched, or 0
 }
 
 struct Fault {
