@@ -79,7 +79,7 @@ class AccessLog : public cpu::MemoryTracer {
       Access a{uint32_t(h[0]), h[1], h[2], h[3], uint32_t(h[4]), (h[4] >> 32) != 0, {}};
       if (h[5] > (s.size() - at) / 8) break;
       a.stack.resize(h[5]);
-      std::memcpy(a.stack.data(), s.data() + at, h[5] * 8);
+      if (h[5]) std::memcpy(a.stack.data(), s.data() + at, h[5] * 8);  // data() may be null when empty
       at += h[5] * 8;
       out.push_back(std::move(a));
     }
