@@ -45,6 +45,14 @@ int64_t futex_wait(Kernel& k, Key key, uint32_t bitset, int64_t deadline) {
   }, deadline);
 }
 
+// FUTEX_WAKE and FUTEX_WAKE_OP wake a waiter before they compare the count
+// woken with the one asked for (kernel/futex/waitwake.c): a count of 0, or
+// a negative one, wakes one. (FUTEX_REQUEUE's count of 0 wakes none.)
+int at_least_one(uint32_t count) {
+  int n = int32_t(count);
+  return n < 1 ? 1 : n;
+}
+
 // futex_wake_op's encoded operation (linux/futex.h FUTEX_OP).
 bool wake_op_condition(uint32_t encoded, int32_t oldval) {
   int cmp = (encoded >> 24) & 15;
@@ -99,7 +107,7 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
     case kFUTEX_WAKE_BITSET: {
       uint32_t bitset = cmd == kFUTEX_WAKE ? ~0u : val3;
       if (bitset == 0) return -kEINVAL;
-      return k.futex_wake(mm, uaddr, int(std::min<uint32_t>(val, 0x7fffffff)), bitset);
+      return k.futex_wake(mm, uaddr, at_least_one(val), bitset);
     }
     case kFUTEX_REQUEUE:
     case kFUTEX_CMP_REQUEUE: {
@@ -141,9 +149,9 @@ int64_t sys_futex(Kernel& k, const uint64_t* a) {
         default: return -kENOSYS;
       }
       if (!mm.write(UserPtr(uaddr2), newval)) return -kEFAULT;
-      int woken = k.futex_wake(mm, uaddr, int(val), ~0u);
+      int woken = k.futex_wake(mm, uaddr, at_least_one(val), ~0u);
       if (wake_op_condition(encoded, oldval))
-        woken += k.futex_wake(mm, uaddr2, int(uint32_t(timeout_ptr)), ~0u);
+        woken += k.futex_wake(mm, uaddr2, at_least_one(uint32_t(timeout_ptr)), ~0u);
       return woken;
     }
     default:

@@ -85,6 +85,11 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     outcome_.death_stack = stack_return_addresses(t);
   }
   uint32_t tgid = t.tgid;
+  // The wait status says "core dumped" only when a core could be written:
+  // an ELF core needs at least a page under RLIMIT_CORE (fs/binfmt_elf.c
+  // min_coredump), and Debian's soft limit is 0. (Ditto writes no core
+  // file; the group still stops as a dumping one does, below.)
+  bool dumped = core && t.rlimits[kRLIMIT_CORE].cur >= cpu::kPageSize;
   std::vector<uint32_t> orphans;
   // The threads leave one by one, the one that caused the exit first.
   std::vector<Task*> group{&t};
@@ -104,7 +109,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     retire(*task, ExitState::kZombie);
     task->exit_code = code & 0xff;
     task->exit_signal = signal;
-    task->core_dumped = core;
+    task->core_dumped = dumped;
     if (tid != init_tid_) task->mm.reset();
     orphans.insert(orphans.end(), task->children.begin(), task->children.end());
     task->children.clear();
@@ -159,7 +164,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   // (Every thread, the leader too, is a zombie or dead by now.)
   leader.exit_code = code & 0xff;
   leader.exit_signal = signal;
-  leader.core_dumped = core;
+  leader.core_dumped = dumped;
   Task* parent = task(leader.ppid);
   bool autoreap = !parent || parent->run_state == RunState::kExited || reaps_automatically(*parent);
   if (autoreap) {
@@ -183,15 +188,29 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
     if (leader.mm) outcome_.load_bias = leader.mm->load_bias;
     outcome_.exit_code = code & 0xff;
     outcome_.signal = signal;
-    outcome_.core = core;
+    outcome_.core = dumped;
   }
   if (&t == current_ && slice_mm_) slice_mm_->engine().request_stop();
 }
 
+// kill(2) of one pid (kernel/signal.c kill_pid_info()): the pid may name
+// any thread, and the signal goes to its whole process; a zombie not yet
+// reaped still exists (0, nothing delivered).
 int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
   Task* t = task(pid);
-  if (!t || t->run_state == RunState::kExited || t->tgid != pid) return -kESRCH;
+  if (!t || t->exit_state == ExitState::kDead) return -kESRCH;
+  if (t->tid != t->tgid) {
+    Task* leader = task(t->tgid);
+    if (t->run_state == RunState::kExited) return -kESRCH;  // an exited thread's pid is free
+    if (leader) t = leader;
+  }
   if (!may_signal(*t, sig)) return -kEPERM;
+  if (t->run_state == RunState::kExited) {
+    // A zombie leader of a process whose other threads still run gets it.
+    Task* alive = alive_thread(t->tgid);
+    if (!alive) return 0;
+    t = alive;
+  }
   return send_signal(*t, sig, SigInfo{sig, 0, current_ ? int32_t(current_->tgid) : 0, 0});
 }
 
@@ -688,7 +707,8 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
   if (pid > 0) {
     uint32_t g = k.gpid(uint32_t(pid));
     if (!g) return -kESRCH;
-    if (g == self.tgid) return k.send_signal_to_self(sig);
+    if (Task* t = k.task(g); t && t->tgid == self.tgid && t->run_state != RunState::kExited)
+      return k.send_signal_to_self(sig);
     return k.kill_process_by_pid(g, sig);
   }
   // A group, or everyone: collect first, signal the caller last so that the

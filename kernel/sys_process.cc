@@ -379,17 +379,20 @@ int64_t sys_getrandom(Kernel& k, const uint64_t* a) {
 }
 
 // tgkill/tkill: a signal to one thread (SI_TKILL).
-int64_t signal_thread(Kernel& k, int64_t tgid, int64_t tid, int sig) {
-  if (tid <= 0 || (tgid != -1 && tgid <= 0)) return -kEINVAL;
+// tgkill (with_tgid) and tkill: EINVAL for a tid, or tgid, <= 0.
+int64_t signal_thread(Kernel& k, bool with_tgid, int64_t tgid, int64_t tid, int sig) {
+  if (tid <= 0 || (with_tgid && tgid <= 0)) return -kEINVAL;
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
   Task* t = k.task(k.gpid(uint32_t(tid)));
-  if (!t || t->run_state == RunState::kExited || (tgid != -1 && t->tgid != k.gpid(uint32_t(tgid)))) return -kESRCH;
+  if (!t || t->run_state == RunState::kExited || (with_tgid && t->tgid != k.gpid(uint32_t(tgid)))) return -kESRCH;
   if (!k.may_signal(*t, sig)) return -kEPERM;
   return k.send_signal(*t, sig, SigInfo{sig, -6, int32_t(k.current().tgid), 0});
 }
 
-int64_t sys_tgkill(Kernel& k, const uint64_t* a) { return signal_thread(k, int32_t(a[0]), int32_t(a[1]), int(a[2])); }
-int64_t sys_tkill(Kernel& k, const uint64_t* a) { return signal_thread(k, -1, int32_t(a[0]), int(a[1])); }
+int64_t sys_tgkill(Kernel& k, const uint64_t* a) {
+  return signal_thread(k, true, int32_t(a[0]), int32_t(a[1]), int(a[2]));
+}
+int64_t sys_tkill(Kernel& k, const uint64_t* a) { return signal_thread(k, false, 0, int32_t(a[0]), int(a[1])); }
 
 }  // namespace
 

@@ -14,6 +14,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   esac
 done
 shift
+# A program that was not built would "agree" with itself (127 both ways).
+[ -x "$1" ] || { echo "diff_native.sh: $1 is not an executable (was it built?)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Natively: the same minimal environment Ditto gives its guests.

@@ -1,0 +1,119 @@
+/* Small signal, wait and futex rules, each as Linux decides them:
+ * - a default-action core signal sets the core bit of the wait status only
+ *   when a core was written: never with RLIMIT_CORE 0 (Debian's default
+ *   soft limit) or 1 byte (less than any core; a piped core_pattern refuses
+ *   1 too), whatever the host's core_pattern;
+ * - kill() of a zombie succeeds (the process still exists until reaped);
+ * - kill() with the tid of a non-leader thread signals its whole process;
+ * - tgkill() with a tgid or tid <= 0 is EINVAL;
+ * - FUTEX_WAKE with a count of 0 still wakes one waiter (futex_wake()
+ *   wakes a matching waiter before it compares the count woken so far);
+ * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "corpus.h"
+
+/* linux/futex.h (musl's toolchain has no kernel headers). */
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+
+static void status_of_abort(rlim_t core) {
+  pid_t c = fork();
+  if (c == 0) {
+    struct rlimit rl = {core, RLIM_INFINITY};
+    setrlimit(RLIMIT_CORE, &rl);
+    /* Core files are not what this checks: keep any out of the cwd. */
+    if (chdir("/proc") != 0) _exit(1);
+    signal(SIGQUIT, SIG_DFL);
+    kill(getpid(), SIGQUIT);
+    _exit(0);
+  }
+  int st;
+  waitpid(c, &st, 0);
+  printf("RLIMIT_CORE %d: signaled %d sig %d core bit %d\n", (int)core, WIFSIGNALED(st),
+         WTERMSIG(st), WCOREDUMP(st) ? 1 : 0);
+}
+
+static atomic_int thread_tid;
+static atomic_int futex_word;
+static atomic_int woken;
+
+static void *sleeper(void *arg) {
+  (void)arg;
+  thread_tid = (int)syscall(SYS_gettid);
+  for (;;) pause();
+  return NULL;
+}
+
+static void *futex_waiter(void *arg) {
+  (void)arg;
+  syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+  woken = 1;
+  return NULL;
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  struct rlimit rl;
+  getrlimit(RLIMIT_CORE, &rl);
+  printf("RLIMIT_CORE hard is unlimited: %s\n", rl.rlim_max == RLIM_INFINITY ? "yes" : "no");
+  status_of_abort(0);
+  if (rl.rlim_max == RLIM_INFINITY) status_of_abort(1);
+
+  /* kill() of a zombie. */
+  pid_t z = fork();
+  if (z == 0) _exit(3);
+  siginfo_t si;
+  waitid(P_PID, z, &si, WEXITED | WNOWAIT);
+  show("kill(zombie, 0)", kill(z, 0));
+  show("kill(zombie, SIGTERM)", kill(z, SIGTERM));
+  printf("zombie's status after: %ld\n", wait_code(z));
+
+  /* waitid() without any of WEXITED/WSTOPPED/WCONTINUED. */
+  show("waitid(P_ALL, options WNOHANG only)", waitid(P_ALL, 0, &si, WNOHANG));
+  show("waitid(P_ALL, options 0)", waitid(P_ALL, 0, &si, 0));
+
+  /* tgkill() argument checks. */
+  show("tgkill(0, self, 0)", syscall(SYS_tgkill, 0, getpid(), 0));
+  show("tgkill(-1, self, 0)", syscall(SYS_tgkill, -1, getpid(), 0));
+  show("tgkill(self, 0, 0)", syscall(SYS_tgkill, getpid(), 0, 0));
+  show("tgkill(self, self, 0)", syscall(SYS_tgkill, getpid(), getpid(), 0));
+
+  /* kill() with a non-leader thread's tid reaches its process. */
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  pid_t p = fork();
+  if (p == 0) {
+    pthread_t t;
+    pthread_create(&t, NULL, sleeper, NULL);
+    while (!thread_tid) sched_yield();
+    int tid = thread_tid;
+    if (write(fds[1], &tid, sizeof tid) != sizeof tid) _exit(1);
+    for (;;) pause();
+  }
+  int tid = 0;
+  if (read(fds[0], &tid, sizeof tid) != sizeof tid) return 1;
+  printf("the thread is not the leader: %s\n", tid != p ? "yes" : "no");
+  show("kill(thread's tid, SIGTERM)", kill(tid, SIGTERM));
+  printf("the process died of: %ld\n", wait_code(p));
+
+  /* FUTEX_WAKE with a count of 0. */
+  pthread_t w;
+  pthread_create(&w, NULL, futex_waiter, NULL);
+  long r = 0;
+  for (int i = 0; i < 200 && r == 0; ++i) {
+    usleep(5000);
+    r = syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 0, NULL, NULL, 0);
+  }
+  show("FUTEX_WAKE(count 0) with a waiter", r);
+  pthread_join(w, NULL);
+  printf("the waiter woke: %d\n", (int)woken);
+  return 0;
+}
