@@ -535,27 +535,68 @@ int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
   }
 }
 
+// ioctl(2): the requests fs/ioctl.c do_vfs_ioctl() answers for every file,
+// then the file's own (a pipe's FIONREAD). There is no terminal in Ditto's
+// model, so terminal requests (TCGETS, TIOCGWINSZ, ...) and requests a
+// file does not know are ENOTTY, as Linux says for a pipe or a file; those
+// Linux's tmpfs would answer and Ditto does not are counted as unsupported.
 int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
   FdTable& t = *k.current().fds;
   FdEntry* e = a[0] > 0x7fffffff ? nullptr : t.entry(int(a[0]));
-  if (!e) return -kEBADF;
+  if (!e || (e->file->flags() & kO_PATH)) return -kEBADF;  // fdget(): O_PATH descriptors do no ioctl
+  File& f = *e->file;
+  const Inode* node = f.inode().get();
+  bool regular = node && node->kind == InodeKind::kRegular;
+  auto read_int = [&](int32_t& v) { return k.mm().read(UserPtr(a[2]), v); };
+  auto tmpfs_would = [&](const char* name) -> int64_t {
+    if (regular || (node && node->is_dir())) k.unsupported(16, name);
+    return -kENOTTY;
+  };
   switch (uint32_t(a[1])) {
     case kFIOCLEX: e->cloexec = true; return 0;
     case kFIONCLEX: e->cloexec = false; return 0;
+    case kFIONBIO: {
+      int32_t on;
+      if (!read_int(on)) return -kEFAULT;
+      f.set_status_flags(on ? f.flags() | kO_NONBLOCK : f.flags() & ~kO_NONBLOCK);
+      return 0;
+    }
+    case kFIOASYNC: {
+      int32_t on;
+      if (!read_int(on)) return -kEFAULT;
+      // Nothing to change is 0; turning O_ASYNC on needs the file's fasync
+      // (tmpfs and device files have none: ENOTTY); a pipe's would send
+      // SIGIO, which Ditto does not model.
+      if (!on) return 0;
+      if (dynamic_cast<PipeEnd*>(&f)) return k.unsupported(16, "ioctl FIOASYNC"), -kENOTTY;
+      return -kENOTTY;
+    }
+    case kFIOQSIZE: {
+      // The bytes the file occupies (inode_get_bytes()): whole pages here.
+      if (!node || !(regular || node->is_dir() || node->kind == InodeKind::kSymlink)) return -kENOTTY;
+      int64_t bytes = int64_t((node->size() + cpu::kPageSize - 1) / cpu::kPageSize * cpu::kPageSize);
+      return k.mm().write(UserPtr(a[2]), bytes) ? 0 : -kEFAULT;
+    }
+    case kFIGETBSZ: {
+      int32_t size = int32_t(cpu::kPageSize);  // the file system's block size
+      return k.mm().write(UserPtr(a[2]), size) ? 0 : -kEFAULT;
+    }
     case kFIONREAD: {
-      File& f = *e->file;
       int32_t n;
-      if (f.inode() && f.inode()->kind == InodeKind::kRegular)
-        n = int32_t(std::min<uint64_t>(0x7fffffff, f.inode()->size() > f.offset() ? f.inode()->size() - f.offset() : 0));
+      if (regular)  // i_size - f_pos, as an int (negative past the end)
+        n = int32_t(int64_t(node->size()) - int64_t(f.offset()));
       else if (dynamic_cast<PipeEnd*>(&f))
         n = int32_t(f.readable_bytes());
       else
         return -kENOTTY;
       return k.mm().write(UserPtr(a[2]), n) ? 0 : -kEFAULT;
     }
+    // Inode flags and fsxattr: tmpfs has them (chattr, lsattr), Ditto not yet.
+    case kFS_IOC_GETFLAGS: return tmpfs_would("ioctl FS_IOC_GETFLAGS");
+    case kFS_IOC_SETFLAGS: return tmpfs_would("ioctl FS_IOC_SETFLAGS");
+    case kFS_IOC_FSGETXATTR: return tmpfs_would("ioctl FS_IOC_FSGETXATTR");
+    case kFS_IOC_FSSETXATTR: return tmpfs_would("ioctl FS_IOC_FSSETXATTR");
     default:
-      // No terminal exists in Ditto's model: every terminal ioctl (TCGETS,
-      // TIOCGWINSZ, ...) and any request a file does not know is ENOTTY.
       return -kENOTTY;
   }
 }

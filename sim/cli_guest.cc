@@ -319,7 +319,10 @@ int report_outcome(const sim::RunResult& r, const std::string& prog, bool quiet)
   // What the guest asked for and did not get often explains a deadlock or
   // an early end: it shows however the run ended.
   if (!quiet && !r.unsupported.empty()) {
-    std::cerr << "ditto: unsupported syscalls (returned ENOSYS):";
+    bool ioctls = false;
+    for (const auto& [name, v] : r.unsupported) ioctls |= name.rfind("ioctl ", 0) == 0;
+    std::cerr << (ioctls ? "ditto: unsupported syscalls (returned ENOSYS; ioctl requests ENOTTY):"
+                         : "ditto: unsupported syscalls (returned ENOSYS):");
     for (const auto& [name, v] : r.unsupported) std::cerr << " " << name << " x" << v.second;
     std::cerr << "\n";
   }
