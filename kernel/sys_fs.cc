@@ -525,11 +525,17 @@ int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
       return int64_t(size);
     }
     default: {
-      // Known to Linux but not modelled yet (locks, leases, pipe size, seals...).
-      static const int known[] = {5, 6, 7, 8, 9, 10, 11, 15, 16, 36, 37, 38, 1024, 1025, 1026,
-                                  1031, 1032, 1033, 1034, 1035, 1036, 1037, 1038};
-      for (int c : known)
-        if (c == cmd) return k.unsupported(72, "fcntl command " + std::to_string(cmd));
+      // Known to Linux but not modelled yet (locks, owners, leases, seals,
+      // hints): counted by name. Anything else is EINVAL, as on Linux.
+      static const std::pair<int, const char*> known[] = {
+          {5, "F_GETLK"},        {6, "F_SETLK"},        {7, "F_SETLKW"},         {8, "F_SETOWN"},
+          {9, "F_GETOWN"},       {10, "F_SETSIG"},      {11, "F_GETSIG"},        {15, "F_SETOWN_EX"},
+          {16, "F_GETOWN_EX"},   {36, "F_OFD_GETLK"},   {37, "F_OFD_SETLK"},     {38, "F_OFD_SETLKW"},
+          {1024, "F_SETLEASE"},  {1025, "F_GETLEASE"},  {1026, "F_NOTIFY"},      {1033, "F_ADD_SEALS"},
+          {1034, "F_GET_SEALS"}, {1035, "F_GET_RW_HINT"}, {1036, "F_SET_RW_HINT"}, {1037, "F_GET_FILE_RW_HINT"},
+          {1038, "F_SET_FILE_RW_HINT"}};
+      for (auto [c, name] : known)
+        if (c == cmd) return k.unsupported(72, std::string("fcntl ") + name);
       return -kEINVAL;
     }
   }
