@@ -130,6 +130,7 @@ LoadError Kernel::start() {
     }
   }
   for (const auto& [host, guest] : cfg_.mounts) vfs_->add_mount(host, guest);
+  for (const auto& [host, guest] : cfg_.file_mounts) vfs_->add_file_mount(host, guest);
   for (const auto& [path, target] : cfg_.program_links) vfs_->add_symlink(path, target);
   // The CPUs, as sysfs shows them (glibc's get_nprocs reads `online`, its
   // get_nprocs_conf counts the cpuN directories).

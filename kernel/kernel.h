@@ -232,6 +232,7 @@ struct Config {
   std::vector<std::string> argv, env;
   uint64_t seed = 0;
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
+  std::vector<std::pair<std::string, std::string>> file_mounts;  // single host files: host, guest
   std::string cwd = "/";
   uint64_t ns_per_tick = 1;
   // CPUs the guest sees (sched_getaffinity, /sys/devices/system/cpu,

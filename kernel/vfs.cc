@@ -229,6 +229,20 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
   d->read_only = true;
 }
 
+void Vfs::add_file_mount(const std::string& host, const std::string& guest) {
+  auto parts = split_path(guest);
+  if (parts.empty()) return;
+  std::string dir;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
+  InodeRef d = ensure_dir(dir, false, true);
+  auto f = make_node(InodeKind::kRegular, 0);
+  f->host_path = host;
+  f->host_pending = true;
+  f->read_only = true;
+  f->parent = d;
+  d->children[parts.back()] = f;
+}
+
 void Vfs::refresh_proc(const InodeRef& dir, const std::string* only) {
   if (!proc_gen_ || (dir != proc_ && dir->proc_path.empty())) return;
   proc_gen_(dir, only);

@@ -119,6 +119,8 @@ class Vfs {
   // A read-only file of Ditto's own (the parts of /sys programs read).
   void add_file(const std::string& path, std::string content);
   void add_mount(const std::string& host, const std::string& guest);
+  // One host file (or symlink) at `guest`, read-only, captured when used.
+  void add_file_mount(const std::string& host, const std::string& guest);
   // A /proc directory is filled from the kernel's state whenever a path
   // walks through it (`only`: the one entry looked up) or it is listed
   // (null: all of them), so it always describes the current tasks.

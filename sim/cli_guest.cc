@@ -58,7 +58,8 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
   cmd->add_option("--env", o.env, "Set an environment variable for the guest (K=V; repeatable)");
   cmd->add_flag("--inherit-env", o.inherit_env,
                 "Start from Ditto's own environment instead of the fixed minimal one");
-  cmd->add_option("--mount", o.mounts, "Expose a host directory read-only: HOST[:GUEST] (repeatable)");
+  cmd->add_option("--mount", o.mounts,
+                  "Expose a host directory or file read-only: HOST[:GUEST] (repeatable; captured into the trace when used)");
   cmd->add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
   cmd->add_option("--slice-ticks", o.slice_ticks,
                   "Self-check: stop and resume the guest every N ticks (the run must not change)");
@@ -253,15 +254,16 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
     }
     char buf[PATH_MAX];
     struct stat st;
-    if (!::realpath(host.c_str(), buf) || ::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      std::cerr << "ditto: --mount " << m << ": " << host << " is not a directory\n";
+    if (!::realpath(host.c_str(), buf) || ::stat(buf, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+      std::cerr << "ditto: --mount " << m << ": " << host << " is not a directory or a regular file\n";
       return kExitDittoError;
     }
     if (guest_path.empty() || guest_path[0] != '/') {
       std::cerr << "ditto: --mount " << m << ": the guest path must be absolute\n";
       return kExitDittoError;
     }
-    cfg.mounts.emplace_back(buf, guest_path);
+    if (S_ISDIR(st.st_mode)) cfg.mounts.emplace_back(buf, guest_path);
+    else cfg.file_mounts.emplace_back(buf, guest_path);
   }
   char cwd[PATH_MAX];
   cfg.cwd = ::getcwd(cwd, sizeof cwd) ? cwd : "/";

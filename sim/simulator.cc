@@ -34,6 +34,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.program_links = cfg.program_links;
   h.cwd = cfg.cwd;
   h.mounts = cfg.mounts;
+  h.file_mounts = cfg.file_mounts;
   h.ns_per_tick = cfg.ns_per_tick;
   h.cpus = uint32_t(cfg.cpus);
   h.memory_bytes = cfg.memory_bytes;
@@ -56,6 +57,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.program_links = h.program_links;
   cfg.cwd = h.cwd;
   cfg.mounts = h.mounts;
+  cfg.file_mounts = h.file_mounts;
   cfg.ns_per_tick = h.ns_per_tick;
   cfg.cpus = int(h.cpus);
   if (h.memory_bytes) cfg.memory_bytes = h.memory_bytes;

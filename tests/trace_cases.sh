@@ -317,6 +317,19 @@ case "$case_name" in
     expect_status 0 "identical" -- "$ditto" replay "$tmp/wc.db"
     echo "ok: ls -l trace $size bytes, wc -c trace $wc_size bytes"
     ;;
+  file_mount)
+    # --mount takes a single file: read-only in the guest, captured when
+    # read, replayed without the host's copy.
+    printf 'one\ntwo\n' >"$tmp/f.txt"
+    "$ditto" record -q -o "$tmp/t.db" --mount "$tmp/f.txt:/etc/app.conf" /bin/busybox sh -c \
+      'wc -l </etc/app.conf; echo more >>/etc/app.conf || echo "append refused"' >"$tmp/out" 2>"$tmp/err" \
+      || { echo "FAIL: record exited $?"; cat "$tmp/err"; exit 1; }
+    [ "$(tr '\n' ' ' <"$tmp/out")" = "2 append refused " ] || { echo "FAIL: output: $(cat "$tmp/out")"; exit 1; }
+    grep -q "Read-only file system" "$tmp/err" || { echo "FAIL: no EROFS: $(cat "$tmp/err")"; exit 1; }
+    "$ditto" info "$tmp/t.db" | grep -q "mount .*f.txt -> /etc/app.conf (file)" || { echo "FAIL: info lacks the mount"; exit 1; }
+    rm "$tmp/f.txt"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    ;;
   record_names)
     # No trace that saves nothing, and no trace over the program.
     expect_status 125 "needs a file name" -- "$ditto" record -o "" "$corpus/hello"

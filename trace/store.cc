@@ -271,6 +271,11 @@ std::string encode_header(const Header& h) {
     mounts[i].setHost(text(h.mounts[i].first));
     mounts[i].setGuest(text(h.mounts[i].second));
   }
+  auto file_mounts = b.initFileMounts(h.file_mounts.size());
+  for (size_t i = 0; i < h.file_mounts.size(); ++i) {
+    file_mounts[i].setHost(text(h.file_mounts[i].first));
+    file_mounts[i].setGuest(text(h.file_mounts[i].second));
+  }
   b.setNsPerTick(h.ns_per_tick);
   auto sites = b.initSites(h.sites.size());
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
@@ -309,6 +314,7 @@ Header decode_header(std::string_view bytes) {
     h.program_path = str(r.getProgramPath());
     h.cwd = str(r.getCwd());
     for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
+    for (auto m : r.getFileMounts()) h.file_mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     h.ns_per_tick = r.getNsPerTick();
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (uint64_t s : r.getSites()) h.sites.push_back(s);

@@ -50,6 +50,7 @@ struct Header {
   std::string program_path;
   std::string cwd;
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
+  std::vector<std::pair<std::string, std::string>> file_mounts;  // single files: host, guest
   std::vector<std::pair<std::string, std::string>> program_links;  // path, target
   uint64_t ns_per_tick = 1;
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)

@@ -24,6 +24,7 @@ struct Header {
   maxTicks @14 :UInt64;     # the run ends at this tick count (0: no limit)
   cpus @15 :UInt32;         # CPUs the guest sees
   memoryBytes @16 :UInt64;  # the guest machine's memory (0 in older traces: 8 GiB)
+  fileMounts @17 :List(Mount);  # single host files shown read-only in the guest (--mount FILE:PATH)
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
