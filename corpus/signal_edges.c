@@ -8,12 +8,16 @@
  * - tgkill() with a tgid or tid <= 0 is EINVAL;
  * - FUTEX_WAKE with a count of 0 still wakes one waiter (futex_wake()
  *   wakes a matching waiter before it compares the count woken so far);
- * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL. */
+ * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL;
+ * - nanosleep and clock_nanosleep interrupted by a handled signal write the
+ *   time left (EINTR), an absolute clock_nanosleep does not. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -50,6 +54,35 @@ static void *sleeper(void *arg) {
   thread_tid = (int)syscall(SYS_gettid);
   for (;;) pause();
   return NULL;
+}
+
+static void on_usr1(int sig) { (void)sig; }
+
+/* Sleeps `how` for 10 s while a child sends SIGUSR1 after ~100 ms. */
+static void interrupted_sleep(const char *how) {
+  pid_t parent = getpid();
+  pid_t c = fork();
+  if (c == 0) {
+    usleep(100000);
+    kill(parent, SIGUSR1);
+    _exit(0);
+  }
+  struct timespec want = {10, 0}, rem = {-1, -1};
+  long r;
+  if (strcmp(how, "nanosleep") == 0) {
+    r = nanosleep(&want, &rem);
+  } else if (strcmp(how, "clock_nanosleep") == 0) {
+    r = syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &want, &rem);
+  } else {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now.tv_sec += 10;
+    r = syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &now, &rem);
+  }
+  show(how, r);
+  printf("  time left written: %s\n",
+         rem.tv_sec == -1 ? "no" : rem.tv_sec >= 8 && rem.tv_sec <= 9 && rem.tv_nsec >= 0 ? "between 8 and 10 s" : "wrong");
+  wait_code(c);
 }
 
 static void *futex_waiter(void *arg) {
@@ -103,6 +136,14 @@ int main(void) {
   printf("the thread is not the leader: %s\n", tid != p ? "yes" : "no");
   show("kill(thread's tid, SIGTERM)", kill(tid, SIGTERM));
   printf("the process died of: %ld\n", wait_code(p));
+
+  /* Interrupted sleeps. */
+  struct sigaction sa = {0};
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, NULL);
+  interrupted_sleep("nanosleep");
+  interrupted_sleep("clock_nanosleep");
+  interrupted_sleep("clock_nanosleep TIMER_ABSTIME");
 
   /* FUTEX_WAKE with a count of 0. */
   pthread_t w;

@@ -260,6 +260,7 @@ bool Kernel::try_wake(Task& t) {
   // The retry is held here while it runs: it may end the task (a write to a
   // pipe whose readers left raises SIGPIPE), which clears t.blocked.
   std::function<int64_t()> retry = std::move(t.blocked.retry);
+  std::function<int64_t()> interrupted = std::move(t.blocked.interrupted);
   const cpu::SyscallRegs regs = t.blocked.regs;
   const std::string reason = t.blocked.reason;
   int64_t r;
@@ -282,7 +283,7 @@ bool Kernel::try_wake(Task& t) {
         t.resume_rip = regs.rip;  // the `syscall` instruction again
         r = -512;
       } else {
-        r = -kEINTR;
+        r = interrupted ? interrupted() : -kEINTR;
       }
     }
   } catch (const std::exception& ex) {
@@ -307,6 +308,7 @@ bool Kernel::try_wake(Task& t) {
     }
   } else if (!t.blocked.retry) {
     t.blocked.retry = std::move(retry);  // still waiting on the same thing
+    t.blocked.interrupted = std::move(interrupted);
   }
   current_ = saved;
   return t.run_state == RunState::kRunnable;
@@ -480,6 +482,7 @@ int64_t Kernel::block(std::string reason, std::function<int64_t()> retry, int64_
   t.blocked.reason = std::move(reason);
   t.blocked.retry = std::move(retry);
   t.blocked.wake_at_ns = wake_at_ns;
+  t.blocked.interrupted = nullptr;  // the caller may set its own after this
   return kBlocked;
 }
 

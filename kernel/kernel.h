@@ -154,6 +154,9 @@ struct BlockedSyscall {
   std::function<int64_t()> retry;
   int64_t wake_at_ns = -1;                // a timer (monotonic), or -1
   cpu::SyscallRegs regs{};                // the syscall, for its event
+  // When a signal interrupts it with EINTR: what the syscall leaves behind
+  // and returns (nanosleep writes the time left); unset: -EINTR.
+  std::function<int64_t()> interrupted;
 };
 
 struct Task {

@@ -73,21 +73,32 @@ int64_t sys_time(Kernel& k, const uint64_t* a) {
 }
 
 // Blocks until the monotonic clock reaches `deadline`; when every task is
-// blocked, the scheduler moves virtual time to the earliest deadline.
-int64_t sleep_until(Kernel& k, int64_t deadline) {
-  return k.attempt_or_block("nanosleep", [&k, deadline] { return k.monotonic_ns() >= deadline ? 0 : kBlocked; },
-                            deadline);
+// blocked, the scheduler moves virtual time to the earliest deadline. A
+// signal that interrupts it writes the time left to `rem` (when not null),
+// as kernel/time/hrtimer.c nanosleep_copyout() does: EINTR, or EFAULT when
+// `rem` cannot be written.
+int64_t sleep_until(Kernel& k, int64_t deadline, uint64_t rem = 0) {
+  int64_t r = k.attempt_or_block("nanosleep", [&k, deadline] { return k.monotonic_ns() >= deadline ? 0 : kBlocked; },
+                                 deadline);
+  if (r == kBlocked && rem) {
+    k.current().blocked.interrupted = [&k, deadline, rem]() -> int64_t {
+      int64_t left = std::max<int64_t>(0, deadline - k.monotonic_ns());
+      Timespec ts{left / kNsPerSec, left % kNsPerSec};
+      return k.mm().write(UserPtr(rem), ts) ? -kEINTR : -kEFAULT;
+    };
+  }
+  return r;
 }
 
-int64_t sleep_for(Kernel& k, int64_t ns) {
+int64_t sleep_for(Kernel& k, int64_t ns, uint64_t rem = 0) {
   int64_t now = k.monotonic_ns();
-  return sleep_until(k, ns > INT64_MAX / 2 - now ? INT64_MAX / 2 : now + ns);
+  return sleep_until(k, ns > INT64_MAX / 2 - now ? INT64_MAX / 2 : now + ns, rem);
 }
 
 int64_t sys_nanosleep(Kernel& k, const uint64_t* a) {
   int64_t ns;
   if (int64_t r = read_timespec_ns(k, a[0], &ns); r < 0) return r;
-  return sleep_for(k, ns);
+  return sleep_for(k, ns, a[1]);
 }
 
 int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
@@ -105,9 +116,9 @@ int64_t sys_clock_nanosleep(Kernel& k, const uint64_t* a) {
   if (flags & kTIMER_ABSTIME) {
     int64_t now = clock_now(k, clk);
     if (ns <= now) return 0;
-    return sleep_until(k, k.monotonic_ns() + (ns - now));
+    return sleep_until(k, k.monotonic_ns() + (ns - now));  // an absolute sleep leaves nothing to resume
   }
-  return sleep_for(k, ns);
+  return sleep_for(k, ns, a[3]);
 }
 
 // struct rusage: utime and stime timevals, then 14 longs. All CPU time is
