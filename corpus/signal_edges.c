@@ -10,7 +10,9 @@
  *   wakes a matching waiter before it compares the count woken so far);
  * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL;
  * - nanosleep and clock_nanosleep interrupted by a handled signal write the
- *   time left (EINTR), an absolute clock_nanosleep does not. */
+ *   time left (EINTR), an absolute clock_nanosleep does not;
+ * - sigaltstack() says SS_ONSTACK while running on the alternate stack and
+ *   refuses a new one there (EPERM); SS_DISABLE when there is none. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -57,6 +59,44 @@ static void *sleeper(void *arg) {
 }
 
 static void on_usr1(int sig) { (void)sig; }
+
+static int alt_flags_inside = -1;
+static long alt_set_inside = 0;
+static int alt_errno_inside = 0;
+static void on_usr2(int sig) {
+  (void)sig;
+  stack_t now, again = {0};
+  sigaltstack(NULL, &now);
+  alt_flags_inside = now.ss_flags;
+  static char other[65536];
+  again.ss_sp = other;
+  again.ss_size = sizeof other;
+  alt_set_inside = sigaltstack(&again, NULL);
+  alt_errno_inside = errno;
+}
+
+static void altstack_rules(void) {
+  stack_t st;
+  sigaltstack(NULL, &st);
+  printf("sigaltstack before any: flags %d (SS_DISABLE %d), size %zu\n", st.ss_flags, SS_DISABLE, st.ss_size);
+  static char alt[65536];
+  stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt, .ss_flags = 0};
+  show("sigaltstack(set)", sigaltstack(&ss, NULL));
+  struct sigaction sa = {0};
+  sa.sa_handler = on_usr2;
+  sa.sa_flags = SA_ONSTACK;
+  sigaction(SIGUSR2, &sa, NULL);
+  raise(SIGUSR2);
+  printf("inside the handler: flags %d (SS_ONSTACK %d); a new stack there: %ld %s\n", alt_flags_inside, SS_ONSTACK,
+         alt_set_inside, alt_set_inside ? errname(alt_errno_inside) : "");
+  sigaltstack(NULL, &st);
+  printf("after: flags %d, size %zu\n", st.ss_flags, st.ss_size);
+  show("sigaltstack(bad new pointer)", sigaltstack((stack_t *)8, &st));
+  ss.ss_flags = SS_DISABLE;
+  show("sigaltstack(SS_DISABLE)", sigaltstack(&ss, NULL));
+  sigaltstack(NULL, &st);
+  printf("disabled: flags %d, size %zu\n", st.ss_flags, st.ss_size);
+}
 
 /* Sleeps `how` for 10 s while a child sends SIGUSR1 after ~100 ms. */
 static void interrupted_sleep(const char *how) {
@@ -136,6 +176,8 @@ int main(void) {
   printf("the thread is not the leader: %s\n", tid != p ? "yes" : "no");
   show("kill(thread's tid, SIGTERM)", kill(tid, SIGTERM));
   printf("the process died of: %ld\n", wait_code(p));
+
+  altstack_rules();
 
   /* Interrupted sleeps. */
   struct sigaction sa = {0};

@@ -211,6 +211,11 @@ struct Task {
   uint64_t saved_sigmask = 0;  // sigsuspend: the mask to restore after the handler
   bool restore_sigmask = false;
   abi::StackT altstack{0, abi::kSS_DISABLE, 0, 0};
+  // Whether `sp` is on the alternate signal stack (include/linux/sched/
+  // signal.h on_sig_stack(): above its base, at most its size above).
+  bool on_altstack(uint64_t sp) const {
+    return altstack.ss_size && sp > altstack.ss_sp && sp - altstack.ss_sp <= altstack.ss_size;
+  }
   uint64_t clear_child_tid = 0;
   uint64_t robust_list = 0, robust_list_len = 0;
   uint64_t rseq = 0;

@@ -187,7 +187,7 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   t.restore_sigmask = false;
 
   uint64_t sp = r[cpu::Reg::rsp] - 128;  // the ABI's red zone
-  bool on_alt = t.altstack.ss_flags != kSS_DISABLE && sp - t.altstack.ss_sp < t.altstack.ss_size;
+  bool on_alt = t.on_altstack(sp);
   if ((act.flags & kSA_ONSTACK) && t.altstack.ss_flags != kSS_DISABLE && !on_alt)
     sp = t.altstack.ss_sp + t.altstack.ss_size;
   sp -= sizeof(SigFrame);

@@ -281,12 +281,20 @@ int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
 }
 
 
+// kernel/signal.c do_sigaltstack(): the old stack as it is now (SS_ONSTACK
+// while the caller runs on it), the new one refused with EPERM from there;
+// the old one is written only when the call succeeds.
 int64_t sys_sigaltstack(Kernel& k, const uint64_t* a) {
   Task& t = k.current();
-  if (a[1] && !k.mm().write(UserPtr(a[1]), t.altstack)) return -kEFAULT;
+  uint64_t sp = k.mm().engine().reg(cpu::Reg::rsp);
+  StackT old = t.altstack;
+  old.ss_flags = (!t.altstack.ss_size ? kSS_DISABLE : t.on_altstack(sp) ? kSS_ONSTACK : 0) |
+                 (t.altstack.ss_flags & kSS_AUTODISARM);
+  old.pad = 0;
   if (a[0]) {
     StackT ss;
     if (!k.mm().read(UserPtr(a[0]), ss)) return -kEFAULT;
+    if (t.on_altstack(sp)) return -kEPERM;
     int mode = ss.ss_flags & ~kSS_AUTODISARM;
     if (mode != 0 && mode != kSS_DISABLE && mode != kSS_ONSTACK) return -kEINVAL;
     if (mode == kSS_DISABLE) {
@@ -296,6 +304,7 @@ int64_t sys_sigaltstack(Kernel& k, const uint64_t* a) {
       t.altstack = {ss.ss_sp, ss.ss_flags & kSS_AUTODISARM, 0, ss.ss_size};
     }
   }
+  if (a[1] && !k.mm().write(UserPtr(a[1]), old)) return -kEFAULT;
   return 0;
 }
 
