@@ -34,9 +34,8 @@ struct FileSpace {
   uint64_t used = 0;
   uint64_t room() const { return std::min(limit - std::min(limit, used), memory->room()); }
   bool charge(uint64_t n) {
-    if (n > room()) return false;
+    if (n > limit - std::min(limit, used) || !memory->charge(n)) return false;
     used += n;
-    memory->used += n;
     return true;
   }
   void uncharge(uint64_t n) {

@@ -183,42 +183,54 @@ InodeRef Vfs::ensure_dir(const std::string& abs_path, bool read_only, bool impli
   return cur;
 }
 
-void Vfs::add_program(const std::string& path, uint32_t mode, std::string content) {
-  auto parts = split_path(path);
-  if (parts.empty()) return;
+InodeRef Vfs::ensure_parent(const std::string& abs_path, bool read_only, bool implied, std::string& name) {
+  auto parts = split_path(abs_path);
+  if (parts.empty()) return nullptr;
+  name = parts.back();
   std::string dir;
   for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, false, true);
+  return ensure_dir(dir, read_only, implied);
+}
+
+InodeRef Vfs::add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path) {
+  auto c = make_node(InodeKind::kRegular, 0);
+  c->host_path = host_path;
+  c->host_pending = true;
+  c->read_only = true;
+  c->parent = dir;
+  dir->children[name] = c;
+  return c;
+}
+
+void Vfs::add_program(const std::string& path, uint32_t mode, std::string content) {
+  std::string name;
+  InodeRef d = ensure_parent(path, false, true, name);
+  if (!d) return;
   auto f = make_node(InodeKind::kRegular, mode & 07777);
   f->data = std::move(content);
   f->read_only = true;
-  d->children[parts.back()] = f;
+  d->children[name] = f;
 }
 
 void Vfs::add_file(const std::string& path, std::string content) {
-  auto parts = split_path(path);
-  if (parts.empty()) return;
-  std::string dir;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, true);
+  std::string name;
+  InodeRef d = ensure_parent(path, true, false, name);
+  if (!d) return;
   auto f = make_node(InodeKind::kRegular, 0444);
   f->data = std::move(content);
   f->read_only = true;
   f->parent = d;
-  d->children[parts.back()] = f;
+  d->children[name] = f;
 }
 
 void Vfs::add_symlink(const std::string& path, const std::string& target) {
-  auto parts = split_path(path);
-  if (parts.empty()) return;
-  std::string dir;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, false, true);
-  if (d->children.count(parts.back())) return;
+  std::string name;
+  InodeRef d = ensure_parent(path, false, true, name);
+  if (!d || d->children.count(name)) return;
   auto l = make_node(InodeKind::kSymlink, 0777);
   l->target = target;
   l->read_only = true;
-  d->children[parts.back()] = l;
+  d->children[name] = l;
 }
 
 void Vfs::add_mount(const std::string& host, const std::string& guest) {
@@ -230,17 +242,8 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
 }
 
 void Vfs::add_file_mount(const std::string& host, const std::string& guest) {
-  auto parts = split_path(guest);
-  if (parts.empty()) return;
-  std::string dir;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) dir += "/" + parts[i];
-  InodeRef d = ensure_dir(dir, false, true);
-  auto f = make_node(InodeKind::kRegular, 0);
-  f->host_path = host;
-  f->host_pending = true;
-  f->read_only = true;
-  f->parent = d;
-  d->children[parts.back()] = f;
+  std::string name;
+  if (InodeRef d = ensure_parent(guest, false, true, name)) add_pending_host_node(d, name, host);
 }
 
 void Vfs::refresh_proc(const InodeRef& dir, const std::string* only) {
@@ -298,13 +301,7 @@ void Vfs::materialize(const InodeRef& node) {
 // A host directory Ditto may search but not list (mode 0711 to its user):
 // names in it are asked of the host one at a time, as they are looked up.
 void Vfs::probe_host_entry(const InodeRef& dir, const std::string& name) {
-  if (dir->children.count(name)) return;
-  auto c = make_node(InodeKind::kRegular, 0);
-  c->host_path = dir->host_path + "/" + name;
-  c->host_pending = true;
-  c->read_only = true;
-  c->parent = dir;
-  dir->children[name] = c;
+  if (!dir->children.count(name)) add_pending_host_node(dir, name, dir->host_path + "/" + name);
 }
 
 int Vfs::load_contents(const InodeRef& node) {
@@ -333,12 +330,7 @@ void Vfs::add_host_entries(const InodeRef& dir, const std::vector<std::string>& 
       }
       continue;
     }
-    auto c = make_node(InodeKind::kRegular, 0);
-    c->host_path = dir->host_path + "/" + name;
-    c->host_pending = true;
-    c->read_only = true;
-    c->parent = dir;
-    dir->children[name] = c;
+    add_pending_host_node(dir, name, dir->host_path + "/" + name);
   }
 }
 

@@ -149,6 +149,11 @@ class Vfs {
 
  private:
   InodeRef ensure_dir(const std::string& abs_path, bool read_only, bool implied = false);
+  // The directory that holds `abs_path` (made as ensure_dir() does) and the
+  // path's last component in `name`; null for "/".
+  InodeRef ensure_parent(const std::string& abs_path, bool read_only, bool implied, std::string& name);
+  // A read-only node in `dir` for `host_path`, captured when first used.
+  InodeRef add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path);
   InodeRef child(const InodeRef& dir, const std::string& name);
   // Adds host-backed entries, not yet captured, for `names` in `dir`.
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);
