@@ -1,6 +1,7 @@
 // The Unicorn side of cpu::Engine. Facts relied on here were measured on this
 // machine with Unicorn 2.1.1; see ../shared/UNICORN.md and docs/DESIGN.md.
 #include "cpu/engine.h"
+#include "cpu/fault_locator.h"
 
 #include <unicorn/unicorn.h>
 
@@ -157,6 +158,7 @@ struct Engine::Impl {
   bool flush_pending = false;
   uint64_t fault_back = 0;  // bytes from the reported RIP back to the faulting instruction
   uint64_t io_fault_rip = 0;  // where an in/out faulted (see on_in)
+  bool exception_taken = false;  // a CPU exception reached on_interrupt
 
   uint64_t ticks() const { return next_check - left; }
   void set_next_check(uint64_t now) {
@@ -366,6 +368,7 @@ struct Engine::Impl {
     }
     self->fault.kind = k;
     self->fault.vector = intno;
+    self->exception_taken = true;
     uc_emu_stop(uc);
   }
 
@@ -592,6 +595,46 @@ void Engine::restore(const Context& c) {
   if (c.ctx_) uc_context_restore(impl_->uc, static_cast<uc_context*>(c.ctx_));
 }
 
+namespace {
+
+// The registers a program can see and change, x87 and SSE state included.
+std::vector<int> user_visible_registers() {
+  std::vector<int> ids = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX,  UC_X86_REG_RDX, UC_X86_REG_RSI,
+                          UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,  UC_X86_REG_R8,  UC_X86_REG_R9,
+                          UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,  UC_X86_REG_R13, UC_X86_REG_R14,
+                          UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_EFLAGS, UC_X86_REG_FPCW, UC_X86_REG_FPSW,
+                          UC_X86_REG_FPTAG, UC_X86_REG_FIP, UC_X86_REG_FDP, UC_X86_REG_FOP, UC_X86_REG_MXCSR};
+  for (int i = 0; i < 8; ++i) ids.push_back(UC_X86_REG_FP0 + i);
+  for (int i = 0; i < 16; ++i) ids.push_back(UC_X86_REG_XMM0 + i);
+  ids.push_back(UC_X86_REG_FS_BASE);
+  ids.push_back(UC_X86_REG_GS_BASE);
+  return ids;
+}
+
+}  // namespace
+
+// Unicorn 2.1.1 hands CPU exceptions to the interrupt hook without marking
+// them delivered (QEMU's x86_cpu_do_interrupt() resets "the exception in
+// flight"; Unicorn's hook path does not), so after a divide error or #GP the
+// next one is taken for a double fault and the one after that for a triple
+// fault, which ends emulation. A fault the guest survives (a signal handler)
+// must leave none in flight: the initial CPU state has none, and every
+// register a program sees is put back over it.
+void Engine::clear_exception_in_flight() {
+  static const std::vector<int> ids = user_visible_registers();
+  uc_engine* uc = impl_->uc;
+  uc_context* now = nullptr;
+  if (uc_context_alloc(uc, &now) != UC_ERR_OK) throw std::runtime_error("uc_context_alloc");
+  uc_context_save(uc, now);
+  uc_context_restore(uc, impl_->initial);
+  alignas(16) uint8_t value[64];
+  for (int id : ids) {
+    std::memset(value, 0, sizeof value);
+    if (uc_context_reg_read(now, id, value) == UC_ERR_OK) uc_reg_write(uc, id, value);
+  }
+  uc_context_free(now);
+}
+
 StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site) {
   Impl& s = *impl_;
   s.tick_limit = tick_limit;
@@ -601,6 +644,7 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site)
   s.site_stop = false;
   s.fault_back = 0;
   s.io_fault_rip = 0;
+  s.exception_taken = false;
   s.resumed_site = rip == resumed_site ? rip : ~uint64_t(0);
   s.fault = Fault{};
   if (std::exchange(s.flush_pending, false)) {
@@ -631,11 +675,20 @@ StopReason Engine::run(uint64_t rip, uint64_t tick_limit, uint64_t resumed_site)
       }
     }
     s.fault.rip = s.io_fault_rip ? s.io_fault_rip : pc - s.fault_back;
+    bool data_fault = s.fault.kind == FaultKind::kReadUnmapped || s.fault.kind == FaultKind::kWriteUnmapped ||
+                      s.fault.kind == FaultKind::kReadProt || s.fault.kind == FaultKind::kWriteProt;
+    if (data_fault) {
+      // RIP is the start of the faulting block (fault_locator.cc).
+      bool write = s.fault.kind == FaultKind::kWriteUnmapped || s.fault.kind == FaultKind::kWriteProt;
+      s.fault.rip = find_faulting_instruction(*this, regs(), pc, s.fault.addr, write);
+      set_reg(Reg::rip, s.fault.rip);
+    }
     if (s.fault.kind == FaultKind::kFetchUnmapped || s.fault.kind == FaultKind::kFetchProt) {
       if (s.fault.addr == 0) s.fault.addr = pc;
     } else if (s.fault.kind >= FaultKind::kInvalidOpcode) {
       s.fault.addr = s.fault.rip;
     }
+    if (s.exception_taken) clear_exception_in_flight();
     return StopReason::kFault;
   }
   if (s.stop_requested) return StopReason::kRequested;

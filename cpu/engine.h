@@ -166,6 +166,9 @@ class Engine {
   void reset_cpu();
   Context save() const;
   void restore(const Context& c);
+  // After a CPU exception the guest survives (see engine.cc): registers
+  // unchanged, no exception left in flight.
+  void clear_exception_in_flight();
 
   // Run from `rip` until a trap handler requests a stop, a fault, a site
   // stop, or the tick counter reaches `tick_limit`. Ticks count retired

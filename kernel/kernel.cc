@@ -427,42 +427,65 @@ void Kernel::begin_slice(Task& t) {
 
 void Kernel::end_slice(Task& t, cpu::StopReason why) {
   cpu::Engine& e = slice_mm_->engine();
-  if (why == cpu::StopReason::kFault && t.run_state != RunState::kExited) {
-    cpu::Fault f = e.fault();
-    // Inaccessible memory is not mapped in the engine (cpu::Engine::map_host):
-    // a fault there is a protection fault, as Linux sees it.
-    if (t.mm->find(f.addr)) {
-      if (f.kind == cpu::FaultKind::kReadUnmapped) f.kind = cpu::FaultKind::kReadProt;
-      if (f.kind == cpu::FaultKind::kWriteUnmapped) f.kind = cpu::FaultKind::kWriteProt;
-      if (f.kind == cpu::FaultKind::kFetchUnmapped) f.kind = cpu::FaultKind::kFetchProt;
-    }
-    int sig = kSIGSEGV;
-    switch (f.kind) {
-      case cpu::FaultKind::kInvalidOpcode: sig = kSIGILL; break;
-      case cpu::FaultKind::kDivideError: sig = kSIGFPE; break;
-      case cpu::FaultKind::kBreakpoint: sig = kSIGTRAP; break;
-      default: sig = kSIGSEGV; break;
-    }
-    trace::Event ev;
-    ev.kind = trace::EventKind::kFault;
-    ev.tid = t.tid;
-    ev.tick = ticks();
-    ev.signal = sig;
-    ev.fault_kind = cpu::to_string(f.kind);
-    ev.addr = f.addr;
-    ev.rip = f.rip;
-    io_.emit(std::move(ev));
-    if (t.tgid == init_tid_) outcome_.fault = f;
-    // Synchronous faults are fatal until signal delivery exists: the default
-    // action of SIGSEGV/SIGILL/SIGFPE/SIGTRAP terminates with a core dump.
-    exit_process(t, 0, sig, true);
-    flush_exit_event();
-  }
+  if (why == cpu::StopReason::kFault && t.run_state != RunState::kExited) deliver_fault(t, e.fault());
   retired_ticks_ += e.ticks() - slice_start_;
   t.ticks_run += e.ticks() - slice_start_;
   if (t.run_state == RunState::kRunnable && !resume_set_) t.resume_rip = e.next_rip();
   slice_mm_.reset();
   resume_set_ = false;
+}
+
+// A fault of the running task becomes its signal, as the kernel's trap
+// handlers make it (arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
+void Kernel::deliver_fault(Task& t, cpu::Fault f) {
+  using cpu::FaultKind;
+  constexpr int32_t kSEGV_MAPERR = 1, kSEGV_ACCERR = 2, kILL_ILLOPN = 2, kFPE_INTDIV = 1, kSI_KERNEL = 0x80;
+  bool write = f.kind == FaultKind::kWriteUnmapped || f.kind == FaultKind::kWriteProt;
+  bool fetch = f.kind == FaultKind::kFetchUnmapped || f.kind == FaultKind::kFetchProt;
+  bool present = f.kind == FaultKind::kReadProt || f.kind == FaultKind::kWriteProt || f.kind == FaultKind::kFetchProt;
+  bool page_fault = write || fetch || present || f.kind == FaultKind::kReadUnmapped;
+  bool in_vma = t.mm->find(f.addr) != nullptr;
+  // Inaccessible memory is not mapped in the engine (cpu::Engine::map_host):
+  // a fault there is a protection fault, as Linux sees it.
+  if (in_vma) {
+    if (f.kind == FaultKind::kReadUnmapped) f.kind = FaultKind::kReadProt;
+    if (f.kind == FaultKind::kWriteUnmapped) f.kind = FaultKind::kWriteProt;
+    if (f.kind == FaultKind::kFetchUnmapped) f.kind = FaultKind::kFetchProt;
+  }
+  SigInfo info{kSIGSEGV, kSI_KERNEL, 0, 0};
+  TrapState trap{f.vector, 0, t.trap.cr2};
+  if (page_fault) {
+    info.code = in_vma ? kSEGV_ACCERR : kSEGV_MAPERR;
+    info.addr = f.addr;
+    // The page-fault error code: present, write, user, instruction fetch.
+    trap = TrapState{14, (present ? 1u : 0u) | (write ? 2u : 0u) | 4u | (fetch ? 0x10u : 0u), f.addr};
+  } else if (f.kind == FaultKind::kInvalidOpcode) {
+    info = SigInfo{kSIGILL, kILL_ILLOPN, 0, 0, f.rip};
+    trap.trapno = 6;
+  } else if (f.kind == FaultKind::kDivideError) {
+    info = SigInfo{kSIGFPE, kFPE_INTDIV, 0, 0, f.rip};
+    trap.trapno = 0;
+  } else if (f.kind == FaultKind::kBreakpoint) {
+    info = SigInfo{kSIGTRAP, kSI_KERNEL, 0, 0};
+    trap.trapno = 3;
+  } else {
+    trap.trapno = 13;  // #GP: privileged instruction, in/out, hlt
+  }
+  trace::Event ev;
+  ev.kind = trace::EventKind::kFault;
+  ev.tid = t.tid;
+  ev.tick = ticks();
+  ev.signal = info.signo;
+  ev.fault_kind = cpu::to_string(f.kind);
+  ev.addr = f.addr;
+  ev.rip = f.rip;
+  io_.emit(std::move(ev));
+  if (force_fault_signal(t, info, trap)) {
+    set_resume(t, f.rip);  // the handler's frame returns to the faulting instruction
+    return;
+  }
+  if (t.tgid == init_tid_) outcome_.fault = f;
+  flush_exit_event();
 }
 
 // Exit events follow the event of whatever caused them (the exit_group

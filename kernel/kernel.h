@@ -137,11 +137,20 @@ struct FsContext {
 };
 
 // What a handler learns about a signal (the fields of siginfo_t Ditto fills).
+// Which fields are meaningful follows from signo and code, as in Linux's
+// siginfo_layout() (see encode_siginfo in signals.cc).
 struct SigInfo {
   int32_t signo = 0;
-  int32_t code = 0;    // SI_USER 0, SI_TKILL -6, CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3
+  int32_t code = 0;    // SI_USER 0, SI_TKILL -6, SI_KERNEL 0x80, CLD_*, SEGV_*, ...
   int32_t pid = 0;     // sender, or the child for SIGCHLD
   int32_t status = 0;  // SIGCHLD: exit code or signal
+  uint64_t addr = 0;   // SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: the faulting address
+};
+
+// What the last hardware trap of a task left for its signal frames'
+// sigcontext (Linux's thread.trap_nr, error_code and cr2).
+struct TrapState {
+  uint64_t trapno = 0, err = 0, cr2 = 0;
 };
 
 // Why a task is not running right now.
@@ -205,6 +214,7 @@ struct Task {
   uint64_t sigmask = 0;
   uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
   std::array<SigInfo, abi::kNSIG + 1> pending_info{};
+  TrapState trap;
   // FPU/SSE state of each interrupted context, restored by rt_sigreturn
   // (the guest's frame carries the general registers).
   std::vector<cpu::Context> signal_contexts;
@@ -465,6 +475,11 @@ class Kernel : public cpu::TrapHandler {
   // Builds a handler frame for the first deliverable signal, if any:
   // `rip`/`rax` are where the task resumes and what RAX holds there.
   bool setup_signal_frame(Task& t, uint64_t rip);
+  // A synchronous fault of t (kernel/signal.c force_sig_info_to_task()): a
+  // blocked or ignored signal is unblocked and reset to its default first.
+  // True when a handler will run; false when the default action killed.
+  bool force_fault_signal(Task& t, const SigInfo& info, const TrapState& trap);
+  void deliver_fault(Task& t, cpu::Fault f);
   void set_group_stopped(Task& t, bool stop, int sig);
   void set_temporary_sigmask(Task& t, uint64_t mask);
   bool group_stopped(const Task& t) const;

@@ -53,7 +53,53 @@ static_assert(sizeof(SigContext) == 256);
 static_assert(sizeof(UContext) == 304);
 static_assert(sizeof(SigFrame) == 440);
 
+constexpr uint64_t kSynchronousSignals = (1ULL << (kSIGSEGV - 1)) | (1ULL << (kSIGBUS - 1)) |
+                                         (1ULL << (kSIGILL - 1)) | (1ULL << (kSIGTRAP - 1)) |
+                                         (1ULL << (kSIGFPE - 1)) | (1ULL << (kSIGSYS - 1));
+constexpr int32_t kSI_KERNEL = 0x80;
+
+// The guest's siginfo_t (128 bytes): signo, errno, code, then the union
+// member that signo and code select (kernel/signal.c siginfo_layout()).
+void encode_siginfo(const SigInfo& info, uint32_t pid_in_ns, uint8_t out[128]) {
+  std::memset(out, 0, 128);
+  auto put32 = [&](size_t off, int32_t v) { std::memcpy(out + off, &v, 4); };
+  auto put64 = [&](size_t off, uint64_t v) { std::memcpy(out + off, &v, 8); };
+  put32(0, info.signo);
+  put32(8, info.code);
+  bool from_kernel = info.code > 0;
+  bool fault = info.signo == kSIGSEGV || info.signo == kSIGBUS || info.signo == kSIGILL ||
+               info.signo == kSIGFPE || info.signo == kSIGTRAP;
+  if (from_kernel && info.code != kSI_KERNEL && fault) {
+    put64(16, info.addr);
+  } else if (from_kernel && info.code != kSI_KERNEL && info.signo == kSIGCHLD) {
+    put32(16, int32_t(pid_in_ns));
+    put32(24, info.status);
+  } else if (info.code != kSI_KERNEL) {
+    put32(16, int32_t(pid_in_ns));  // si_pid; si_uid at 20 stays root's 0
+  }
+}
+
 }  // namespace
+
+bool Kernel::force_fault_signal(Task& t, const SigInfo& info, const TrapState& trap) {
+  int sig = info.signo;
+  t.trap = trap;
+  KernelSigaction& act = t.sighand->actions[size_t(sig)];
+  bool blocked = t.sigmask & bit(sig);
+  if (blocked || act.handler == kSIG_IGN) {
+    act.handler = kSIG_DFL;
+    t.sigmask &= ~bit(sig);
+  }
+  if (act.handler == kSIG_DFL) {
+    exit_process(t, 0, sig, true);
+    return false;
+  }
+  // A signal already pending is not queued again (kernel/signal.c
+  // legacy_queue()): the pending one is delivered, with its siginfo.
+  if (!(t.sigpending & bit(sig))) t.pending_info[size_t(sig)] = info;
+  t.sigpending |= bit(sig);
+  return true;
+}
 
 // Stops or continues t's whole thread group and tells its parent
 // (kernel/signal.c: do_signal_stop(), prepare_signal() for SIGCONT).
@@ -154,6 +200,12 @@ void Kernel::set_temporary_sigmask(Task& t, uint64_t mask) {
 
 int Kernel::next_deliverable(const Task& t) const {
   uint64_t ready = t.sigpending & ~t.sigmask;
+  // Faults first: the faulting instruction cannot run again before its
+  // handler (kernel/signal.c dequeue_synchronous_signal()).
+  for (uint64_t sync = ready & kSynchronousSignals; sync; sync &= sync - 1) {
+    int sig = __builtin_ctzll(sync) + 1;
+    if (t.pending_info[size_t(sig)].code > 0 && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
+  }
   for (int sig = 1; ready && sig <= kNSIG; ++sig)
     if ((ready & bit(sig)) && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
   return 0;
@@ -206,8 +258,8 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   c.cs = 0x33, c.ss = 0x2b;
   c.oldmask = old_mask;
   f.uc.sigmask = old_mask;
-  int32_t words[8] = {info.signo, 0, info.code, 0, int32_t(vpid(*t.pidns, uint32_t(info.pid))), 0, info.status, 0};
-  std::memcpy(f.info, words, sizeof words);
+  c.trapno = t.trap.trapno, c.err = t.trap.err, c.cr2 = t.trap.cr2;
+  encode_siginfo(info, vpid(*t.pidns, uint32_t(info.pid)), f.info);
   if (!t.mm->write(UserPtr(sp), f)) {
     // No room for the frame: Linux forces SIGSEGV (signal.c:force_sigsegv()).
     exit_process(t, 0, kSIGSEGV, true);
