@@ -39,7 +39,8 @@ int main(int argc, char **argv) {
         nr == SYS_clone3 || nr == SYS_madvise || nr == SYS_mmap || nr == SYS_dup2 ||
         nr == SYS_dup3 || nr == SYS_close || nr == SYS_rt_sigprocmask || nr == SYS_pause ||
         nr == SYS_rt_sigsuspend || nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64 ||
-        nr == SYS_sigaltstack || nr == SYS_set_tid_address)
+        nr == SYS_sigaltstack || nr == SYS_set_tid_address || nr == SYS_alarm || nr == SYS_setitimer ||
+        nr == SYS_timer_settime || nr == SYS_rt_sigqueueinfo || nr == SYS_rt_tgsigqueueinfo)
       continue;
     uint64_t a[6];
     for (int k = 0; k < 6; k++) {

@@ -323,8 +323,9 @@ std::vector<Task*> Kernel::runnable_tasks() {
   std::vector<Task*> out;
   while (true) {
     if (io_.stop_requested() || !outcome_.detail.empty()) return out;
+    run_timers();
     bool any_alive = false;
-    int64_t next_timer = -1;
+    int64_t next_timer = next_wall_deadline();
     for (auto& [tid, t] : tasks_) {
       if (t->run_state == RunState::kExited) continue;
       any_alive = true;

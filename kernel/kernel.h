@@ -18,6 +18,7 @@
 #include "kernel/io.h"
 #include "kernel/mm.h"
 #include "kernel/random.h"
+#include "kernel/timers.h"
 #include "kernel/vfs.h"
 
 namespace kernel {
@@ -145,6 +146,8 @@ struct SigInfo {
   int32_t pid = 0;     // sender, or the child for SIGCHLD
   int32_t status = 0;  // SIGCHLD: exit code or signal
   uint64_t addr = 0;   // SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: the faulting address
+  uint64_t value = 0;  // si_value (SI_TIMER, SI_QUEUE)
+  int32_t timer_id = 0, overrun = 0;  // SI_TIMER
 };
 
 // What the last hardware trap of a task left for its signal frames'
@@ -479,6 +482,20 @@ class Kernel : public cpu::TrapHandler {
   // blocked or ignored signal is unblocked and reset to its default first.
   // True when a handler will run; false when the default action killed.
   bool force_fault_signal(Task& t, const SigInfo& info, const TrapState& trap);
+  // A process-directed signal (kernel/signal.c complete_signal()): taken
+  // by the first thread of the group, leader first, that does not block it.
+  int64_t send_group_signal(uint32_t tgid, int sig, const SigInfo& info);
+  bool signal_pending_in_group(uint32_t tgid, int sig) const;
+  // Interval timers (timers.cc): expiry at scheduling points; how many
+  // ticks `running` may run before a deadline falls (kUnlimited: none);
+  // the next wall or monotonic deadline, on the monotonic clock (-1: none).
+  TimerTable& timers() { return timers_; }
+  int64_t timer_now(uint32_t tgid, const IntervalTimer& t) const;
+  void run_timers();
+  uint64_t ticks_to_next_timer(const Task& running) const;
+  int64_t next_wall_deadline() const;
+  // A POSIX timer's signal is being delivered: its overrun count goes in.
+  void timer_signal_delivered(uint32_t tgid, SigInfo& info);
   void deliver_fault(Task& t, cpu::Fault f);
   void set_group_stopped(Task& t, bool stop, int sig);
   void set_temporary_sigmask(Task& t, uint64_t mask);
@@ -558,6 +575,7 @@ class Kernel : public cpu::TrapHandler {
   std::string event_data_;
   std::vector<trace::Event> pending_exit_events_;
   std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>> futexes_;
+  TimerTable timers_;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   Outcome outcome_;
 };

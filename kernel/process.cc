@@ -162,6 +162,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   // The group's status is the last word: exit_group's code, the killing
   // signal, or the exit code of the last thread out.
   // (Every thread, the leader too, is a zombie or dead by now.)
+  timers_.remove_group(tgid);
   leader.exit_code = code & 0xff;
   leader.exit_signal = signal;
   leader.core_dumped = dumped;
@@ -205,13 +206,9 @@ int64_t Kernel::kill_process_by_pid(uint32_t pid, int sig) {
     if (leader) t = leader;
   }
   if (!may_signal(*t, sig)) return -kEPERM;
-  if (t->run_state == RunState::kExited) {
-    // A zombie leader of a process whose other threads still run gets it.
-    Task* alive = alive_thread(t->tgid);
-    if (!alive) return 0;
-    t = alive;
-  }
-  return send_signal(*t, sig, SigInfo{sig, 0, current_ ? int32_t(current_->tgid) : 0, 0});
+  // A zombie leader of a process whose other threads still run: one of them gets it.
+  if (t->run_state == RunState::kExited && !alive_thread(t->tgid)) return 0;
+  return send_group_signal(t->tgid, sig, SigInfo{sig, 0, current_ ? int32_t(current_->tgid) : 0, 0});
 }
 
 // kernel/signal.c:check_kill_permission(): within a thread group always;
@@ -707,8 +704,10 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
   if (pid > 0) {
     uint32_t g = k.gpid(uint32_t(pid));
     if (!g) return -kESRCH;
+    // The caller's own process: still process-directed, so a thread that
+    // does not block it takes it (complete_signal()), not necessarily the caller.
     if (Task* t = k.task(g); t && t->tgid == self.tgid && t->run_state != RunState::kExited)
-      return k.send_signal_to_self(sig);
+      return k.send_group_signal(self.tgid, sig, SigInfo{sig, 0, int32_t(self.tgid), 0});
     return k.kill_process_by_pid(g, sig);
   }
   // A group, or everyone: collect first, signal the caller last so that the
@@ -737,7 +736,7 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
     if (pid != -1 || r != -kEPERM) last = r;
   }
   if (self_too) {
-    int64_t r = k.send_signal_to_self(sig);
+    int64_t r = k.send_group_signal(self.tgid, sig, SigInfo{sig, 0, int32_t(self.tgid), 0});
     any |= r == 0;
     last = r;
   }
@@ -797,7 +796,8 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
                              const std::string& content,
                              const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
   // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
-  // descriptors closed, caught signals back to default, no alternate stack.
+  // descriptors closed, caught signals back to default, no alternate stack,
+  // POSIX timers deleted (itimers and alarm stay).
   std::shared_ptr<MemoryManager> old = t.mm;
   t.mm = MemoryManager::create(engine_pool_, exe);
   t.mm->set_budget(memory_);
@@ -817,6 +817,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // that maps no uid 0 nobody is root, so they are gone (capabilities(7)).
   if (t.creds.userns) t.creds.userns_caps = false;
   t.altstack = {0, kSS_DISABLE, 0, 0};
+  timers_.remove_posix(t.tgid);
   t.clear_child_tid = 0;
   t.robust_list = 0;
   t.comm = comm.substr(0, 15);  // TASK_COMM_LEN - 1

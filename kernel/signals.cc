@@ -56,7 +56,7 @@ static_assert(sizeof(SigFrame) == 440);
 constexpr uint64_t kSynchronousSignals = (1ULL << (kSIGSEGV - 1)) | (1ULL << (kSIGBUS - 1)) |
                                          (1ULL << (kSIGILL - 1)) | (1ULL << (kSIGTRAP - 1)) |
                                          (1ULL << (kSIGFPE - 1)) | (1ULL << (kSIGSYS - 1));
-constexpr int32_t kSI_KERNEL = 0x80;
+constexpr int32_t kSI_KERNEL = 0x80, kSI_QUEUE = -1, kSI_TIMER = -2;
 
 // The guest's siginfo_t (128 bytes): signo, errno, code, then the union
 // member that signo and code select (kernel/signal.c siginfo_layout()).
@@ -74,8 +74,13 @@ void encode_siginfo(const SigInfo& info, uint32_t pid_in_ns, uint8_t out[128]) {
   } else if (from_kernel && info.code != kSI_KERNEL && info.signo == kSIGCHLD) {
     put32(16, int32_t(pid_in_ns));
     put32(24, info.status);
+  } else if (info.code == kSI_TIMER) {
+    put32(16, info.timer_id);
+    put32(20, info.overrun);
+    put64(24, info.value);
   } else if (info.code != kSI_KERNEL) {
     put32(16, int32_t(pid_in_ns));  // si_pid; si_uid at 20 stays root's 0
+    if (info.code == kSI_QUEUE) put64(24, info.value);
   }
 }
 
@@ -183,6 +188,32 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
   return 0;
 }
 
+int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info) {
+  auto wants = [&](const Task* t) {
+    return t && t->run_state != RunState::kExited && (sig == kSIGKILL || !(t->sigmask & bit(sig)));
+  };
+  Task* target = task(tgid);
+  if (!wants(target)) {
+    Task* other = nullptr;
+    for (auto& [tid, o] : tasks_)
+      if (o->tgid == tgid && wants(o.get())) {
+        other = o.get();
+        break;
+      }
+    // Blocked everywhere: it waits on the leader (or, when the leader is a
+    // zombie, on a thread still alive).
+    if (other) target = other;
+    else if (!target || target->run_state == RunState::kExited) target = alive_thread(tgid);
+  }
+  return target ? send_signal(*target, sig, info) : 0;
+}
+
+bool Kernel::signal_pending_in_group(uint32_t tgid, int sig) const {
+  for (const auto& [tid, o] : tasks_)
+    if (o->tgid == tgid && o->run_state != RunState::kExited && (o->sigpending & bit(sig))) return true;
+  return false;
+}
+
 int64_t Kernel::send_signal_to_self(int sig) {
   if (sig == 0) return 0;
   if (sig < 1 || sig > kNSIG) return -kEINVAL;
@@ -233,6 +264,7 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   KernelSigaction act = t.sighand->actions[size_t(sig)];
   SigInfo info = t.pending_info[size_t(sig)];
   t.sigpending &= ~bit(sig);
+  if (info.code == kSI_TIMER) timer_signal_delivered(t.tgid, info);
   cpu::Engine& e = t.mm->engine();
   cpu::Regs r = e.regs();
   uint64_t old_mask = t.restore_sigmask ? t.saved_sigmask : t.sigmask;

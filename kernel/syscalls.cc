@@ -15,6 +15,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_futex_syscalls(t.data());
   register_signal_syscalls(t.data());
   register_poll_syscalls(t.data());
+  register_timer_syscalls(t.data());
   return t;
 }
 }  // namespace
@@ -43,6 +44,7 @@ uint8_t syscall_arity(uint32_t nr) {
         {121, 1}, {124, 1}, {202, 6}, {435, 2}, {15, 0}, {34, 0}, {130, 2}, {157, 5}, {247, 5}, {98, 2}, {100, 1}, {76, 2}, {77, 2}, {319, 2}, {105, 1}, {106, 1}, {113, 2}, {114, 2},
         {115, 2}, {116, 2}, {117, 3}, {118, 3}, {119, 3}, {120, 3}, {170, 2}, {171, 2}, {272, 1},
         {7, 3},   {271, 5}, {434, 2}, {424, 4}, {322, 5}, {295, 5}, {296, 5}, {127, 2},
+        {36, 2},  {37, 1},  {38, 3},  {222, 3}, {223, 4}, {224, 2}, {225, 1}, {226, 1},
     };
     for (auto [nr, n] : known) a[nr] = n;
     return a;

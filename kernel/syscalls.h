@@ -27,5 +27,6 @@ void register_process_lifecycle_syscalls(SyscallFn* table);
 void register_futex_syscalls(SyscallFn* table);
 void register_signal_syscalls(SyscallFn* table);
 void register_poll_syscalls(SyscallFn* table);
+void register_timer_syscalls(SyscallFn* table);
 
 }  // namespace kernel

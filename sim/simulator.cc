@@ -143,13 +143,16 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
         stopped_at_site.erase(it);
       }
       cpu::StopReason stop;
+      // A timer deadline ends the slice at its tick, whatever the chunks.
+      const uint64_t to_timer = k.ticks_to_next_timer(*t);
+      const uint64_t timer_tick = to_timer > ~uint64_t(0) - e.ticks() ? ~uint64_t(0) : e.ticks() + to_timer;
       for (;;) {
-        uint64_t limit = std::min(slice_end, e.ticks() + chunk);
+        uint64_t limit = std::min({slice_end, e.ticks() + chunk, timer_tick});
         if (uint64_t cap = std::min(io.tick_limit(), max_ticks); cap != kernel::Kernel::kUnlimited)
           limit = std::min(limit, e.ticks() + (cap > k.ticks() ? cap - k.ticks() : 0));
         stop = e.run(rip, limit, resumed_site);
         resumed_site = kNoSite;
-        if (stop != cpu::StopReason::kBudget || e.ticks() >= slice_end) break;
+        if (stop != cpu::StopReason::kBudget || e.ticks() >= slice_end || e.ticks() >= timer_tick) break;
         progress.update(k, io.event_count());
         if (must_stop()) break;
         rip = e.next_rip();
