@@ -277,8 +277,8 @@ bool Kernel::try_wake(Task& t) {
       int sig = next_deliverable(t);
       constexpr uint64_t kSA_RESTART = 0x10000000;
       // nanosleep and poll fail with EINTR whatever SA_RESTART says (signal(7)).
-      bool restart =
-          (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && reason != "nanosleep" && reason != "poll";
+      bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && reason != "nanosleep" &&
+                     reason != "poll" && reason != "sigtimedwait";
       if (restart) {
         t.resume_rip = regs.rip;  // the `syscall` instruction again
         r = -512;

@@ -146,8 +146,10 @@ struct SigInfo {
   int32_t pid = 0;     // sender, or the child for SIGCHLD
   int32_t status = 0;  // SIGCHLD: exit code or signal
   uint64_t addr = 0;   // SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: the faulting address
-  uint64_t value = 0;  // si_value (SI_TIMER, SI_QUEUE)
+  uint64_t value = 0;  // si_value (SI_TIMER, SI_QUEUE and other user codes)
   int32_t timer_id = 0, overrun = 0;  // SI_TIMER
+  int32_t uid = 0, errno_ = 0;
+  bool pid_as_given = false;  // `pid` came from the guest (rt_sigqueueinfo): not a global tid
 };
 
 // What the last hardware trap of a task left for its signal frames'
@@ -170,6 +172,11 @@ struct BlockedSyscall {
   // and returns (nanosleep writes the time left); unset: -EINTR.
   std::function<int64_t()> interrupted;
 };
+
+class Kernel;
+// A siginfo_t the guest wrote at `ptr`, for signal `sig` (EFAULT when it
+// cannot be read); `given_signo` receives its own si_signo.
+int64_t read_guest_siginfo(Kernel& k, uint64_t ptr, int sig, SigInfo& info, int32_t* given_signo = nullptr);
 
 struct Task {
   uint32_t tid = 0, tgid = 0, ppid = 0;
@@ -217,6 +224,10 @@ struct Task {
   uint64_t sigmask = 0;
   uint64_t sigpending = 0;  // generated while blocked; acted on when unblocked
   std::array<SigInfo, abi::kNSIG + 1> pending_info{};
+  // (leader) Process-directed signals no thread could take yet.
+  uint64_t shared_pending = 0;
+  std::array<SigInfo, abi::kNSIG + 1> shared_info{};
+  uint64_t sigwait_set = 0;  // what rt_sigtimedwait waits for, while it does
   TrapState trap;
   // FPU/SSE state of each interrupted context, restored by rt_sigreturn
   // (the guest's frame carries the general registers).
@@ -469,7 +480,14 @@ class Kernel : public cpu::TrapHandler {
   bool may_signal(const Task& target, int sig) const;
   // Signals (signals.cc). send_signal generates: default actions and
   // ignoring happen at once, a caught signal becomes pending for delivery.
-  int64_t send_signal(Task& target, int sig, const SigInfo& info);
+  // `group`: process-directed; if it must wait, it waits in the group's set.
+  int64_t send_signal(Task& target, int sig, const SigInfo& info, bool group = false);
+  // Signals pending for the whole thread group of t (kept on its leader).
+  uint64_t shared_pending(const Task& t) const;
+  uint32_t pid_for(const Task& receiver, const SigInfo& info) const;
+  // Takes the first signal of `mask` pending for t, its own before its
+  // group's (kernel/signal.c dequeue_signal()); 0 when none.
+  int dequeue_signal(Task& t, uint64_t mask, SigInfo& info);
   // Acts on pending signals that are no longer blocked (after a mask change).
   void deliver_pending(Task& t);
   // The lowest caught, unblocked pending signal of t, or 0.

@@ -902,7 +902,21 @@ int64_t sys_pidfd_send_signal(Kernel& k, const uint64_t* a) {
   if (!f) return -kEBADF;
   int sig = int(a[1]);
   if (a[3]) return -kEINVAL;  // flags
-  if (a[2]) return k.unsupported(424, "pidfd_send_signal with siginfo");
+  if (a[2]) {
+    // kernel/signal.c pidfd_send_signal(): the siginfo must name the same
+    // signal, and only a process itself may forge kernel or kill() codes.
+    SigInfo info;
+    int32_t given = 0;
+    if (int64_t r = read_guest_siginfo(k, a[2], sig, info, &given); r < 0) return r;
+    if (given != sig) return -kEINVAL;
+    if ((info.code >= 0 || info.code == -6) && f->pid() != k.current_tid()) return -kEPERM;
+    if (sig < 0 || sig > kNSIG) return -kEINVAL;
+    Task* t = k.task(f->pid());
+    if (!t || t->exit_state == ExitState::kDead) return -kESRCH;
+    if (!k.may_signal(*t, sig)) return -kEPERM;
+    if (t->run_state == RunState::kExited && !k.alive_thread(t->tgid)) return 0;
+    return k.send_group_signal(t->tgid, sig, info);
+  }
   if (sig < 0 || sig > kNSIG) return -kEINVAL;
   return k.kill_process_by_pid(f->pid(), sig);
 }
@@ -959,6 +973,8 @@ void Kernel::de_thread(Task& t) {
   // The process's CPU time, and its children's, survive the exec.
   t.gone_thread_ticks += leader.ticks_run + leader.gone_thread_ticks;
   t.child_ticks += leader.child_ticks;
+  t.shared_pending = leader.shared_pending;  // the process's pending signals stay
+  t.shared_info = leader.shared_info;
   t.group_stopped = false;
   uint32_t old_tid = t.tid;
   auto self_node = tasks_.extract(old_tid);

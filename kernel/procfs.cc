@@ -278,7 +278,7 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
                     "\nFDSize:\t64\nGroups:\t\n" +
                     "VmSize:\t" + std::to_string((x.mm ? x.mm->mapped_bytes() : 0) / 1024) + " kB\n" +
                     "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
-                    hex16(x.sigpending) + "\nShdPnd:\t0000000000000000\nSigBlk:\t" + hex16(x.sigmask) +
+                    hex16(x.sigpending) + "\nShdPnd:\t" + hex16(shared_pending(x)) + "\nSigBlk:\t" + hex16(x.sigmask) +
                     "\nSigIgn:\t" + hex16(ignored) + "\nSigCgt:\t" + hex16(caught) +
                     "\nCapInh:\t0000000000000000\nCapPrm:\t" + (permitted ? "000001ffffffffff" : "0000000000000000") +
                     "\nCapEff:\t" + (c.capable() ? "000001ffffffffff" : "0000000000000000") + "\n"

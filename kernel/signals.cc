@@ -58,33 +58,89 @@ constexpr uint64_t kSynchronousSignals = (1ULL << (kSIGSEGV - 1)) | (1ULL << (kS
                                          (1ULL << (kSIGFPE - 1)) | (1ULL << (kSIGSYS - 1));
 constexpr int32_t kSI_KERNEL = 0x80, kSI_QUEUE = -1, kSI_TIMER = -2;
 
+// Which member of siginfo_t's union signo and code select (kernel/signal.c
+// siginfo_layout()): kernel codes by signal, SI_TIMER, other negative (user)
+// codes carry a sigval, SI_USER and SI_KERNEL the sender alone.
+enum class Layout { kKill, kRt, kTimer, kFault, kChild };
+Layout siginfo_layout(int sig, int32_t code) {
+  if (code > 0 && code != kSI_KERNEL) {
+    if (sig == kSIGSEGV || sig == kSIGBUS || sig == kSIGILL || sig == kSIGFPE || sig == kSIGTRAP)
+      return Layout::kFault;
+    if (sig == kSIGCHLD) return Layout::kChild;
+    return Layout::kKill;
+  }
+  if (code == kSI_TIMER) return Layout::kTimer;
+  return code < 0 ? Layout::kRt : Layout::kKill;
+}
+
 // The guest's siginfo_t (128 bytes): signo, errno, code, then the union
-// member that signo and code select (kernel/signal.c siginfo_layout()).
+// member of the layout.
 void encode_siginfo(const SigInfo& info, uint32_t pid_in_ns, uint8_t out[128]) {
   std::memset(out, 0, 128);
   auto put32 = [&](size_t off, int32_t v) { std::memcpy(out + off, &v, 4); };
   auto put64 = [&](size_t off, uint64_t v) { std::memcpy(out + off, &v, 8); };
   put32(0, info.signo);
+  put32(4, info.errno_);
   put32(8, info.code);
-  bool from_kernel = info.code > 0;
-  bool fault = info.signo == kSIGSEGV || info.signo == kSIGBUS || info.signo == kSIGILL ||
-               info.signo == kSIGFPE || info.signo == kSIGTRAP;
-  if (from_kernel && info.code != kSI_KERNEL && fault) {
-    put64(16, info.addr);
-  } else if (from_kernel && info.code != kSI_KERNEL && info.signo == kSIGCHLD) {
-    put32(16, int32_t(pid_in_ns));
-    put32(24, info.status);
-  } else if (info.code == kSI_TIMER) {
-    put32(16, info.timer_id);
-    put32(20, info.overrun);
-    put64(24, info.value);
-  } else if (info.code != kSI_KERNEL) {
-    put32(16, int32_t(pid_in_ns));  // si_pid; si_uid at 20 stays root's 0
-    if (info.code == kSI_QUEUE) put64(24, info.value);
+  switch (siginfo_layout(info.signo, info.code)) {
+    case Layout::kFault: put64(16, info.addr); break;
+    case Layout::kTimer:
+      put32(16, info.timer_id);
+      put32(20, info.overrun);
+      put64(24, info.value);
+      break;
+    case Layout::kChild:
+    case Layout::kRt:
+    case Layout::kKill:
+      if (info.code != kSI_KERNEL) put32(16, int32_t(pid_in_ns));
+      put32(20, info.uid);
+      if (info.code < 0) put64(24, info.value);
+      if (siginfo_layout(info.signo, info.code) == Layout::kChild) put32(24, info.status);
+      break;
   }
 }
 
+// A siginfo_t from the guest (rt_sigqueueinfo and friends): the fields of
+// its layout, taken as given; si_signo is the signal sent.
+SigInfo decode_siginfo(int sig, const uint8_t in[128]) {
+  auto get32 = [&](size_t off) { int32_t v; std::memcpy(&v, in + off, 4); return v; };
+  auto get64 = [&](size_t off) { uint64_t v; std::memcpy(&v, in + off, 8); return v; };
+  SigInfo info;
+  info.signo = sig;
+  info.errno_ = get32(4);
+  info.code = get32(8);
+  info.pid_as_given = true;
+  switch (siginfo_layout(sig, info.code)) {
+    case Layout::kFault: info.addr = get64(16); break;
+    case Layout::kTimer:
+      info.timer_id = get32(16);
+      info.overrun = get32(20);
+      info.value = get64(24);
+      break;
+    default:
+      info.pid = get32(16);
+      info.uid = get32(20);
+      info.value = get64(24);
+      info.status = get32(24);
+      break;
+  }
+  return info;
+}
+
 }  // namespace
+
+int64_t read_guest_siginfo(Kernel& k, uint64_t ptr, int sig, SigInfo& info, int32_t* given_signo) {
+  uint8_t raw[128];
+  if (!k.mm().copy_in(UserPtr(ptr), raw, sizeof raw)) return -kEFAULT;
+  info = decode_siginfo(sig, raw);
+  if (given_signo) std::memcpy(given_signo, raw, 4);
+  return 0;
+}
+
+// The sender's pid as the receiver sees it (one the guest wrote is kept).
+uint32_t Kernel::pid_for(const Task& receiver, const SigInfo& info) const {
+  return info.pid_as_given ? uint32_t(info.pid) : vpid(*receiver.pidns, uint32_t(info.pid));
+}
 
 bool Kernel::force_fault_signal(Task& t, const SigInfo& info, const TrapState& trap) {
   int sig = info.signo;
@@ -144,14 +200,14 @@ bool Kernel::group_stopped(const Task& t) const {
   return it != tasks_.end() && it->second->group_stopped;
 }
 
-int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
+int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info, bool group) {
   if (sig == 0 || target.run_state == RunState::kExited) return 0;
+  Task& leader = *task(target.tgid);
   const KernelSigaction& act = target.sighand->actions[size_t(sig)];
   DefaultAction d = default_action(sig);
   // The init of a PID namespace gets from inside its namespace only the
   // signals it has handlers for (kernel/signal.c: SIGNAL_UNKILLABLE).
-  if (Task* leader = task(target.tgid); leader && is_ns_init(*leader) && current_ &&
-      vpid(*leader->pidns, current_->tid) != 0 && act.handler == kSIG_DFL)
+  if (is_ns_init(leader) && current_ && vpid(*leader.pidns, current_->tid) != 0 && act.handler == kSIG_DFL)
     return 0;
   // SIGCONT continues a stopped group whatever its disposition, and both
   // directions cancel the other's pending signals (kernel/signal.c).
@@ -160,10 +216,12 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
   if (sig == kSIGCONT) {
     for (auto& [tid, o] : tasks_)
       if (o->tgid == target.tgid) o->sigpending &= ~kStopMask;
+    leader.shared_pending &= ~kStopMask;
     set_group_stopped(target, false, 0);
   } else if (d == DefaultAction::kStop) {
     for (auto& [tid, o] : tasks_)
       if (o->tgid == target.tgid) o->sigpending &= ~bit(kSIGCONT);
+    leader.shared_pending &= ~bit(kSIGCONT);
   }
   bool blocked = (target.sigmask & bit(sig)) && sig != kSIGKILL && sig != kSIGSTOP;
   if (sig != kSIGKILL && sig != kSIGSTOP) {
@@ -172,8 +230,13 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
     // Ignored signals are discarded when generated, unless blocked (signal(7)).
     if (ignored && !blocked) return 0;
     if (blocked || act.handler != kSIG_DFL) {
-      if (!(target.sigpending & bit(sig))) target.pending_info[size_t(sig)] = info;  // not queued twice
-      target.sigpending |= bit(sig);
+      // Process-directed signals wait in the group's set, where any thread
+      // that does not block them takes them; a signal already pending is
+      // not queued twice (legacy_queue()).
+      uint64_t& pending = group ? leader.shared_pending : target.sigpending;
+      auto& infos = group ? leader.shared_info : target.pending_info;
+      if (!(pending & bit(sig))) infos[size_t(sig)] = info;
+      pending |= bit(sig);
       return 0;
     }
   }
@@ -189,8 +252,10 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info) {
 }
 
 int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info) {
+  // A thread in sigtimedwait for it wants it too, blocked or not.
   auto wants = [&](const Task* t) {
-    return t && t->run_state != RunState::kExited && (sig == kSIGKILL || !(t->sigmask & bit(sig)));
+    return t && t->run_state != RunState::kExited &&
+           (sig == kSIGKILL || !(t->sigmask & bit(sig)) || (t->sigwait_set & bit(sig)));
   };
   Task* target = task(tgid);
   if (!wants(target)) {
@@ -200,18 +265,42 @@ int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info) {
         other = o.get();
         break;
       }
-    // Blocked everywhere: it waits on the leader (or, when the leader is a
-    // zombie, on a thread still alive).
+    // Blocked everywhere: it waits in the group's set (judged by the
+    // leader, or a thread still alive when the leader is a zombie).
     if (other) target = other;
     else if (!target || target->run_state == RunState::kExited) target = alive_thread(tgid);
   }
-  return target ? send_signal(*target, sig, info) : 0;
+  return target ? send_signal(*target, sig, info, true) : 0;
 }
 
 bool Kernel::signal_pending_in_group(uint32_t tgid, int sig) const {
+  auto leader = tasks_.find(tgid);
+  if (leader != tasks_.end() && (leader->second->shared_pending & bit(sig))) return true;
   for (const auto& [tid, o] : tasks_)
     if (o->tgid == tgid && o->run_state != RunState::kExited && (o->sigpending & bit(sig))) return true;
   return false;
+}
+
+uint64_t Kernel::shared_pending(const Task& t) const {
+  auto leader = tasks_.find(t.tgid);
+  return leader == tasks_.end() ? 0 : leader->second->shared_pending;
+}
+
+int Kernel::dequeue_signal(Task& t, uint64_t mask, SigInfo& info) {
+  Task& leader = *task(t.tgid);
+  for (auto [pending, infos] : {std::pair{&t.sigpending, &t.pending_info},
+                                std::pair{&leader.shared_pending, &leader.shared_info}}) {
+    uint64_t ready = *pending & mask;
+    if (!ready) continue;
+    // Synchronous signals first, then the lowest number (next_signal()).
+    uint64_t pick = (ready & kSynchronousSignals) ? (ready & kSynchronousSignals) : ready;
+    int sig = __builtin_ctzll(pick) + 1;
+    *pending &= ~bit(sig);
+    info = (*infos)[size_t(sig)];
+    if (info.code == kSI_TIMER) timer_signal_delivered(t.tgid, info);
+    return sig;
+  }
+  return 0;
 }
 
 int64_t Kernel::send_signal_to_self(int sig) {
@@ -230,12 +319,13 @@ void Kernel::set_temporary_sigmask(Task& t, uint64_t mask) {
 }
 
 int Kernel::next_deliverable(const Task& t) const {
-  uint64_t ready = t.sigpending & ~t.sigmask;
+  uint64_t ready = (t.sigpending | shared_pending(t)) & ~t.sigmask;
   // Faults first: the faulting instruction cannot run again before its
   // handler (kernel/signal.c dequeue_synchronous_signal()).
   for (uint64_t sync = ready & kSynchronousSignals; sync; sync &= sync - 1) {
     int sig = __builtin_ctzll(sync) + 1;
-    if (t.pending_info[size_t(sig)].code > 0 && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
+    const SigInfo& info = (t.sigpending & bit(sig)) ? t.pending_info[size_t(sig)] : tasks_.at(t.tgid)->shared_info[size_t(sig)];
+    if (info.code > 0 && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
   }
   for (int sig = 1; ready && sig <= kNSIG; ++sig)
     if ((ready & bit(sig)) && t.sighand->actions[size_t(sig)].handler > kSIG_IGN) return sig;
@@ -244,14 +334,14 @@ int Kernel::next_deliverable(const Task& t) const {
 
 void Kernel::deliver_pending(Task& t) {
   // Default actions of signals that were blocked happen when unblocked.
-  uint64_t ready = t.sigpending & ~t.sigmask;
+  uint64_t ready = (t.sigpending | shared_pending(t)) & ~t.sigmask;
   for (int sig = 1; ready && sig <= kNSIG && t.run_state != RunState::kExited; ++sig) {
     if (!(ready & bit(sig))) continue;
     const KernelSigaction& act = t.sighand->actions[size_t(sig)];
     if (act.handler > kSIG_IGN) continue;  // a handler: delivered by setup_signal_frame
-    t.sigpending &= ~bit(sig);
     ready &= ~bit(sig);
-    SigInfo info = t.pending_info[size_t(sig)];
+    SigInfo info;
+    dequeue_signal(t, bit(sig), info);
     send_signal(t, sig, info);
   }
 }
@@ -262,9 +352,8 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   int sig = next_deliverable(t);
   if (!sig) return false;
   KernelSigaction act = t.sighand->actions[size_t(sig)];
-  SigInfo info = t.pending_info[size_t(sig)];
-  t.sigpending &= ~bit(sig);
-  if (info.code == kSI_TIMER) timer_signal_delivered(t.tgid, info);
+  SigInfo info;
+  dequeue_signal(t, bit(sig), info);
   cpu::Engine& e = t.mm->engine();
   cpu::Regs r = e.regs();
   uint64_t old_mask = t.restore_sigmask ? t.saved_sigmask : t.sigmask;
@@ -291,7 +380,7 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   c.oldmask = old_mask;
   f.uc.sigmask = old_mask;
   c.trapno = t.trap.trapno, c.err = t.trap.err, c.cr2 = t.trap.cr2;
-  encode_siginfo(info, vpid(*t.pidns, uint32_t(info.pid)), f.info);
+  encode_siginfo(info, pid_for(t, info), f.info);
   if (!t.mm->write(UserPtr(sp), f)) {
     // No room for the frame: Linux forces SIGSEGV (signal.c:force_sigsegv()).
     exit_process(t, 0, kSIGSEGV, true);
@@ -362,12 +451,102 @@ int64_t sys_rt_sigsuspend(Kernel& k, const uint64_t* a) {
 
 int64_t sys_pause(Kernel& k, const uint64_t*) { return suspend_until_signal(k, "pause"); }
 
+// rt_sigtimedwait (sigwaitinfo, sigtimedwait, sigwait): takes a pending
+// signal of the set instead of running its handler; waits for one while
+// the set counts as unblocked for choosing a thread (send_group_signal), and
+// a signal blocked before the wait stays harmless (real_blocked in Linux).
+int64_t sys_rt_sigtimedwait(Kernel& k, const uint64_t* a) {
+  if (a[3] != 8) return -kEINVAL;
+  uint64_t set;
+  if (!k.mm().read(UserPtr(a[0]), set)) return -kEFAULT;
+  set &= ~kUnblockable;
+  int64_t timeout = -1;
+  if (a[2]) {
+    Timespec ts;
+    if (!k.mm().read(UserPtr(a[2]), ts)) return -kEFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) return -kEINVAL;
+    timeout = ts.tv_sec > INT64_MAX / 4000000000 ? INT64_MAX / 4 : ts.tv_sec * 1000000000 + ts.tv_nsec;
+  }
+  Task* t = &k.current();
+  const uint64_t info_ptr = a[1];
+  auto take = [&k, t, set, info_ptr]() -> int64_t {
+    SigInfo info;
+    int sig = k.dequeue_signal(*t, set, info);
+    if (!sig) return kBlocked;
+    t->sigwait_set = 0;
+    if (info_ptr) {
+      uint8_t out[128];
+      encode_siginfo(info, k.pid_for(*t, info), out);
+      if (!t->mm->copy_out(UserPtr(info_ptr), out, sizeof out)) return -kEFAULT;
+    }
+    return sig;
+  };
+  if (int64_t r = take(); r != kBlocked) return r;
+  if (timeout == 0) return -kEAGAIN;
+  const int64_t deadline = timeout > 0 ? k.monotonic_ns() + timeout : -1;
+  t->sigwait_set = set;
+  int64_t r = k.block("sigtimedwait", [&k, t, take, deadline]() -> int64_t {
+    int64_t got = take();
+    if (got != kBlocked) return got;
+    if (deadline >= 0 && k.monotonic_ns() >= deadline) {
+      t->sigwait_set = 0;
+      return -kEAGAIN;
+    }
+    return kBlocked;
+  }, deadline);
+  // A handler of another signal ends the wait: EINTR, never restarted (signal(7)).
+  t->blocked.interrupted = [t] {
+    t->sigwait_set = 0;
+    return int64_t(-kEINTR);
+  };
+  return r;
+}
+
+// A sender may put any siginfo on a signal to itself; to others only
+// negative codes other than SI_TKILL: kernel and kill() codes would be
+// impersonation (kernel/signal.c do_rt_sigqueueinfo()).
+bool may_forge(const Kernel& k, const SigInfo& info, uint32_t to_tid) {
+  return (info.code < 0 && info.code != -6 /* SI_TKILL */) || to_tid == k.current_tid();
+}
+
+int64_t sys_rt_sigqueueinfo(Kernel& k, const uint64_t* a) {
+  int64_t pid = int32_t(a[0]);
+  int sig = int32_t(a[1]);
+  SigInfo info;
+  if (int64_t r = read_guest_siginfo(k, a[2], sig, info); r < 0) return r;
+  uint32_t g = pid > 0 ? k.gpid(uint32_t(pid)) : 0;
+  if (!may_forge(k, info, g)) return -kEPERM;
+  Task* t = g ? k.task(g) : nullptr;
+  if (!t || t->run_state == RunState::kExited) return -kESRCH;
+  if (sig < 0 || sig > kNSIG) return -kEINVAL;
+  if (!k.may_signal(*t, sig)) return -kEPERM;
+  return k.send_group_signal(t->tgid, sig, info);
+}
+
+int64_t sys_rt_tgsigqueueinfo(Kernel& k, const uint64_t* a) {
+  int64_t tgid = int32_t(a[0]), tid = int32_t(a[1]);
+  int sig = int32_t(a[2]);
+  SigInfo info;
+  if (int64_t r = read_guest_siginfo(k, a[3], sig, info); r < 0) return r;
+  if (tid <= 0 || tgid <= 0) return -kEINVAL;
+  uint32_t g = k.gpid(uint32_t(tid));
+  if (!may_forge(k, info, g)) return -kEPERM;
+  Task* t = g ? k.task(g) : nullptr;
+  if (!t || t->run_state == RunState::kExited || t->tgid != k.gpid(uint32_t(tgid))) return -kESRCH;
+  if (sig < 0 || sig > kNSIG) return -kEINVAL;
+  if (!k.may_signal(*t, sig)) return -kEPERM;
+  return k.send_signal(*t, sig, info);
+}
+
 }  // namespace
 
 void register_signal_syscalls(SyscallFn* t) {
   t[15] = sys_rt_sigreturn;
   t[34] = sys_pause;
+  t[128] = sys_rt_sigtimedwait;
+  t[129] = sys_rt_sigqueueinfo;
   t[130] = sys_rt_sigsuspend;
+  t[297] = sys_rt_tgsigqueueinfo;
 }
 
 }  // namespace kernel

@@ -334,9 +334,11 @@ int64_t sys_rt_sigaction(Kernel& k, const uint64_t* a) {
     bool ignored = act.handler == kSIG_IGN ||
                    (act.handler == kSIG_DFL &&
                     (sig == kSIGCHLD || sig == kSIGURG || sig == kSIGWINCH || sig == kSIGCONT));
-    if (ignored)
+    if (ignored) {
       for (auto& [tid, t] : k.tasks())
         if (t->tgid == k.current().tgid) t->sigpending &= ~(1ULL << (sig - 1));
+      k.task(k.current().tgid)->shared_pending &= ~(1ULL << (sig - 1));
+    }
   }
   if (a[2] && !k.mm().write(UserPtr(a[2]), old)) return -kEFAULT;
   return 0;
@@ -347,7 +349,7 @@ int64_t sys_rt_sigaction(Kernel& k, const uint64_t* a) {
 int64_t sys_rt_sigpending(Kernel& k, const uint64_t* a) {
   if (a[1] > 8) return -kEINVAL;
   Task& t = k.current();
-  uint64_t set = t.sigpending & t.sigmask;
+  uint64_t set = (t.sigpending | k.shared_pending(t)) & t.sigmask;
   if (!k.mm().copy_out(UserPtr(a[0]), &set, a[1])) return -kEFAULT;
   return 0;
 }
@@ -371,7 +373,7 @@ int64_t sys_rt_sigprocmask(Kernel& k, const uint64_t* a) {
     t.sigmask = old;
     return -kEFAULT;
   }
-  if (t.sigpending & ~t.sigmask) k.deliver_pending(t);
+  if ((t.sigpending | k.shared_pending(t)) & ~t.sigmask) k.deliver_pending(t);
   return 0;
 }
 

@@ -113,7 +113,7 @@ case "$case_name" in
     # and every event are identical with any slice length, for one task and
     # for many (the scheduler's decisions must not move).
     for p in "cpu_hash 2" "bench_fib 25" "fileio" "random_clock" "code_alias" "rdtsc_virtual print" \
-             "fork_spin" "threads" "fork_wait" "pipe_eof" "bench_thread 50" "timers" "fault_signals"; do
+             "fork_spin" "threads" "fork_wait" "pipe_eof" "bench_thread 50" "timers" "fault_signals" "sigwait"; do
       set -- $p
       run_to a -- "$corpus/$1" ${2:-}
       for s in 1000003 9973 101; do
