@@ -77,6 +77,8 @@ struct Credentials {
 // Puts `creds` in a new user namespace below theirs, with every capability
 // there: 0, or -EUSERS / -EPERM (kernel/user_namespace.c:create_user_ns()).
 int64_t enter_new_userns(Credentials& creds);
+// Caught signals back to SIG_DFL, for execve and CLONE_CLEAR_SIGHAND (clone.cc).
+void reset_handlers(SignalHandlers& h);
 
 struct UtsNamespace {
   std::string hostname = "ditto";

@@ -405,9 +405,73 @@ int64_t sys_tgkill(Kernel& k, const uint64_t* a) {
 }
 int64_t sys_tkill(Kernel& k, const uint64_t* a) { return signal_thread(k, false, 0, int32_t(a[0]), int(a[1])); }
 
+int64_t sys_prctl(Kernel& k, const uint64_t* a) {
+  Task& t = k.current();
+  Task& leader = *k.task(t.tgid);
+  constexpr int kPR_SET_PDEATHSIG = 1, kPR_GET_PDEATHSIG = 2, kPR_GET_DUMPABLE = 3,
+                kPR_SET_DUMPABLE = 4, kPR_SET_NAME = 15, kPR_GET_NAME = 16,
+                kPR_SET_CHILD_SUBREAPER = 36, kPR_GET_CHILD_SUBREAPER = 37,
+                kPR_SET_NO_NEW_PRIVS = 38, kPR_GET_NO_NEW_PRIVS = 39;
+  switch (int(a[0])) {
+    case kPR_SET_PDEATHSIG:
+      if (a[1] > uint64_t(kNSIG)) return -kEINVAL;
+      t.pdeath_signal = int(a[1]);
+      return 0;
+    case kPR_GET_PDEATHSIG: {
+      int32_t v = t.pdeath_signal;
+      return k.mm().write(UserPtr(a[1]), v) ? 0 : -kEFAULT;
+    }
+    case kPR_GET_DUMPABLE: return leader.dumpable ? 1 : 0;
+    case kPR_SET_DUMPABLE:
+      if (a[1] > 1) return -kEINVAL;
+      leader.dumpable = a[1] == 1;
+      return 0;
+    case kPR_SET_NAME: {
+      char name[16] = {};
+      // Up to 15 bytes and a NUL, read as far as the guest's memory allows.
+      std::string s;
+      int64_t r = k.mm().read_cstring(UserPtr(a[1]), 16, s);
+      if (r == -kEFAULT) return -kEFAULT;
+      std::memcpy(name, s.data(), std::min<size_t>(s.size(), 15));
+      t.comm = name;
+      return 0;
+    }
+    case kPR_GET_NAME: {
+      char name[16] = {};
+      std::memcpy(name, t.comm.data(), std::min<size_t>(t.comm.size(), 15));
+      return k.mm().copy_out(UserPtr(a[1]), name, 16) ? 0 : -kEFAULT;
+    }
+    case kPR_SET_CHILD_SUBREAPER:
+      leader.child_subreaper = a[1] != 0;
+      return 0;
+    case kPR_GET_CHILD_SUBREAPER: {
+      int32_t v = leader.child_subreaper;
+      return k.mm().write(UserPtr(a[1]), v) ? 0 : -kEFAULT;
+    }
+    case kPR_SET_NO_NEW_PRIVS:
+      if (a[1] != 1 || a[2] || a[3] || a[4]) return -kEINVAL;
+      t.no_new_privs = true;
+      return 0;
+    case kPR_GET_NO_NEW_PRIVS:
+      if (a[1] || a[2] || a[3] || a[4]) return -kEINVAL;
+      return t.no_new_privs ? 1 : 0;
+    default:
+      if (a[0] <= 80 || a[0] == 0x59616d61 /* PR_SET_PTRACER */ || a[0] == 0x53564d41 /* PR_SET_VMA */)
+        return k.unsupported(157, "prctl option " + std::to_string(a[0]));
+      return -kEINVAL;
+  }
+}
+
+int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
+  k.yield();
+  return 0;
+}
+
 }  // namespace
 
 void register_process_syscalls(SyscallFn* t) {
+  t[157] = sys_prctl;
+  t[24] = sys_sched_yield;
   t[13] = sys_rt_sigaction;
   t[14] = sys_rt_sigprocmask;
   t[127] = sys_rt_sigpending;

@@ -11,7 +11,13 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_mm_syscalls(t.data());
   register_process_syscalls(t.data());
   register_time_syscalls(t.data());
-  register_process_lifecycle_syscalls(t.data());
+  register_clone_syscalls(t.data());
+  register_exit_syscalls(t.data());
+  register_wait_syscalls(t.data());
+  register_exec_syscalls(t.data());
+  register_kill_syscalls(t.data());
+  register_pgrp_syscalls(t.data());
+  register_pidfd_syscalls(t.data());
   register_futex_syscalls(t.data());
   register_signal_syscalls(t.data());
   register_poll_syscalls(t.data());

@@ -1,0 +1,239 @@
+// execve and execveat (fs/exec.c): the path, "#!" scripts, a new image
+// (begin_new_exec()), and de_thread(), which leaves the exec'ing thread
+// alone in its group.
+#include <algorithm>
+#include <cstring>
+
+#include "kernel/elf.h"
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+// Reads a NULL-terminated array of string pointers (execve's argv/envp).
+int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out, uint64_t& total) {
+  if (!ptr) return 0;  // Linux treats NULL as an empty array
+  for (size_t i = 0;; ++i) {
+    uint64_t p;
+    if (!k.mm().read(UserPtr(ptr + i * 8), p)) return -kEFAULT;
+    if (!p) return 0;
+    std::string s;
+    int64_t r = k.mm().read_cstring(UserPtr(p), 32 * 4096, s);  // MAX_ARG_STRLEN
+    if (r == -kENAMETOOLONG) return -kE2BIG;
+    if (r < 0) return r;
+    total += s.size() + 1 + 8;
+    if (total > MemoryManager::kStackSize / 4) return -kE2BIG;
+    out.push_back(std::move(s));
+  }
+}
+
+// The "#!" line of a script (fs/binfmt_script.c load_script()), read from the
+// first BINPRM_BUF_SIZE (256) bytes: the interpreter and its optional single
+// argument, or -ENOEXEC (no interpreter; a line that does not end within
+// those bytes, unless what precedes the end is a complete interpreter name).
+int64_t parse_shebang(std::string_view file, std::string& interp, std::string& arg) {
+  constexpr size_t kBufSize = 256;
+  std::string buf(file.substr(0, kBufSize));
+  buf.resize(kBufSize, '\0');
+  auto spacetab = [](char c) { return c == ' ' || c == '\t'; };
+  auto terminator = [&](char c) { return spacetab(c) || c == '\0'; };
+  size_t buf_end = kBufSize - 1;
+  size_t end = buf.find('\n');
+  if (end == std::string::npos || end > buf_end) {
+    size_t first = 2;
+    while (first < buf_end && spacetab(buf[first])) ++first;
+    if (first == buf_end) return -kENOEXEC;  // nothing but spaces
+    size_t t = first;
+    while (t < buf_end && !terminator(buf[t])) ++t;
+    if (t == buf_end) return -kENOEXEC;  // the interpreter's name may be cut short
+    end = buf_end;
+  }
+  while (end > 2 && spacetab(buf[end - 1])) --end;
+  size_t name = 2;
+  while (name < end && spacetab(buf[name])) ++name;
+  if (name >= end) return -kENOEXEC;
+  size_t sep = name;
+  while (sep < end && !terminator(buf[sep])) ++sep;
+  interp = std::string(buf.c_str() + name, std::min(sep, end) - name);
+  interp = interp.c_str();  // up to a NUL
+  arg.clear();
+  if (sep < end && buf[sep] != '\0') {
+    size_t a = sep;
+    while (a < end && spacetab(buf[a])) ++a;
+    if (a < end) arg = std::string(buf.c_str() + a, end - a).c_str();
+  }
+  return 0;
+}
+
+// execve(2) and execveat(2): dirfd-relative paths, AT_EMPTY_PATH (the
+// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink), and
+// "#!" scripts, which run their interpreter (up to 5 nested, then ELOOP:
+// fs/exec.c exec_binprm()).
+int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, uint32_t flags) {
+  if (flags & ~(kAT_EMPTY_PATH | kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
+  std::string path;
+  if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
+  std::vector<std::string> argv, envp;
+  uint64_t total = 0;
+  if (int64_t r = read_string_array(k, argv_ptr, argv, total); r < 0) return r;
+  if (int64_t r = read_string_array(k, envp_ptr, envp, total); r < 0) return r;
+  // The name the new program is given (AT_EXECFN, its comm, a script's
+  // argument): the path itself, or /dev/fd/N[/path] for a descriptor
+  // (fs/exec.c alloc_bprm()). A script behind a close-on-exec descriptor
+  // could not be opened by its interpreter: ENOENT.
+  std::string filename = path;
+  bool inaccessible = false;
+  Lookup l;
+  if (path.empty()) {
+    FdEntry* e = k.current().fds->entry(dirfd);
+    if (!e || !e->file) return -kEBADF;
+    l.node = e->file->inode();
+    l.path = e->file->path;
+    filename = "/dev/fd/" + std::to_string(dirfd);
+    inaccessible = e->cloexec;
+  } else {
+    if (dirfd != kAT_FDCWD && path[0] != '/') {
+      FdEntry* e = k.current().fds->entry(dirfd);
+      filename = "/dev/fd/" + std::to_string(dirfd) + "/" + path;
+      inaccessible = e && e->cloexec;
+    }
+    int64_t err;
+    l = lookup_at(k, dirfd, path, !(flags & kAT_SYMLINK_NOFOLLOW), &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    if (l.node->kind == InodeKind::kSymlink) return -kELOOP;
+  }
+  if (!l.node || l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  if (int e = k.vfs().load_contents(l.node)) return -e;
+  std::string content(l.node->bytes());
+  // Scripts: argv becomes interpreter, its argument, the script's name, then
+  // argv[1..] (argv[0] is dropped).
+  std::string script_name = filename;
+  for (int depth = 0; content.compare(0, 2, "#!") == 0; ++depth) {
+    if (depth == 5) return -kELOOP;
+    std::string interp, arg;
+    if (int64_t r = parse_shebang(content, interp, arg); r < 0) return r;
+    if (inaccessible) return -kENOENT;
+    std::vector<std::string> args{interp};
+    if (!arg.empty()) args.push_back(arg);
+    args.push_back(script_name);
+    args.insert(args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    argv = std::move(args);
+    int64_t err;
+    l = lookup_at(k, kAT_FDCWD, interp, true, &err);
+    if (err) return err;
+    if (!l.node) return -kENOENT;
+    if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+    if (int e = k.vfs().load_contents(l.node)) return -e;
+    content = std::string(l.node->bytes());
+    script_name = interp;
+  }
+  ElfImage img;
+  bool dynamic = false;
+  std::string why = parse_elf(content, img, &dynamic);
+  if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
+  if (!why.empty()) return -kENOEXEC;
+  // The name is the last component of the path; for a descriptor, Linux
+  // (since 6.14, bprm->comm_from_dentry) takes the name of the file that
+  // runs, rather than "N".
+  const std::string& named = path.empty() ? l.path : filename;
+  std::string comm = named.substr(named.rfind('/') + 1);
+  Task& t = k.current();
+  k.de_thread(t);
+  LoadError le = k.exec_image(t, l.path, filename, comm, content, argv, envp);
+  if (le.status) {
+    // Past the point of no return: Linux kills the process with SIGSEGV.
+    k.exit_process(t, 0, kSIGSEGV, false);
+  }
+  return 0;
+}
+
+int64_t sys_execve(Kernel& k, const uint64_t* a) { return do_execveat(k, kAT_FDCWD, a[0], a[1], a[2], 0); }
+int64_t sys_execveat(Kernel& k, const uint64_t* a) {
+  return do_execveat(k, int(a[0]), a[1], a[2], a[3], uint32_t(a[4]));
+}
+
+}  // namespace
+
+LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& comm,
+                             const std::string& content,
+                             const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+  // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
+  // descriptors closed, caught signals back to default, no alternate stack,
+  // POSIX timers deleted (itimers and alarm stay).
+  std::shared_ptr<MemoryManager> old = t.mm;
+  t.mm = MemoryManager::create(engine_pool_, exe);
+  t.mm->set_budget(memory_);
+  adopt_engine(*t.mm);
+  t.mm->active_tid = t.tid;
+  t.exe = exe;
+  LoadError err = load_program(t, content, argv, envp, execfn);
+  t.mm->settle();
+  if (err.status) return err;
+  auto fds = std::make_shared<FdTable>(*t.fds);
+  for (size_t fd = 0; fd < fds->entries().size(); ++fd)
+    if (fds->entries()[fd].cloexec) fds->close(int(fd));
+  t.fds = fds;
+  t.sighand = std::make_shared<SignalHandlers>(*t.sighand);
+  reset_handlers(*t.sighand);
+  // Capabilities are recomputed from the new ids: in a child user namespace
+  // that maps no uid 0 nobody is root, so they are gone (capabilities(7)).
+  if (t.creds.userns) t.creds.userns_caps = false;
+  t.altstack = {0, kSS_DISABLE, 0, 0};
+  timers_.remove_posix(t.tgid);
+  t.clear_child_tid = 0;
+  t.robust_list = 0;
+  t.comm = comm.substr(0, 15);  // TASK_COMM_LEN - 1
+  t.exe = exe;
+  t.cmdline.clear();
+  for (const std::string& a : argv) t.cmdline += a + std::string(1, '\0');
+  release_vfork_parent(t);
+  set_resume(t, t.resume_rip);
+  if (old.get() == slice_mm_.get()) slice_mm_->engine().request_stop();
+  return {};
+}
+
+void Kernel::de_thread(Task& t) {
+  std::vector<Task*> killed;
+  for (auto& [tid, o] : tasks_) {
+    if (o.get() == &t || o->tgid != t.tgid || o->run_state == RunState::kExited) continue;
+    begin_exit(*o);
+    retire(*o, o->tid == o->tgid ? ExitState::kZombie : ExitState::kDead);
+    killed.push_back(o.get());
+  }
+  for (Task* o : killed) reparent_from_thread(*o);  // to t, the one left
+  if (t.tid == t.tgid) return;
+  Task& leader = *task(t.tgid);
+  t.ppid = leader.ppid;
+  t.pgid = leader.pgid;
+  t.sid = leader.sid;
+  t.children = std::move(leader.children);
+  t.exit_signal_to_parent = leader.exit_signal_to_parent;
+  t.child_subreaper = leader.child_subreaper;
+  // The process's CPU time, and its children's, survive the exec.
+  t.gone_thread_ticks += leader.ticks_run + leader.gone_thread_ticks;
+  t.child_ticks += leader.child_ticks;
+  t.shared_pending = leader.shared_pending;  // the process's pending signals stay
+  t.shared_info = leader.shared_info;
+  t.group_stopped = false;
+  uint32_t old_tid = t.tid;
+  auto self_node = tasks_.extract(old_tid);
+  tasks_.erase(t.tgid);  // the old leader is gone for good
+  t.tid = t.tgid;
+  self_node.key() = t.tid;
+  tasks_.insert(std::move(self_node));
+  if (t.mm && t.mm->active_tid == old_tid) t.mm->active_tid = t.tid;
+  for (auto& [tid, o] : tasks_)
+    if (o->parent_thread == old_tid) o->parent_thread = t.tid;
+}
+
+void register_exec_syscalls(SyscallFn* t) {
+  t[59] = sys_execve;
+  t[322] = sys_execveat;
+}
+
+}  // namespace kernel
