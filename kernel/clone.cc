@@ -256,10 +256,9 @@ int64_t sys_clone3(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_clone_syscalls(SyscallFn* t) {
-  t[56] = sys_clone;
-  t[57] = sys_fork;
-  t[58] = sys_vfork;
-  t[435] = sys_clone3;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_clone(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

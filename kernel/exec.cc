@@ -232,8 +232,9 @@ void Kernel::de_thread(Task& t) {
 }
 
 void register_exec_syscalls(SyscallFn* t) {
-  t[59] = sys_execve;
-  t[322] = sys_execveat;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_exec(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -232,7 +232,9 @@ int64_t sys_exit(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_exit_syscalls(SyscallFn* t) {
-  t[60] = sys_exit;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_exit(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

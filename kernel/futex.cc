@@ -219,6 +219,10 @@ void Kernel::exit_robust_list(Task& t) {
   t.robust_list = 0;
 }
 
-void register_futex_syscalls(SyscallFn* t) { t[202] = sys_futex; }
+void register_futex_syscalls(SyscallFn* t) {
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_futex(entry) entry
+#include "kernel/syscall_table.inc"
+}
 
 }  // namespace kernel

@@ -367,7 +367,7 @@ class Kernel : public cpu::TrapHandler {
   // The first live thread of group `tgid` (kernel/exit.c:find_alive_thread()), or null.
   Task* alive_thread(uint32_t tgid);
   // Moves t's exit state from `from` to `to`; throws std::logic_error when
-  // it is not at `from` (see process.cc).
+  // it is not at `from` (see exit.cc).
   void advance_exit_state(Task& t, ExitState from, ExitState to);
   // Adds a new task (its tid free: see pid_in_use()).
   void add_task(std::unique_ptr<Task> t);
@@ -449,7 +449,7 @@ class Kernel : public cpu::TrapHandler {
   std::shared_ptr<OpaqueNamespace> new_namespace() { return std::make_shared<OpaqueNamespace>(OpaqueNamespace{++next_ns_id_}); }
   // The return addresses on t's stack (t holds its engine's registers).
   std::vector<uint64_t> stack_return_addresses(Task& t, size_t max = 16);
-  // Process life cycle (process.cc).
+  // Process life cycle (exit.cc, exec.cc, kill.cc).
   void exit_process(Task& t, int code, int signal, bool core);
   void release_vfork_parent(Task& t);
   void exit_thread(Task& t, int code);

@@ -90,7 +90,9 @@ int64_t sys_kill(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_kill_syscalls(SyscallFn* t) {
-  t[62] = sys_kill;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_kill(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

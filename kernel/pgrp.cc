@@ -58,11 +58,9 @@ int64_t sys_setpgid(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_pgrp_syscalls(SyscallFn* t) {
-  t[111] = sys_getpgrp;
-  t[121] = sys_getpgid;
-  t[109] = sys_setpgid;
-  t[124] = sys_getsid;
-  t[112] = sys_setsid;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_pgrp(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

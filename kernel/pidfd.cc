@@ -50,8 +50,9 @@ int64_t sys_pidfd_send_signal(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_pidfd_syscalls(SyscallFn* t) {
-  t[434] = sys_pidfd_open;
-  t[424] = sys_pidfd_send_signal;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_pidfd(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -83,8 +83,9 @@ int64_t sys_ppoll(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_poll_syscalls(SyscallFn* t) {
-  t[7] = sys_poll;
-  t[271] = sys_ppoll;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_poll(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

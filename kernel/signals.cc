@@ -541,12 +541,9 @@ int64_t sys_rt_tgsigqueueinfo(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_signal_syscalls(SyscallFn* t) {
-  t[15] = sys_rt_sigreturn;
-  t[34] = sys_pause;
-  t[128] = sys_rt_sigtimedwait;
-  t[129] = sys_rt_sigqueueinfo;
-  t[130] = sys_rt_sigsuspend;
-  t[297] = sys_rt_tgsigqueueinfo;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_signals(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

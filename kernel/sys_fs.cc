@@ -837,54 +837,9 @@ int64_t sys_umask(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_fs_syscalls(SyscallFn* t) {
-  t[0] = sys_read;
-  t[1] = sys_write;
-  t[2] = sys_open;
-  t[3] = sys_close;
-  t[4] = sys_stat;
-  t[5] = sys_fstat;
-  t[6] = sys_lstat;
-  t[8] = sys_lseek;
-  t[16] = sys_ioctl;
-  t[17] = sys_pread64;
-  t[18] = sys_pwrite64;
-  t[19] = sys_readv;
-  t[20] = sys_writev;
-  t[295] = sys_preadv;
-  t[296] = sys_pwritev;
-  t[327] = sys_preadv2;
-  t[328] = sys_pwritev2;
-  t[21] = sys_access;
-  t[22] = sys_pipe;
-  t[32] = sys_dup;
-  t[33] = sys_dup2;
-  t[72] = sys_fcntl;
-  t[79] = sys_getcwd;
-  t[80] = sys_chdir;
-  t[81] = sys_fchdir;
-  t[82] = sys_rename;
-  t[83] = sys_mkdir;
-  t[84] = sys_rmdir;
-  t[85] = sys_creat;
-  t[87] = sys_unlink;
-  t[89] = sys_readlink;
-  t[95] = sys_umask;
-  t[76] = sys_truncate;
-  t[77] = sys_ftruncate;
-  t[319] = sys_memfd_create;
-  t[217] = sys_getdents64;
-  t[257] = sys_openat;
-  t[258] = sys_mkdirat;
-  t[262] = sys_newfstatat;
-  t[263] = sys_unlinkat;
-  t[264] = sys_renameat;
-  t[267] = sys_readlinkat;
-  t[269] = sys_faccessat;
-  t[292] = sys_dup3;
-  t[293] = sys_pipe2;
-  t[316] = sys_renameat2;
-  t[332] = sys_statx;
-  t[439] = sys_faccessat2;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_sys_fs(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -86,12 +86,9 @@ int64_t sys_madvise(Kernel& k, const uint64_t* a) { return k.mm().madvise(a[0], 
 }  // namespace
 
 void register_mm_syscalls(SyscallFn* t) {
-  t[9] = sys_mmap;
-  t[10] = sys_mprotect;
-  t[11] = sys_munmap;
-  t[12] = sys_brk;
-  t[25] = sys_mremap;
-  t[28] = sys_madvise;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_sys_mm(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -1,5 +1,6 @@
-// Process-level syscalls of a single process: identity, exit, limits, TLS,
-// signal dispositions (stored; delivery is modelled later), randomness.
+// Process attributes: ids and credentials, UTS names, unshare, exit_group,
+// TLS, robust lists, limits, sysinfo, affinity, signal dispositions, masks
+// and the alternate stack, prctl, sched_yield, getrandom.
 #include <cstdio>
 #include <cstring>
 
@@ -470,46 +471,9 @@ int64_t sys_sched_yield(Kernel& k, const uint64_t*) {
 }  // namespace
 
 void register_process_syscalls(SyscallFn* t) {
-  t[157] = sys_prctl;
-  t[24] = sys_sched_yield;
-  t[13] = sys_rt_sigaction;
-  t[14] = sys_rt_sigprocmask;
-  t[127] = sys_rt_sigpending;
-  t[39] = sys_getpid;
-  t[63] = sys_uname;
-  t[99] = sys_sysinfo;
-  t[97] = sys_getrlimit;
-  t[102] = sys_getuid;
-  t[104] = sys_getgid;
-  t[105] = sys_setuid;
-  t[106] = sys_setgid;
-  t[107] = sys_geteuid;
-  t[108] = sys_getegid;
-  t[113] = sys_setreuid;
-  t[114] = sys_setregid;
-  t[115] = sys_getgroups;
-  t[116] = sys_setgroups;
-  t[117] = sys_setresuid;
-  t[118] = sys_getresuid;
-  t[119] = sys_setresgid;
-  t[120] = sys_getresgid;
-  t[170] = sys_sethostname;
-  t[171] = sys_setdomainname;
-  t[272] = sys_unshare;
-  t[110] = sys_getppid;
-  t[131] = sys_sigaltstack;
-  t[158] = sys_arch_prctl;
-  t[160] = sys_setrlimit;
-  t[186] = sys_gettid;
-  t[200] = sys_tkill;
-  t[204] = sys_sched_getaffinity;
-  t[218] = sys_set_tid_address;
-  t[231] = sys_exit_group;
-  t[234] = sys_tgkill;
-  t[273] = sys_set_robust_list;
-  t[274] = sys_get_robust_list;
-  t[302] = sys_prlimit64;
-  t[318] = sys_getrandom;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_sys_process(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -165,14 +165,9 @@ int64_t sys_times(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_time_syscalls(SyscallFn* t) {
-  t[98] = sys_getrusage;
-  t[100] = sys_times;
-  t[35] = sys_nanosleep;
-  t[96] = sys_gettimeofday;
-  t[201] = sys_time;
-  t[228] = sys_clock_gettime;
-  t[229] = sys_clock_getres;
-  t[230] = sys_clock_nanosleep;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_sys_time(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -1,6 +1,7 @@
-// The syscall table: number -> handler. Handlers live in one file per family
-// (sys_fs.cc, sys_mm.cc, sys_process.cc, sys_time.cc) and return the value for
-// RAX: a result, or -errno.
+// Dispatch by syscall number. kernel/syscall_table.inc is the one list of
+// syscalls (number, name, arity, implementing file); each file installs its
+// own handlers from it with register_*_syscalls(). Handlers return the value
+// for RAX: a result, or -errno.
 #pragma once
 
 #include <cstdint>

@@ -313,14 +313,9 @@ int64_t sys_timer_delete(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_timer_syscalls(SyscallFn* t) {
-  t[36] = sys_getitimer;
-  t[37] = sys_alarm;
-  t[38] = sys_setitimer;
-  t[222] = sys_timer_create;
-  t[223] = sys_timer_settime;
-  t[224] = sys_timer_gettime;
-  t[225] = sys_timer_getoverrun;
-  t[226] = sys_timer_delete;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_timers(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

@@ -178,8 +178,9 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 void register_wait_syscalls(SyscallFn* t) {
-  t[61] = sys_wait4;
-  t[247] = sys_waitid;
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_wait(entry) entry
+#include "kernel/syscall_table.inc"
 }
 
 }  // namespace kernel

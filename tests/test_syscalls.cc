@@ -8,6 +8,7 @@
 #include "kernel/kernel.h"
 #include "kernel/syscalls.h"
 #include "sim/simulator.h"
+#include "trace/event.h"
 
 using namespace kernel;
 using namespace kernel::abi;
@@ -124,4 +125,21 @@ TEST_CASE("fcntl and ioctl requests Ditto lacks are counted by name") {
   CHECK(u.count("fcntl F_SETLK") == 1);
   CHECK(u.count("fcntl F_OFD_SETLKW") == 1);
   CHECK(u.size() == 2);
+}
+
+// kernel/syscall_table.inc is the only list: an entry that names a file has
+// a handler (that file registered it), and `none` has none.
+TEST_CASE("every syscall the table says is implemented has a handler, and no other") {
+  std::vector<std::string> wrong;
+#define DITTO_SYSCALL(nr, name, arity, where)                                           \
+  if ((std::string(#where) != "none") != (kernel::syscall_handler(nr) != nullptr)) \
+    wrong.push_back(#name);
+#include "kernel/syscall_table.inc"
+  std::string names;
+  for (const std::string& w : wrong) names += w + " ";
+  INFO("the table and the handlers disagree on: " << names);
+  CHECK(wrong.empty());
+  CHECK(kernel::syscall_arity(0) == 3);    // read(fd, buf, count)
+  CHECK(kernel::syscall_arity(39) == 0);   // getpid()
+  CHECK(std::string(trace::syscall_name(231)) == "exit_group");
 }

@@ -3,7 +3,6 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "trace/syscall_names.inc"
 
 namespace trace {
 
@@ -23,10 +22,9 @@ const char* to_string(EventKind k) {
 
 const char* syscall_name(uint32_t nr) {
   switch (nr) {
-#define X(num, name) \
-  case num: return #name;
-    DITTO_SYSCALLS(X)
-#undef X
+#define DITTO_SYSCALL(nr, name, arity, where) \
+  case nr: return #name;
+#include "kernel/syscall_table.inc"
   }
   return "";
 }
