@@ -141,7 +141,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   k.attach_pid(c.pidns, c.tid, set_tid);
   // sigaltstack(2): inherited by fork, cleared when sharing the address space.
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
-  c.rlimits = parent.rlimits;
+  c.rlimits = k.task(parent.tgid)->rlimits;  // a process's limits live on its leader
   c.comm = parent.comm;
   c.exe = parent.exe;
 

@@ -38,7 +38,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   // an ELF core needs at least a page under RLIMIT_CORE (fs/binfmt_elf.c
   // min_coredump), and Debian's soft limit is 0. (Ditto writes no core
   // file; the group still stops as a dumping one does, below.)
-  bool dumped = core && t.rlimits[kRLIMIT_CORE].cur >= cpu::kPageSize;
+  bool dumped = core && task(t.tgid)->rlimits[kRLIMIT_CORE].cur >= cpu::kPageSize;
   std::vector<uint32_t> orphans;
   // The threads leave one by one, the one that caused the exit first.
   std::vector<Task*> group{&t};

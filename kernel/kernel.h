@@ -512,8 +512,11 @@ class Kernel : public cpu::TrapHandler {
   TimerTable& timers() { return timers_; }
   int64_t timer_now(uint32_t tgid, const IntervalTimer& t) const;
   void run_timers();
+  void check_cpu_limits();
   uint64_t ticks_to_next_timer(const Task& running) const;
   int64_t next_wall_deadline() const;
+  // RLIMIT_CPU is finite somewhere: run_timers checks it from now on.
+  void arm_cpu_limits() { cpu_limits_armed_ = true; }
   // A POSIX timer's signal is being delivered: its overrun count goes in.
   void timer_signal_delivered(uint32_t tgid, SigInfo& info);
   void deliver_fault(Task& t, cpu::Fault f);
@@ -596,6 +599,7 @@ class Kernel : public cpu::TrapHandler {
   std::vector<trace::Event> pending_exit_events_;
   std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>> futexes_;
   TimerTable timers_;
+  bool cpu_limits_armed_ = false;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   Outcome outcome_;
 };

@@ -220,21 +220,28 @@ int64_t sys_get_robust_list(Kernel& k, const uint64_t* a) {
   return k.mm().write(UserPtr(a[2]), len) ? 0 : -kEFAULT;
 }
 
+// Limits belong to the process (its leader holds them): kernel/sys.c
+// do_prlimit(), in its order. Raising a hard limit takes CAP_SYS_RESOURCE
+// in the initial user namespace.
 int64_t do_prlimit(Kernel& k, uint64_t pid, uint64_t resource, uint64_t new_ptr, uint64_t old_ptr) {
-  Task& t = k.current();
-  if (pid != 0 && k.gpid(uint32_t(pid)) != t.tgid) return -kESRCH;
+  Task& self = k.current();
+  if (pid != 0 && k.gpid(uint32_t(pid)) != self.tgid) return -kESRCH;
   if (resource >= uint64_t(kRLIM_NLIMITS)) return -kEINVAL;
+  Task& t = *k.task(self.tgid);
   Rlimit nl{};
   if (new_ptr) {
     if (!k.mm().read(UserPtr(new_ptr), nl)) return -kEFAULT;
     if (nl.cur > nl.max) return -kEINVAL;
     // fs/file.c: sysctl_nr_open bounds RLIMIT_NOFILE.
     if (resource == uint64_t(kRLIMIT_NOFILE) && nl.max > (1u << 20)) return -kEPERM;
+    if (nl.max > t.rlimits[resource].max && !self.creds.capable_in(nullptr)) return -kEPERM;
   }
   if (old_ptr && !k.mm().write(UserPtr(old_ptr), t.rlimits[resource])) return -kEFAULT;
   if (new_ptr) {
     t.rlimits[resource] = nl;
-    if (resource == uint64_t(kRLIMIT_NOFILE)) t.fds->set_max_fds(int(nl.cur));
+    if (resource == uint64_t(kRLIMIT_NOFILE)) self.fds->set_max_fds(int(nl.cur));
+    // A CPU limit of 0 s acts as 1 s (kernel/time/posix-cpu-timers.c update_rlimit_cpu()).
+    if (resource == uint64_t(kRLIMIT_CPU) && nl.cur != kRlimInfinity) k.arm_cpu_limits();
   }
   return 0;
 }

@@ -37,6 +37,12 @@ struct Sigevent {  // struct sigevent on x86-64 (64 bytes)
 };
 static_assert(sizeof(Sigevent) == 64);
 
+// An RLIMIT_CPU value in ns: 0 s acts as 1 s (update_rlimit_cpu()).
+uint64_t cpu_limit_ns(uint64_t secs) {
+  if (secs == 0) return uint64_t(kNsPerSec);
+  return secs > uint64_t(INT64_MAX / kNsPerSec) ? ~uint64_t(0) : secs * uint64_t(kNsPerSec);
+}
+
 int32_t itimer_id(int which) {
   return which == kITIMER_REAL ? kItimerRealId : which == kITIMER_VIRTUAL ? kItimerVirtualId : kItimerProfId;
 }
@@ -84,7 +90,27 @@ int64_t Kernel::timer_now(uint32_t tgid, const IntervalTimer& t) const {
   return 0;
 }
 
+// RLIMIT_CPU (check_process_timers()): at the soft limit SIGXCPU, and the
+// soft limit moves up a second for the next one; at the hard limit SIGKILL.
+void Kernel::check_cpu_limits() {
+  std::vector<std::pair<uint32_t, int>> due;
+  for (auto& [tid, t] : tasks_) {
+    if (t->tid != t->tgid || t->exit_state != ExitState::kNone) continue;
+    Rlimit& lim = t->rlimits[kRLIMIT_CPU];
+    if (lim.cur == kRlimInfinity) continue;
+    uint64_t used = group_ticks(t->tgid) * cfg_.ns_per_tick;
+    if (lim.max != kRlimInfinity && used >= cpu_limit_ns(lim.max)) {
+      due.push_back({t->tgid, kSIGKILL});
+    } else if (used >= cpu_limit_ns(lim.cur)) {
+      ++lim.cur;  // even past the hard limit, as Linux does
+      due.push_back({t->tgid, kSIGXCPU});
+    }
+  }
+  for (auto [tgid, sig] : due) send_group_signal(tgid, sig, SigInfo{sig, kSI_KERNEL, 0, 0});
+}
+
 void Kernel::run_timers() {
+  if (cpu_limits_armed_) check_cpu_limits();
   if (timers_.empty()) return;
   // A signal can end its process, which deletes the process's timers:
   // find the due ones first, then look each up again.
@@ -132,6 +158,15 @@ void Kernel::timer_signal_delivered(uint32_t tgid, SigInfo& info) {
 uint64_t Kernel::ticks_to_next_timer(const Task& running) const {
   uint64_t best = kUnlimited;
   const uint64_t per = cfg_.ns_per_tick ? cfg_.ns_per_tick : 1;
+  if (cpu_limits_armed_) {
+    auto leader = tasks_.find(running.tgid);
+    const Rlimit& lim = leader->second->rlimits[kRLIMIT_CPU];
+    if (lim.cur != kRlimInfinity) {
+      uint64_t limit_ns = std::min(cpu_limit_ns(lim.cur), lim.max == kRlimInfinity ? ~uint64_t(0) : cpu_limit_ns(lim.max));
+      uint64_t used = group_ticks(running.tgid) * cfg_.ns_per_tick;
+      best = used >= limit_ns ? 0 : (limit_ns - used + per - 1) / per;
+    }
+  }
   for (const auto& [key, t] : const_cast<TimerTable&>(timers_).all()) {
     if (!t.armed()) continue;
     bool counts = t.clock == TimerClock::kMonotonic || t.clock == TimerClock::kRealtime ||
