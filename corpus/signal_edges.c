@@ -8,7 +8,10 @@
  * - tgkill() with a tgid or tid <= 0 is EINVAL;
  * - FUTEX_WAKE with a count of 0 still wakes one waiter (futex_wake()
  *   wakes a matching waiter before it compares the count woken so far);
- * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL;
+ * - waitid() without WEXITED, WSTOPPED or WCONTINUED is EINVAL; waitid()
+ *   fills the rusage of the child it found (and leaves it alone when it
+ *   found none); waitid(P_PIDFD) on an O_NONBLOCK pidfd is EAGAIN while the
+ *   child runs; get_robust_list() of another thread and another process;
  * - nanosleep and clock_nanosleep interrupted by a handled signal write the
  *   time left (EINTR), an absolute clock_nanosleep does not;
  * - sigaltstack() says SS_ONSTACK while running on the alternate stack and
@@ -25,6 +28,12 @@
 #include <unistd.h>
 
 #include "corpus.h"
+
+#include <fcntl.h>
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#define PIDFD_NONBLOCK O_NONBLOCK
 
 /* linux/futex.h (musl's toolchain has no kernel headers). */
 #define FUTEX_WAIT_PRIVATE 128
@@ -125,6 +134,62 @@ static void interrupted_sleep(const char *how) {
   wait_code(c);
 }
 
+static void waitid_rules(void) {
+  int gate[2];
+  if (pipe(gate) != 0) return;
+  pid_t c = fork();
+  if (c == 0) {
+    struct timespec cpu;
+    do clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    while (cpu.tv_nsec < 20000000 && cpu.tv_sec == 0); /* 20 ms of CPU time */
+    char b;
+    if (read(gate[0], &b, 1) < 0) _exit(2);
+    _exit(0);
+  }
+  close(gate[0]);
+  siginfo_t si;
+  struct rusage ru;
+  memset(&ru, 0xab, sizeof ru);
+  memset(&si, 0, sizeof si);
+  show("waitid(WEXITED|WNOHANG) while the child runs", waitid(P_PID, c, &si, WEXITED | WNOHANG));
+  printf("nothing found: si_pid %d, rusage untouched: %s\n", si.si_pid, ru.ru_maxrss == (long)0xabababababababab ? "yes" : "no");
+  int pidfd = (int)syscall(SYS_pidfd_open, c, PIDFD_NONBLOCK);
+  show("waitid(P_PIDFD nonblocking, WEXITED)", syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, NULL));
+  show("waitid(P_PIDFD, -1)", syscall(SYS_waitid, P_PIDFD, -1, &si, WEXITED, NULL));
+  if (write(gate[1], "x", 1) != 1) return;
+  close(gate[1]);
+  show("waitid(P_PID, WEXITED, rusage)", syscall(SYS_waitid, P_PID, c, &si, WEXITED, &ru));
+  long cpu_ms = ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 + ru.ru_stime.tv_sec * 1000 +
+                ru.ru_stime.tv_usec / 1000;
+  printf("the child's rusage counts its 20 ms: %s\n", cpu_ms >= 15 && cpu_ms < 1000 ? "yes" : "no");
+  close(pidfd);
+}
+
+static void *robust_holder(void *arg) {
+  (void)arg;
+  usleep(20000);
+  return NULL;
+}
+
+static void robust_lists(void) {
+  pthread_t th;
+  pthread_create(&th, NULL, robust_holder, NULL);
+  void *head;
+  size_t len;
+  show("get_robust_list(0)", syscall(SYS_get_robust_list, 0, &head, &len));
+  printf("  len %zu\n", len);
+  show("get_robust_list(pid 4000000)", syscall(SYS_get_robust_list, 4000000, &head, &len));
+  show("get_robust_list(-5)", syscall(SYS_get_robust_list, -5, &head, &len));
+  pid_t c = fork();
+  if (c == 0) {
+    usleep(50000);
+    _exit(0);
+  }
+  show("get_robust_list(a child, as root)", syscall(SYS_get_robust_list, c, &head, &len));
+  wait_code(c);
+  pthread_join(th, NULL);
+}
+
 static void *futex_waiter(void *arg) {
   (void)arg;
   syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
@@ -152,6 +217,8 @@ int main(void) {
   /* waitid() without any of WEXITED/WSTOPPED/WCONTINUED. */
   show("waitid(P_ALL, options WNOHANG only)", waitid(P_ALL, 0, &si, WNOHANG));
   show("waitid(P_ALL, options 0)", waitid(P_ALL, 0, &si, 0));
+  waitid_rules();
+  robust_lists();
 
   /* tgkill() argument checks. */
   show("tgkill(0, self, 0)", syscall(SYS_tgkill, 0, getpid(), 0));

@@ -213,9 +213,24 @@ int64_t sys_set_robust_list(Kernel& k, const uint64_t* a) {
   return 0;
 }
 
+// Another thread's list too, when ptrace could read it (kernel/futex/
+// syscalls.c get_robust_list(): PTRACE_MODE_READ_REALCREDS): the same
+// process, a capable caller, or the same real ids and a dumpable target.
 int64_t sys_get_robust_list(Kernel& k, const uint64_t* a) {
-  if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
-  if (!k.mm().write(UserPtr(a[1]), k.current().robust_list)) return -kEFAULT;
+  Task& self = k.current();
+  Task* t = &self;
+  if (a[0] != 0) {
+    uint32_t g = int32_t(a[0]) > 0 ? k.gpid(uint32_t(a[0])) : 0;
+    t = g ? k.task(g) : nullptr;
+    if (!t || t->run_state == RunState::kExited) return -kESRCH;
+    const Credentials& c = self.creds;
+    const Credentials& o = t->creds;
+    bool same_ids = c.uid == o.uid && c.uid == o.euid && c.uid == o.suid && c.gid == o.gid && c.gid == o.egid &&
+                    c.gid == o.sgid;
+    if (t->tgid != self.tgid && !c.capable_in(o.userns.get()) && !(same_ids && k.task(t->tgid)->dumpable))
+      return -kEPERM;
+  }
+  if (!k.mm().write(UserPtr(a[1]), t->robust_list)) return -kEFAULT;
   uint64_t len = 24;
   return k.mm().write(UserPtr(a[2]), len) ? 0 : -kEFAULT;
 }

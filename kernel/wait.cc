@@ -91,6 +91,14 @@ void consume(Kernel& k, uint32_t child, WaitEvent ev) {
   }
 }
 
+// The rusage a wait reports: the child's CPU time (its threads and its own
+// reaped children: getrusage(RUSAGE_BOTH) of the child).
+bool write_child_rusage(Kernel& k, const Task& t, uint64_t rusage_ptr) {
+  uint64_t ns = (k.group_ticks(t.tgid) + t.child_ticks) * k.config().ns_per_tick;
+  uint64_t ru[18] = {ns / 1000000000, (ns % 1000000000) / 1000};
+  return k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru);
+}
+
 int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, uint64_t rusage_ptr) {
   WaitEvent ev;
   int64_t c = find_waitable(k, pid, options | kWEXITED, &ev);
@@ -101,12 +109,7 @@ int64_t do_wait4(Kernel& k, int64_t pid, uint64_t status_ptr, uint64_t options, 
   int32_t st = ev == WaitEvent::kStopped ? (t.stop_signal << 8) | 0x7f
                : ev == WaitEvent::kContinued ? 0xffff : wait_status(t);
   if (status_ptr && !k.mm().write(UserPtr(status_ptr), st)) return -kEFAULT;
-  if (rusage_ptr) {
-    // The child's CPU time (its threads and its own reaped children).
-    uint64_t ns = (k.group_ticks(t.tgid) + t.child_ticks) * k.config().ns_per_tick;
-    uint64_t ru[18] = {ns / 1000000000, (ns % 1000000000) / 1000};
-    if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
-  }
+  if (rusage_ptr && !write_child_rusage(k, t, rusage_ptr)) return -kEFAULT;
   consume(k, uint32_t(c), ev);
   return k.vpid(uint32_t(c));
 }
@@ -121,12 +124,16 @@ int64_t sys_wait4(Kernel& k, const uint64_t* a) {
 }
 
 // waitid(2): the child's state as a siginfo_t; WNOWAIT leaves it waitable.
-int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, uint64_t rusage_ptr) {
+// `nonblocking`: P_PIDFD on an O_NONBLOCK pidfd, which waits as WNOHANG
+// and says EAGAIN when nothing is ready (kernel/exit.c kernel_waitid()).
+int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, uint64_t rusage_ptr,
+                  bool nonblocking) {
   WaitEvent ev = WaitEvent::kExited;
   int64_t c = find_waitable(k, pid, options, &ev);
   if (c < 0) return c;
   int32_t info[32] = {};  // siginfo_t: signo, errno, code, pad, pid, uid, status
   if (c == 0) {
+    if (nonblocking && !(options & kWNOHANG)) return -kEAGAIN;
     if (!(options & kWNOHANG)) return kBlocked;
   } else {
     Task& t = *k.task(uint32_t(c));
@@ -142,10 +149,8 @@ int64_t do_waitid(Kernel& k, int64_t pid, uint64_t info_ptr, uint64_t options, u
     }
   }
   if (info_ptr && !k.mm().copy_out(UserPtr(info_ptr), info, sizeof info)) return -kEFAULT;
-  if (rusage_ptr) {
-    uint64_t ru[18] = {};
-    if (!k.mm().copy_out(UserPtr(rusage_ptr), ru, sizeof ru)) return -kEFAULT;
-  }
+  // The rusage is written only when a child was found (waitid's syscall body).
+  if (c > 0 && rusage_ptr && !write_child_rusage(k, *k.task(uint32_t(c)), rusage_ptr)) return -kEFAULT;
   if (c > 0 && !(options & kWNOWAIT)) consume(k, uint32_t(c), ev);
   return 0;
 }
@@ -158,13 +163,16 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     return -kEINVAL;
   if (!(options & (kWEXITED | kWUNTRACED | kWCONTINUED))) return -kEINVAL;
   int64_t pid;
+  bool nonblocking = false;
   switch (idtype) {
     case 0: pid = -1; break;                              // P_ALL
     case 1: if (id <= 0) return -kEINVAL; pid = id; break;  // P_PID
     case 2: if (id < 0) return -kEINVAL; pid = id == 0 ? 0 : -id; break;  // P_PGID
     case 3: {  // P_PIDFD
+      if (id < 0) return -kEINVAL;
       auto f = std::dynamic_pointer_cast<PidFd>(k.current().fds->get(int(id)));
       if (!f) return -kEBADF;
+      nonblocking = f->flags() & kO_NONBLOCK;
       pid = k.vpid(f->pid());
       if (pid == 0) return -kECHILD;
       break;
@@ -172,7 +180,9 @@ int64_t sys_waitid(Kernel& k, const uint64_t* a) {
     default: return -kEINVAL;
   }
   uint64_t info = a[2], rusage = a[4];
-  return k.attempt_or_block("waitid", [&k, pid, info, options, rusage] { return do_waitid(k, pid, info, options, rusage); });
+  return k.attempt_or_block("waitid", [&k, pid, info, options, rusage, nonblocking] {
+    return do_waitid(k, pid, info, options, rusage, nonblocking);
+  });
 }
 
 }  // namespace
