@@ -253,6 +253,19 @@ int64_t sys_pwritev(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0,
 int64_t sys_preadv2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], false, 327); }
 int64_t sys_pwritev2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], true, 328); }
 
+// A new file belongs to its creator's fsuid, and to its fsgid unless the
+// directory is set-group-ID: then to the directory's group, and a new
+// directory inherits the bit (inode_init_owner()).
+void set_creator(Kernel& k, Inode& n, const Inode& dir) {
+  const Credentials& c = k.current().creds;
+  n.uid = c.fsuid;
+  n.gid = c.fsgid;
+  if (dir.perm & 02000) {
+    n.gid = dir.gid;
+    if (n.kind == InodeKind::kDirectory) n.perm |= 02000;
+  }
+}
+
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
@@ -270,6 +283,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (path.back() == '/') return -kEISDIR;
     if (l.parent->read_only) return -kEROFS;
     node = k.vfs().make_node(InodeKind::kRegular, mode & 07777 & ~k.current().fs->umask);
+    set_creator(k, *node, *l.parent);
     node->parent = l.parent;
     l.parent->children[l.name] = node;
     l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
@@ -648,6 +662,7 @@ int64_t do_mkdirat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode) {
   if (!l.parent) return -kENOENT;
   if (l.parent->read_only) return -kEROFS;
   auto d = k.vfs().make_node(InodeKind::kDirectory, mode & 01777 & ~k.current().fs->umask);
+  set_creator(k, *d, *l.parent);
   d->parent = l.parent;
   l.parent->children[l.name] = d;
   l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
@@ -755,6 +770,32 @@ int64_t sys_renameat(Kernel& k, const uint64_t* a) {
 int64_t sys_renameat2(Kernel& k, const uint64_t* a) {
   return do_renameat2(k, int(a[0]), a[1], int(a[2]), a[3], uint32_t(a[4]));
 }
+
+// symlink(2)/symlinkat(2) (fs/namei.c do_symlinkat()): the target is kept
+// as written (it may dangle); an empty one is ENOENT; the new name must not
+// exist, not even as a dangling link (EEXIST).
+int64_t do_symlinkat(Kernel& k, uint64_t target_ptr, int dirfd, uint64_t path_ptr) {
+  std::string target, path;
+  if (int64_t r = read_path(k, target_ptr, target); r < 0) return r;
+  if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  int64_t err;
+  Lookup l = lookup_at(k, dirfd, path, false, &err);
+  if (err == -kENOTDIR && !l.node && l.parent) err = -kENOENT;  // "newname/"
+  if (err) return err;
+  if (l.node) return -kEEXIST;
+  if (!l.parent) return -kENOENT;
+  if (l.parent->read_only) return -kEROFS;
+  auto s = k.vfs().make_node(InodeKind::kSymlink, 0777);
+  s->target = target;
+  set_creator(k, *s, *l.parent);
+  s->parent = l.parent;
+  l.parent->children[l.name] = s;
+  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  return 0;
+}
+
+int64_t sys_symlink(Kernel& k, const uint64_t* a) { return do_symlinkat(k, a[0], kAT_FDCWD, a[1]); }
+int64_t sys_symlinkat(Kernel& k, const uint64_t* a) { return do_symlinkat(k, a[0], int(a[1]), a[2]); }
 
 int64_t do_readlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint64_t size) {
   if (int32_t(size) <= 0) return -kEINVAL;  // fs/stat.c checks bufsiz before the path

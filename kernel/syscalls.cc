@@ -22,6 +22,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_signal_syscalls(t.data());
   register_poll_syscalls(t.data());
   register_timer_syscalls(t.data());
+  register_attr_syscalls(t.data());
   return t;
 }
 }  // namespace

@@ -35,5 +35,6 @@ void register_futex_syscalls(SyscallFn* table);
 void register_signal_syscalls(SyscallFn* table);
 void register_poll_syscalls(SyscallFn* table);
 void register_timer_syscalls(SyscallFn* table);
+void register_attr_syscalls(SyscallFn* table);
 
 }  // namespace kernel

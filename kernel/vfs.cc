@@ -106,6 +106,8 @@ void fill_stat(const Inode& n, Stat& st) {
   st.st_ino = n.ino;
   st.st_nlink = n.nlink();
   st.st_mode = n.mode();
+  st.st_uid = n.uid;
+  st.st_gid = n.gid;
   st.st_rdev = (uint64_t(n.rdev_major) << 8) | n.rdev_minor;
   st.st_size = int64_t(n.size());
   st.st_blksize = 4096;

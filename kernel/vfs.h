@@ -24,6 +24,7 @@ enum class Device : uint8_t { kNone, kNull, kZero, kUrandom };
 struct Inode {
   InodeKind kind = InodeKind::kRegular;
   uint32_t perm = 0644;  // permission bits only
+  uint32_t uid = 0, gid = 0;  // owner (global ids)
   uint64_t ino = 0;
   uint64_t dev = 1;
   bool read_only = false;
