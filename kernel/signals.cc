@@ -252,6 +252,7 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info, bool gro
 }
 
 int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info) {
+  if (sig == 0) return 0;  // kill(pid, 0): the checks were the caller's
   // A thread in sigtimedwait for it wants it too, blocked or not.
   auto wants = [&](const Task* t) {
     return t && t->run_state != RunState::kExited &&
