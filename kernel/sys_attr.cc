@@ -50,6 +50,18 @@ int64_t target_inode(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, bool 
   return 0;
 }
 
+// The *at() form: AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH, any other flag EINVAL.
+int64_t target_at(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, InodeRef& out) {
+  if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
+  return target_inode(k, dirfd, path_ptr, !(flags & kAT_SYMLINK_NOFOLLOW), flags & kAT_EMPTY_PATH, out);
+}
+
+// The inode an open descriptor refers to; EBADF for none or an O_PATH one.
+InodeRef descriptor_inode(Kernel& k, uint64_t fd) {
+  auto f = get_file(k, fd);
+  return f && !(f->flags() & kO_PATH) ? f->inode() : nullptr;
+}
+
 int64_t change_mode(Kernel& k, Inode& n, uint32_t mode) {
   if (n.read_only) return -kEROFS;
   const Credentials& c = k.current().creds;
@@ -69,18 +81,13 @@ int64_t sys_chmod(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_fchmod(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f || !f->inode() || (f->flags() & kO_PATH)) return -kEBADF;
-  return change_mode(k, *f->inode(), uint32_t(a[1]));
+  InodeRef n = descriptor_inode(k, a[0]);
+  return n ? change_mode(k, *n, uint32_t(a[1])) : -kEBADF;
 }
 
 int64_t do_fchmodat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uint32_t flags) {
-  if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
   InodeRef n;
-  if (int64_t r = target_inode(k, dirfd, path_ptr, !(flags & kAT_SYMLINK_NOFOLLOW),
-                               flags & kAT_EMPTY_PATH, n);
-      r < 0)
-    return r;
+  if (int64_t r = target_at(k, dirfd, path_ptr, flags, n); r < 0) return r;
   // A symlink's own mode cannot change (fchmodat2 with AT_SYMLINK_NOFOLLOW).
   if (n->kind == InodeKind::kSymlink) return -kENOTSUP;
   return change_mode(k, *n, mode);
@@ -115,12 +122,8 @@ int64_t change_owner(Kernel& k, Inode& n, uint32_t uid, uint32_t gid) {
 }
 
 int64_t do_fchownat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t uid, uint32_t gid, uint32_t flags) {
-  if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
   InodeRef n;
-  if (int64_t r = target_inode(k, dirfd, path_ptr, !(flags & kAT_SYMLINK_NOFOLLOW),
-                               flags & kAT_EMPTY_PATH, n);
-      r < 0)
-    return r;
+  if (int64_t r = target_at(k, dirfd, path_ptr, flags, n); r < 0) return r;
   return change_owner(k, *n, uid, gid);
 }
 
@@ -134,9 +137,8 @@ int64_t sys_fchownat(Kernel& k, const uint64_t* a) {
   return do_fchownat(k, int(a[0]), a[1], uint32_t(a[2]), uint32_t(a[3]), uint32_t(a[4]));
 }
 int64_t sys_fchown(Kernel& k, const uint64_t* a) {
-  auto f = get_file(k, a[0]);
-  if (!f || !f->inode() || (f->flags() & kO_PATH)) return -kEBADF;
-  return change_owner(k, *f->inode(), uint32_t(a[1]), uint32_t(a[2]));
+  InodeRef n = descriptor_inode(k, a[0]);
+  return n ? change_owner(k, *n, uint32_t(a[1]), uint32_t(a[2])) : -kEBADF;
 }
 
 // Sets atime and mtime (UTIME_NOW, UTIME_OMIT or a time; null: both now).

@@ -167,7 +167,7 @@ uint64_t Kernel::ticks_to_next_timer(const Task& running) const {
       best = used >= limit_ns ? 0 : (limit_ns - used + per - 1) / per;
     }
   }
-  for (const auto& [key, t] : const_cast<TimerTable&>(timers_).all()) {
+  for (const auto& [key, t] : timers_.all()) {
     if (!t.armed()) continue;
     bool counts = t.clock == TimerClock::kMonotonic || t.clock == TimerClock::kRealtime ||
                   (t.clock == TimerClock::kProcessCpu && key.first == running.tgid) ||
@@ -181,7 +181,7 @@ uint64_t Kernel::ticks_to_next_timer(const Task& running) const {
 
 int64_t Kernel::next_wall_deadline() const {
   int64_t best = -1;
-  for (const auto& [key, t] : const_cast<TimerTable&>(timers_).all()) {
+  for (const auto& [key, t] : timers_.all()) {
     if (!t.armed() || (t.clock != TimerClock::kMonotonic && t.clock != TimerClock::kRealtime)) continue;
     // On the monotonic clock: wall time runs alongside it.
     int64_t at = t.clock == TimerClock::kMonotonic ? t.deadline : t.deadline - (realtime_ns() - monotonic_ns());

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <climits>
-#include <cstddef>
 #include <map>
 #include <utility>
 
@@ -70,11 +69,6 @@ class TimerTable {
     }
     return -1;
   }
-  size_t posix_count(uint32_t tgid) const {
-    size_t n = 0;
-    for (auto it = timers_.lower_bound({tgid, 0}); it != timers_.end() && it->first.first == tgid; ++it) ++n;
-    return n;
-  }
   IntervalTimer& add(uint32_t tgid, int32_t id, IntervalTimer t) { return timers_[{tgid, id}] = t; }
   bool remove(uint32_t tgid, int32_t id) { return timers_.erase({tgid, id}) != 0; }
   // execve: POSIX timers go, the itimers stay (execve(2)).
@@ -85,6 +79,7 @@ class TimerTable {
     timers_.erase(timers_.lower_bound({tgid, INT32_MIN}), timers_.lower_bound({tgid + 1, INT32_MIN}));
   }
   std::map<Key, IntervalTimer>& all() { return timers_; }
+  const std::map<Key, IntervalTimer>& all() const { return timers_; }
   bool empty() const { return timers_.empty(); }
 
  private:
