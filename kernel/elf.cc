@@ -6,8 +6,7 @@
 
 namespace kernel {
 
-std::string parse_elf(std::string_view f, ElfImage& out, bool* dynamic) {
-  if (dynamic) *dynamic = false;
+std::string parse_elf(std::string_view f, ElfImage& out) {
   if (f.size() < 4 || std::memcmp(f.data(), ELFMAG, SELFMAG) != 0)
     return "not an ELF executable";
   if (f.size() < EI_NIDENT) return "truncated ELF file (no identification)";
@@ -37,8 +36,13 @@ std::string parse_elf(std::string_view f, ElfImage& out, bool* dynamic) {
     std::memcpy(&ph, f.data() + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof ph);
     switch (ph.p_type) {
       case PT_INTERP:
-        if (dynamic) *dynamic = true;
-        return "dynamically linked executables are not supported yet; link with -static";
+        // fs/binfmt_elf.c: 2 to PATH_MAX bytes, ending in a NUL (ENOEXEC).
+        if (ph.p_filesz < 2 || ph.p_filesz > 4096) return "bad ELF interpreter name (PT_INTERP size)";
+        if (ph.p_offset > f.size() || ph.p_filesz > f.size() - ph.p_offset)
+          return "truncated ELF file (interpreter name beyond the end of the file)";
+        if (f[ph.p_offset + ph.p_filesz - 1] != '\0') return "bad ELF interpreter name (no terminating NUL)";
+        if (out.interp.empty()) out.interp = std::string(f.data() + ph.p_offset);  // up to the first NUL
+        break;
       case PT_LOAD: {
         if (ph.p_filesz > ph.p_memsz) return "bad ELF segment (file size larger than memory size)";
         if (ph.p_offset > f.size() || ph.p_filesz > f.size() - ph.p_offset)

@@ -1,4 +1,4 @@
-// Parsing and validating static ELF64 x86-64 executables.
+// Parsing and validating ELF64 x86-64 executables and their interpreters.
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,11 @@ struct ElfImage {
   bool has_phdr = false;
   bool exec_stack = false;
   uint64_t tls_align = 0;
+  // PT_INTERP: the dynamic linker's path ("" for a static program).
+  std::string interp;
 };
 
 // Returns "" and fills `out`, or a one-line reason the file cannot run.
-// `dynamic` is set when the reason is a PT_INTERP (dynamic linking).
-std::string parse_elf(std::string_view file, ElfImage& out, bool* dynamic = nullptr);
+std::string parse_elf(std::string_view file, ElfImage& out);
 
 }  // namespace kernel

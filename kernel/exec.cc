@@ -133,10 +133,12 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     script_name = interp;
   }
   ElfImage img;
-  bool dynamic = false;
-  std::string why = parse_elf(content, img, &dynamic);
-  if (dynamic) return k.unsupported(59, "execve of a dynamically linked program");
-  if (!why.empty()) return -kENOEXEC;
+  if (!parse_elf(content, img).empty()) return -kENOEXEC;
+  // The dynamic linker is opened before the point of no return: its errors
+  // are execve's (fs/binfmt_elf.c load_elf_binary()).
+  Kernel::Interpreter interp;
+  if (!img.interp.empty())
+    if (int e = k.open_interpreter(k.current().fs->cwd, img.interp, interp)) return -e;
   // The name is the last component of the path; for a descriptor, Linux
   // (since 6.14, bprm->comm_from_dentry) takes the name of the file that
   // runs, rather than "N".
@@ -144,7 +146,7 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
   std::string comm = named.substr(named.rfind('/') + 1);
   Task& t = k.current();
   k.de_thread(t);
-  LoadError le = k.exec_image(t, l.path, filename, comm, content, argv, envp);
+  LoadError le = k.exec_image(t, l.path, filename, comm, content, argv, envp, img.interp.empty() ? nullptr : &interp);
   if (le.status) {
     // Past the point of no return: Linux kills the process with SIGSEGV.
     k.exit_process(t, 0, kSIGSEGV, false);
@@ -160,8 +162,8 @@ int64_t sys_execveat(Kernel& k, const uint64_t* a) {
 }  // namespace
 
 LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& comm,
-                             const std::string& content,
-                             const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+                             const std::string& content, const std::vector<std::string>& argv,
+                             const std::vector<std::string>& envp, const Interpreter* interp) {
   // fs/exec.c:begin_new_exec(): a fresh address space, close-on-exec
   // descriptors closed, caught signals back to default, no alternate stack,
   // POSIX timers deleted (itimers and alarm stay).
@@ -171,7 +173,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   adopt_engine(*t.mm);
   t.mm->active_tid = t.tid;
   t.exe = exe;
-  LoadError err = load_program(t, content, argv, envp, execfn);
+  LoadError err = load_program(t, content, argv, envp, execfn, interp);
   t.mm->settle();
   if (err.status) return err;
   auto fds = std::make_shared<FdTable>(*t.fds);

@@ -24,6 +24,8 @@ struct HostFile {
   HostFileKind kind = HostFileKind::kMissing;
   uint32_t mode = 0;  // permission bits
   uint64_t size = 0;  // regular files: st_size
+  uint32_t uid = 0, gid = 0;  // the host's owner
+  int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0;  // the host's times
   // Why the host would not let Ditto read the file or list the directory
   // (EACCES), though it exists: the guest gets the same errno when it tries.
   int read_err = 0;

@@ -100,6 +100,9 @@ int64_t Kernel::realtime_ns() const {
 
 LoadError Kernel::start() {
   vfs_->set_current_tid(0, 0);
+  // A program inside the host's root is read from the host as Ditto was
+  // given it (it may lie in /tmp, which is the guest's own).
+  if (!cfg_.root_dir.empty() && cfg_.root_dir != "/") return start_in_root_view();
   HostFile prog = io_.host_file(cfg_.program_path, 0, 0);
   if (prog.err != 0 || prog.kind == HostFileKind::kMissing)
     return {prog.err == kENOENT || prog.kind == HostFileKind::kMissing ? 127 : 126,
@@ -111,6 +114,35 @@ LoadError Kernel::start() {
   prog.content = std::move(bytes.content);
 
   vfs_->add_program(cfg_.program_path, prog.mode, std::move(prog.content));
+  return start_program();
+}
+
+// Another host directory is the guest's root: the program is found there,
+// at the path it was named by (symlinks followed), as execve would find it.
+LoadError Kernel::start_in_root_view() {
+  make_world();
+  vfs_->set_root_dir(cfg_.root_dir);
+  Lookup l = vfs_->resolve("/", cfg_.program_path, true);
+  if (l.err || !l.node) {
+    int e = l.err ? l.err : kENOENT;
+    return {e == kENOENT || e == kENOTDIR ? 127 : 126, std::string(std::strerror(e))};
+  }
+  if (l.node->is_dir()) return {126, "Is a directory"};
+  if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return {126, "Permission denied"};
+  if (int e = vfs_->load_contents(l.node)) return {126, std::string(std::strerror(e))};
+  cfg_.program_path = l.path;
+  return create_init_task(std::string(l.node->bytes()));
+}
+
+LoadError Kernel::start_program() {
+  make_world();
+  if (!cfg_.root_dir.empty()) vfs_->set_root_dir(cfg_.root_dir);
+  return create_init_task(vfs_->resolve("/", cfg_.program_path, true).node->data);
+}
+
+// What the guest's file system holds of Ditto's own: the working directory's
+// path, --mount's host directories and files, the program's symlinks, /sys.
+void Kernel::make_world() {
   vfs_->resolve("/", cfg_.cwd, true);  // materialise nothing; cwd created below
   {
     // The guest starts in the same directory as Ditto: an in-memory copy of
@@ -140,6 +172,9 @@ LoadError Kernel::start() {
   for (int c = 0; c < cfg_.cpus; ++c)
     vfs_->add_file("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/online", "1\n");
 
+}
+
+LoadError Kernel::create_init_task(const std::string& program) {
   auto t = std::make_unique<Task>();
   t->tid = t->tgid = next_tid_++;
   t->ppid = 1;  // a virtual init outside the guest
@@ -190,8 +225,20 @@ LoadError Kernel::start() {
   tasks_[task.tid] = std::move(t);
   init_tid_ = task.tid;
   current_ = &task;
-  LoadError err = load_program(task, vfs_->resolve("/", cfg_.program_path, true).node->data, cfg_.argv,
-                               cfg_.env, cfg_.execfn);
+  ElfImage img;
+  Interpreter interp;
+  bool dynamic = parse_elf(program, img).empty() && !img.interp.empty();
+  if (dynamic) {
+    if (int e = open_interpreter(task.fs->cwd, img.interp, interp)) {
+      current_ = nullptr;
+      tasks_.clear();
+      std::string why = "cannot run its dynamic linker " + img.interp + ": " + std::strerror(e);
+      if (e == kENOENT && cfg_.root_dir.empty())
+        why += " (a --hermetic world has none: --mount its directories, or link with -static)";
+      return {e == kENOENT ? 127 : 126, why};
+    }
+  }
+  LoadError err = load_program(task, program, cfg_.argv, cfg_.env, cfg_.execfn, dynamic ? &interp : nullptr);
   task.mm->active_tid = task.tid;
   if (err.status) {
     current_ = nullptr;

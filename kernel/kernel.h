@@ -14,6 +14,7 @@
 
 #include "cpu/engine.h"
 #include "kernel/abi.h"
+#include "kernel/elf.h"
 #include "kernel/fd.h"
 #include "kernel/io.h"
 #include "kernel/mm.h"
@@ -267,6 +268,9 @@ struct Config {
   uint64_t seed = 0;
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
   std::vector<std::pair<std::string, std::string>> file_mounts;  // single host files: host, guest
+  // The host directory the guest sees as "/", read-only, its writes kept in
+  // memory over it (copy-on-write); "" for the hermetic world of Ditto's own.
+  std::string root_dir;
   std::string cwd = "/";
   uint64_t ns_per_tick = 1;
   // CPUs the guest sees (sched_getaffinity, /sys/devices/system/cpu,
@@ -333,6 +337,15 @@ class Kernel : public cpu::TrapHandler {
 
   // Captures and loads the program into the first task.
   LoadError start();
+  // The dynamic linker a program names (PT_INTERP), found from `cwd` as
+  // execve finds it: 0, or the errno execve fails with (ENOENT, EACCES,
+  // ELIBBAD for a file that is not an x86-64 ELF).
+  struct Interpreter {
+    ElfImage image;
+    InodeRef node;
+    std::string path;
+  };
+  int open_interpreter(const std::string& cwd, const std::string& path, Interpreter& out);
 
   // ---- the run loop's view (sim::Simulator) ----
   // Every fork gets a new engine (a self-check: the run must not change).
@@ -527,8 +540,8 @@ class Kernel : public cpu::TrapHandler {
   // `exe`: canonical path (/proc/PID/exe); `execfn`: as the caller passed it.
   // `execfn` becomes AT_EXECFN and `comm` the task's name.
   LoadError exec_image(Task& t, const std::string& exe, const std::string& execfn, const std::string& comm,
-                       const std::string& content,
-                       const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+                       const std::string& content, const std::vector<std::string>& argv,
+                       const std::vector<std::string>& envp, const Interpreter* interp);
   // The task this slice runs; its resume point has been set explicitly (exec).
   void set_resume(Task& t, uint64_t rip) { t.resume_rip = rip, resume_set_ = true; }
 
@@ -544,8 +557,20 @@ class Kernel : public cpu::TrapHandler {
 
  private:
   void emit_syscall(const cpu::SyscallRegs& regs, int64_t result);
+  // start(), in steps: the program from the host file or from the root view,
+  // Ditto's own entries in the file system, then the first task.
+  LoadError start_program();
+  LoadError start_in_root_view();
+  void make_world();
+  LoadError create_init_task(const std::string& program);
+  // Loads `content` (and the dynamic linker `interp`, which a program with a
+  // PT_INTERP needs) into t's fresh address space, with its initial stack.
   LoadError load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
-                         const std::vector<std::string>& envp, const std::string& execfn);
+                         const std::vector<std::string>& envp, const std::string& execfn,
+                         const Interpreter* interp);
+  // Maps an ELF image's PT_LOAD segments, moved by `bias`.
+  bool map_elf(Task& t, const ElfImage& img, std::string_view content, uint64_t bias, const std::string& name,
+               const InodeRef& file);
   bool try_wake(Task& t);
   void fill_proc(const InodeRef& dir, const std::string* only);  // procfs.cc
   void switch_engine_to(Task& t);

@@ -1,5 +1,6 @@
-// Loading a static ELF into a fresh address space and building the initial
-// stack the way Linux's fs/binfmt_elf.c:create_elf_tables() does.
+// Loading an ELF program (and its dynamic linker, PT_INTERP) into a fresh
+// address space, as fs/binfmt_elf.c:load_elf_binary() does, and building the
+// initial stack the way its create_elf_tables() does.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -41,25 +42,23 @@ const Kernel::FrozenSegment* Kernel::frozen_segment(uint64_t start, uint64_t siz
   return &frozen_segments_.back();
 }
 
-LoadError Kernel::load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
-                               const std::vector<std::string>& envp, const std::string& execfn_str) {
-  ElfImage img;
-  std::string why = parse_elf(content, img);
-  if (!why.empty()) return {126, why};
-  MemoryManager& mm = *t.mm;
+int Kernel::open_interpreter(const std::string& cwd, const std::string& path, Interpreter& out) {
+  Lookup l = vfs_->resolve(cwd, path, true);
+  if (l.err) return l.err;
+  if (!l.node) return kENOENT;
+  // open_exec(): a regular file the caller may execute.
+  if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return kEACCES;
+  if (int e = vfs_->load_contents(l.node)) return e;
+  // An interpreter that is not an ELF file for this machine: ELIBBAD.
+  if (!parse_elf(l.node->bytes(), out.image).empty()) return kELIBBAD;
+  out.node = l.node;
+  out.path = l.path;
+  return 0;
+}
 
-  uint64_t lo = page_down(img.loads.front().vaddr);
-  uint64_t hi = 0;
-  for (const ElfSegment& s : img.loads) hi = std::max(hi, page_up(s.vaddr + s.memsz));
-  uint64_t bias = 0;
-  if (img.pie) {
-    // Static PIE: no interpreter, so Linux maps it where mmap would (load_bias
-    // 0, then the first mapping lands top-down under mmap_base).
-    uint64_t at = mm.free_area(hi - lo);
-    if (at == 0) return {126, "no room in the address space for the program"};
-    bias = at - lo;
-  }
-  mm.load_bias = bias;
+bool Kernel::map_elf(Task& t, const ElfImage& img, std::string_view content, uint64_t bias, const std::string& name,
+                     const InodeRef& file) {
+  MemoryManager& mm = *t.mm;
   for (const ElfSegment& s : img.loads) {
     uint64_t start = page_down(s.vaddr + bias);
     uint64_t end = page_up(s.vaddr + s.memsz + bias);
@@ -71,19 +70,62 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
     if (s.flags & 1) prot |= kPROT_EXEC;
     // The segment's pages: `pad` zero bytes, the file's bytes, zeros.
     uint64_t pad = s.offset >= head ? 0 : head - s.offset;
-    std::string_view data = s.offset >= head ? std::string_view(content).substr(s.offset - head, head + s.filesz)
-                                             : std::string_view(content).substr(0, s.offset + s.filesz);
+    std::string_view data = s.offset >= head ? content.substr(s.offset - head, head + s.filesz)
+                                             : content.substr(0, s.offset + s.filesz);
     int64_t r = -kENOMEM;
     if (!(prot & kPROT_WRITE)) {
       if (const FrozenSegment* f = frozen_segment(start, end - start, prot, pad, data))
-        r = mm.mmap_frozen(start, prot, f->mem, f->rdtsc_offsets, t.exe);
+        r = mm.mmap_frozen(start, prot, f->mem, f->rdtsc_offsets, name);
     } else {
       std::string bytes = std::string(pad, '\0') + std::string(data);
-      r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, t.exe);
+      r = mm.mmap(start, end - start, prot, kMAP_PRIVATE | kMAP_FIXED, bytes, name, file,
+                  s.offset >= head ? s.offset - head : 0);
     }
-    if (r < 0) return {126, "cannot map ELF segment at " + std::to_string(start)};
+    if (r < 0) return false;
   }
-  mm.set_brk_start(img.pie ? MemoryManager::kStaticPieBrk : hi);
+  return true;
+}
+
+LoadError Kernel::load_program(Task& t, const std::string& content, const std::vector<std::string>& argv,
+                               const std::vector<std::string>& envp, const std::string& execfn_str,
+                               const Interpreter* interp) {
+  ElfImage img;
+  std::string why = parse_elf(content, img);
+  if (!why.empty()) return {126, why};
+  MemoryManager& mm = *t.mm;
+
+  uint64_t lo = page_down(img.loads.front().vaddr);
+  uint64_t hi = 0;
+  for (const ElfSegment& s : img.loads) hi = std::max(hi, page_up(s.vaddr + s.memsz));
+  uint64_t bias = 0;
+  if (img.pie && interp) {
+    // A PIE with a dynamic linker goes at ELF_ET_DYN_BASE (2/3 of the
+    // address space, without ASLR), the linker where mmap would put it.
+    bias = MemoryManager::kStaticPieBrk - lo;
+  } else if (img.pie) {
+    // Static PIE: no interpreter, so Linux maps it where mmap would (load_bias
+    // 0, then the first mapping lands top-down under mmap_base).
+    uint64_t at = mm.free_area(hi - lo);
+    if (at == 0) return {126, "no room in the address space for the program"};
+    bias = at - lo;
+  }
+  mm.load_bias = bias;
+  if (!map_elf(t, img, content, bias, t.exe, nullptr)) return {126, "cannot map the program's ELF segments"};
+  mm.set_brk_start(img.pie && !interp ? MemoryManager::kStaticPieBrk : hi + bias);
+  uint64_t interp_bias = 0;
+  if (interp) {
+    const ElfImage& li = interp->image;
+    uint64_t ilo = page_down(li.loads.front().vaddr), ihi = 0;
+    for (const ElfSegment& s : li.loads) ihi = std::max(ihi, page_up(s.vaddr + s.memsz));
+    if (li.pie) {
+      uint64_t at = mm.free_area(ihi - ilo);
+      if (at == 0) return {126, "no room in the address space for the dynamic linker"};
+      interp_bias = at - ilo;
+    }
+    if (!map_elf(t, li, interp->node->bytes(), interp_bias, interp->path, interp->node))
+      return {126, "cannot map the dynamic linker " + interp->path};
+  }
+  uint64_t start_rip = interp ? interp->image.entry + interp_bias : img.entry + bias;
 
   // ---- strings, from the top ----
   uint64_t total = 0;
@@ -127,7 +169,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
       {kAT_PHDR, img.phdr_vaddr + bias},
       {kAT_PHENT, img.phentsize},
       {kAT_PHNUM, img.phnum},
-      {kAT_BASE, 0},
+      {kAT_BASE, interp_bias},
       {kAT_FLAGS, 0},
       {kAT_ENTRY, img.entry + bias},
       {kAT_UID, 0},
@@ -157,11 +199,11 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
 
   cpu::Regs regs;
   regs[cpu::Reg::rsp] = sp;
-  regs[cpu::Reg::rip] = img.entry + bias;
+  regs[cpu::Reg::rip] = start_rip;
   regs[cpu::Reg::rflags] = 0x202;
   mm.engine().reset_cpu();  // the engine may have run another program
   mm.engine().set_regs(regs);
-  t.resume_rip = img.entry + bias;
+  t.resume_rip = start_rip;
   return {};
 }
 

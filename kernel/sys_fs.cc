@@ -297,6 +297,12 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (node->is_dir() && (wants_write || (flags & kO_CREAT))) return -kEISDIR;
     if (wants_write && node->read_only && !(flags & kO_PATH) && node->kind != InodeKind::kCharDevice)
       return -kEROFS;
+    if (wants_write && !(flags & kO_PATH) && node->kind == InodeKind::kRegular) {
+      // A host file the guest changes is copied up first (the host's copy
+      // is never written); one it truncates need not be read at all.
+      if ((flags & kO_TRUNC) && !node->host_read_err) node->contents_pending = false;
+      if (int e = k.vfs().load_contents(node)) return -e;
+    }
     if ((flags & kO_TRUNC) && node->kind == InodeKind::kRegular && wants_write && !(flags & kO_PATH)) {
       node->truncate(0);
       node->mtime_ns = node->ctime_ns = k.realtime_ns();
@@ -831,6 +837,10 @@ int64_t do_truncate(Kernel& k, Inode& n, int64_t len) {
   if (n.is_dir()) return -kEISDIR;
   if (n.kind != InodeKind::kRegular) return -kEINVAL;
   if (n.read_only) return -kEROFS;
+  if (n.contents_pending) {  // a host file: copied up, the host's left alone
+    if (len == 0 && !n.host_read_err) n.contents_pending = false;
+    if (int e = k.vfs().load_contents(n)) return -e;
+  }
   if (int e = n.truncate(uint64_t(len))) return e;
   n.mtime_ns = n.ctime_ns = k.realtime_ns();
   return 0;

@@ -194,11 +194,16 @@ InodeRef Vfs::ensure_parent(const std::string& abs_path, bool read_only, bool im
   return ensure_dir(dir, read_only, implied);
 }
 
-InodeRef Vfs::add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path) {
+std::string Vfs::host_child(const InodeRef& dir, const std::string& name) {
+  return (dir->host_path == "/" ? "" : dir->host_path) + "/" + name;
+}
+
+InodeRef Vfs::add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path,
+                                    bool read_only) {
   auto c = make_node(InodeKind::kRegular, 0);
   c->host_path = host_path;
   c->host_pending = true;
-  c->read_only = true;
+  c->read_only = read_only;
   c->parent = dir;
   dir->children[name] = c;
   return c;
@@ -245,7 +250,17 @@ void Vfs::add_mount(const std::string& host, const std::string& guest) {
 
 void Vfs::add_file_mount(const std::string& host, const std::string& guest) {
   std::string name;
-  if (InodeRef d = ensure_parent(guest, false, true, name)) add_pending_host_node(d, name, host);
+  if (InodeRef d = ensure_parent(guest, false, true, name)) add_pending_host_node(d, name, host, true);
+}
+
+void Vfs::set_root_dir(const std::string& host) {
+  // The root keeps what Ditto made in it (/tmp, /dev, /proc, /sys, paths to
+  // the program and the working directory) and shows the host's other
+  // entries, writable in memory only.
+  root_->host_path = host;
+  root_->host_pending = true;
+  root_->implied = true;
+  root_->read_only = false;
 }
 
 void Vfs::refresh_proc(const InodeRef& dir, const std::string* only) {
@@ -279,7 +294,11 @@ void Vfs::materialize(const InodeRef& node) {
     return;
   }
   node->perm = hf.mode & 07777;
-  node->read_only = true;
+  node->uid = hf.uid;
+  node->gid = hf.gid;
+  node->atime_ns = hf.atime_ns;
+  node->mtime_ns = hf.mtime_ns;
+  node->ctime_ns = hf.ctime_ns;
   node->host_read_err = hf.read_err;
   node->host_search_err = hf.search_err;
   switch (hf.kind) {
@@ -303,20 +322,20 @@ void Vfs::materialize(const InodeRef& node) {
 // A host directory Ditto may search but not list (mode 0711 to its user):
 // names in it are asked of the host one at a time, as they are looked up.
 void Vfs::probe_host_entry(const InodeRef& dir, const std::string& name) {
-  if (!dir->children.count(name)) add_pending_host_node(dir, name, dir->host_path + "/" + name);
+  if (!dir->children.count(name)) add_pending_host_node(dir, name, host_child(dir, name), dir->read_only);
 }
 
-int Vfs::load_contents(const InodeRef& node) {
-  if (node->host_read_err) return node->host_read_err;
-  if (!node->contents_pending) return 0;
-  node->contents_pending = false;
-  HostFile hf = io_.host_contents(node->host_path, tid_, tick_);
+int Vfs::load_contents(Inode& node) {
+  if (node.host_read_err) return node.host_read_err;
+  if (!node.contents_pending) return 0;
+  node.contents_pending = false;
+  HostFile hf = io_.host_contents(node.host_path, tid_, tick_);
   if (hf.err) {
     // Readable when looked at, not now: the guest's read fails as the host's did.
-    node->host_read_err = hf.err;
+    node.host_read_err = hf.err;
     return hf.err;
   }
-  node->data = std::move(hf.content);
+  node.data = std::move(hf.content);
   return 0;
 }
 
@@ -327,12 +346,12 @@ void Vfs::add_host_entries(const InodeRef& dir, const std::vector<std::string>& 
       // directory made for a path shows the host's entries as well.
       const InodeRef& c = it->second;
       if (c->implied && c->host_path.empty()) {
-        c->host_path = dir->host_path + "/" + name;
+        c->host_path = host_child(dir, name);
         c->host_pending = true;
       }
       continue;
     }
-    add_pending_host_node(dir, name, dir->host_path + "/" + name);
+    add_pending_host_node(dir, name, host_child(dir, name), dir->read_only);
   }
 }
 

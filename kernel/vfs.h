@@ -1,7 +1,9 @@
 // kernel::Vfs — Ditto's in-memory file system: a writable /tmp, /dev/null,
 // /dev/zero, /dev/urandom, /proc/self/exe, the guest program at its host path,
-// and host directories exposed read-only (--mount). Host content is captured
-// through kernel::Io when first touched, so replay needs no host files.
+// host directories exposed read-only (--mount), and, unless the world is
+// hermetic, a host directory as "/" with copy-on-write (--root). Host content
+// is captured through kernel::Io when first touched, so replay needs no host
+// files.
 #pragma once
 
 #include <cstdint>
@@ -110,7 +112,8 @@ class Vfs {
   void materialize(const InodeRef& node);
   // Captures the bytes of a host file, if not yet: 0, or the errno the
   // guest gets for wanting them (EACCES when the host refused).
-  int load_contents(const InodeRef& node);
+  int load_contents(Inode& node);
+  int load_contents(const InodeRef& node) { return load_contents(*node); }
 
   // Builds /dev, /tmp, /proc/self and the program file.
   void add_program(const std::string& path, uint32_t mode, std::string content);
@@ -120,6 +123,10 @@ class Vfs {
   // A read-only file of Ditto's own (the parts of /sys programs read).
   void add_file(const std::string& path, std::string content);
   void add_mount(const std::string& host, const std::string& guest);
+  // Shows the host directory `host` as "/": its files read from the host
+  // when first used, the guest's changes to them kept in memory (writes,
+  // new and removed entries, modes), the host never written.
+  void set_root_dir(const std::string& host);
   // One host file (or symlink) at `guest`, read-only, captured when used.
   void add_file_mount(const std::string& host, const std::string& guest);
   // A /proc directory is filled from the kernel's state whenever a path
@@ -154,7 +161,10 @@ class Vfs {
   // path's last component in `name`; null for "/".
   InodeRef ensure_parent(const std::string& abs_path, bool read_only, bool implied, std::string& name);
   // A read-only node in `dir` for `host_path`, captured when first used.
-  InodeRef add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path);
+  InodeRef add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path,
+                                 bool read_only);
+  // The host path of `name` in the host-backed directory `dir`.
+  static std::string host_child(const InodeRef& dir, const std::string& name);
   InodeRef child(const InodeRef& dir, const std::string& name);
   // Adds host-backed entries, not yet captured, for `names` in `dir`.
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);

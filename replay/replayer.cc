@@ -159,6 +159,11 @@ kernel::HostFile ReplayIo::recorded_host_file(const std::string& path, uint32_t 
       hf.size = rec->size;
       hf.read_err = rec->read_err;
       hf.search_err = rec->search_err;
+      hf.uid = rec->uid;
+      hf.gid = rec->gid;
+      hf.atime_ns = rec->atime_ns;
+      hf.mtime_ns = rec->mtime_ns;
+      hf.ctime_ns = rec->ctime_ns;
       hf.entries = rec->entries;
       hf.target = rec->target;
       if (contents && rec->err == 0) hf.content = store_.blob(rec->blob);

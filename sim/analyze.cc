@@ -171,6 +171,11 @@ class Analyzer {
       f.size = h.size;
       if (!f.read_err) f.read_err = h.read_err;
       f.search_err = h.search_err;
+      f.uid = h.uid;
+      f.gid = h.gid;
+      f.atime_ns = h.atime_ns;
+      f.mtime_ns = h.mtime_ns;
+      f.ctime_ns = h.ctime_ns;
       f.entries = h.entries;
       f.target = h.target;
     }

@@ -30,6 +30,8 @@ struct GuestOptions {
   std::vector<std::string> env;
   bool inherit_env = false;
   std::vector<std::string> mounts;
+  std::string root;        // --root DIR (empty: the host's "/")
+  bool hermetic = false;   // --hermetic: Ditto's own minimal world, no host root view
   bool quiet = false;
   std::string output;  // not given: a new PROG-N.db in the current directory
   bool output_given = false;  // -o was on the command line (even as "")

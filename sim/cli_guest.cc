@@ -1,5 +1,6 @@
 // `ditto run` and `ditto record`: the guest's description from the command
 // line, the run, and how its end is reported.
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -60,6 +61,13 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
                 "Start from Ditto's own environment instead of the fixed minimal one");
   cmd->add_option("--mount", o.mounts,
                   "Expose a host directory or file read-only: HOST[:GUEST] (repeatable; captured into the trace when used)");
+  cmd->add_option("--root", o.root,
+                  "The host directory the guest sees as / (default: the host's /): read from the host when used, "
+                  "captured into the trace; the guest's writes stay in memory (copy-on-write). /tmp, /dev, /proc "
+                  "and /sys are Ditto's own");
+  cmd->add_flag("--hermetic", o.hermetic,
+                "No host root view: the guest sees only Ditto's own /tmp, /dev, /proc, /sys, the program and "
+                "--mount'ed paths (a run that cannot depend on the host)");
   cmd->add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
   cmd->add_option("--slice-ticks", o.slice_ticks,
                   "Self-check: stop and resume the guest every N ticks (the run must not change)");
@@ -206,6 +214,22 @@ std::string find_program(const std::string& prog) {
   return buf;
 }
 
+// PROG's guest path under the root view `root`: as given when it has a
+// slash (relative to the working directory), else the first directory of
+// the default guest PATH holding it; "" when none does.
+std::string program_in_root(const std::string& root, const std::string& prog) {
+  if (prog.find('/') != std::string::npos) {
+    if (prog[0] == '/') return prog;
+    char cwd[PATH_MAX];
+    return ::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" + prog : "";
+  }
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/sbin"}) {
+    std::string cand = std::string(dir) + "/" + prog;
+    if (::faccessat(AT_FDCWD, (root + cand).c_str(), X_OK, 0) == 0) return cand;
+  }
+  return "";
+}
+
 }  // namespace
 
 // Builds the guest description; returns a shell status on error (after a message).
@@ -214,12 +238,36 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
     std::cerr << "ditto: no program given (usage: ditto run [OPTIONS] [--] PROG [ARGS...])\n";
     return kExitDittoError;
   }
-  cfg.program_path = find_program(guest[0]);
-  if (cfg.program_path.empty()) {
-    std::cerr << "ditto: " << guest[0] << ": No such file or directory\n";
-    return 127;
+  if (o.hermetic && !o.root.empty()) {
+    std::cerr << "ditto: --hermetic and --root exclude each other (a hermetic world has no host root)\n";
+    return kExitDittoError;
   }
-  cfg.program_links = symlinks_on(guest[0].find('/') != std::string::npos ? guest[0] : program_on_path(guest[0]));
+  if (!o.hermetic) {
+    char buf[PATH_MAX];
+    struct stat st;
+    std::string root = o.root.empty() ? "/" : o.root;
+    if (!::realpath(root.c_str(), buf) || ::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      std::cerr << "ditto: --root " << root << ": not a directory\n";
+      return kExitDittoError;
+    }
+    cfg.root_dir = buf;
+  }
+  if (cfg.root_dir.empty() || cfg.root_dir == "/") {
+    cfg.program_path = find_program(guest[0]);
+    if (cfg.program_path.empty()) {
+      std::cerr << "ditto: " << guest[0] << ": No such file or directory\n";
+      return 127;
+    }
+    cfg.program_links = symlinks_on(guest[0].find('/') != std::string::npos ? guest[0] : program_on_path(guest[0]));
+  } else {
+    // Inside another root the program is the guest's: its path there, or
+    // the first match on the guest's PATH (the guest kernel follows links).
+    cfg.program_path = program_in_root(cfg.root_dir, guest[0]);
+    if (cfg.program_path.empty()) {
+      std::cerr << "ditto: " << guest[0] << ": not found in --root " << cfg.root_dir << "\n";
+      return 127;
+    }
+  }
   cfg.execfn = guest[0];
   cfg.argv = guest;
   cfg.seed = o.seed;

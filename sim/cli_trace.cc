@@ -51,7 +51,7 @@ std::string header_json(const trace::Header& h, int64_t run, const trace::RunInf
          ",\"program\":" + trace::json_quote(h.program_path) + ",\"argv\":" + list(h.argv) +
          ",\"env\":" + list(h.env) + ",\"seed\":" + std::to_string(h.seed) +
          ",\"policy\":" + trace::json_quote(h.policy) + ",\"cpu\":" + trace::json_quote(h.cpu_model) +
-         ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"mounts\":" + pairs(h.mounts, "host", "guest") + ",\"file_mounts\":" + pairs(h.file_mounts, "host", "guest") +
+         ",\"cwd\":" + trace::json_quote(h.cwd) + ",\"root\":" + trace::json_quote(h.root_dir) + ",\"mounts\":" + pairs(h.mounts, "host", "guest") + ",\"file_mounts\":" + pairs(h.file_mounts, "host", "guest") +
          ",\"program_links\":" + pairs(h.program_links, "path", "target") +
          ",\"ns_per_tick\":" + std::to_string(h.ns_per_tick) + ",\"max_ticks\":" + std::to_string(h.max_ticks) +
          ",\"cpus\":" + std::to_string(h.cpus) +
@@ -118,6 +118,8 @@ int cmd_info(const std::string& file) {
                 << "\n  cpu      " << h.cpu_model << "\n  machine  " << h.cpus << " CPUs, "
                 << (h.memory_bytes ? h.memory_bytes : kernel::Config::kDefaultMemory) / (1 << 20) << " MiB memory"
                 << "\n  ditto    " << h.ditto_version << "\n";
+      std::cout << "  root     " << (h.root_dir.empty() ? "hermetic (Ditto's own world)" : h.root_dir + " (copy-on-write)")
+                << "\n";
       for (const auto& [host, guest] : h.mounts) std::cout << "  mount    " << host << " -> " << guest << "\n";
       for (const auto& [host, guest] : h.file_mounts) std::cout << "  mount    " << host << " -> " << guest << " (file)\n";
       std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches"

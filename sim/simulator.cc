@@ -35,6 +35,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.cwd = cfg.cwd;
   h.mounts = cfg.mounts;
   h.file_mounts = cfg.file_mounts;
+  h.root_dir = cfg.root_dir;
   h.ns_per_tick = cfg.ns_per_tick;
   h.cpus = uint32_t(cfg.cpus);
   h.memory_bytes = cfg.memory_bytes;
@@ -58,6 +59,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.cwd = h.cwd;
   cfg.mounts = h.mounts;
   cfg.file_mounts = h.file_mounts;
+  cfg.root_dir = h.root_dir;
   cfg.ns_per_tick = h.ns_per_tick;
   cfg.cpus = int(h.cpus);
   if (h.memory_bytes) cfg.memory_bytes = h.memory_bytes;
@@ -211,6 +213,11 @@ kernel::HostFile read_host_file(const std::string& path) {
     return hf;
   }
   hf.mode = st.st_mode & 07777;
+  hf.uid = st.st_uid;
+  hf.gid = st.st_gid;
+  hf.atime_ns = int64_t(st.st_atim.tv_sec) * 1000000000 + st.st_atim.tv_nsec;
+  hf.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  hf.ctime_ns = int64_t(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   if (S_ISLNK(st.st_mode)) {
     hf.kind = kernel::HostFileKind::kSymlink;
     std::string buf(size_t(st.st_size) + 256, '\0');
@@ -293,6 +300,11 @@ trace::Event host_file_event(const std::string& path, uint32_t tid, uint64_t tic
   ev.mode = hf.mode;
   ev.read_err = hf.read_err;
   ev.search_err = hf.search_err;
+  ev.uid = hf.uid;
+  ev.gid = hf.gid;
+  ev.atime_ns = hf.atime_ns;
+  ev.mtime_ns = hf.mtime_ns;
+  ev.ctime_ns = hf.ctime_ns;
   if (hf.err == 0 && hf.kind == kernel::HostFileKind::kRegular) ev.size = hf.size;
   ev.entries = hf.entries;
   ev.target = hf.target;

@@ -74,6 +74,27 @@ case "$case_name" in
     rm -rf "$tmp/data" "$tmp/prog"
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     ;;
+  root_view)
+    # --root DIR is the guest's "/": a dynamic program finds its linker and
+    # libc there; the guest's writes, appends and removals stay in memory (the
+    # host's files are untouched); the trace replays with DIR gone.
+    [ -x /bin/busybox ] || { echo "FAIL: /bin/busybox missing (apt-get install busybox-static)"; exit 1; }
+    r="$tmp/root"
+    mkdir -p "$r/bin" "$r/etc" "$r/lib64" "$r/lib/x86_64-linux-gnu"
+    cp /bin/busybox "$r/bin/busybox" && cp "$corpus/dynamic_hello" "$r/bin/hello"
+    cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/" && cp -L /lib/x86_64-linux-gnu/libc.so.6 "$r/lib/x86_64-linux-gnu/"
+    echo "host text" >"$r/etc/motd" && touch "$r/etc/gone"
+    "$ditto" record -q -o "$tmp/t.db" --root "$r" /bin/busybox sh -c \
+      'cat /etc/motd; echo new >>/etc/motd; cat /etc/motd; rm /etc/gone; ls /etc; /bin/hello; echo status $?' \
+      >"$tmp/out" 2>&1
+    printf 'host text\nhost text\nnew\nmotd\nHello from a guest program running under Ditto!\nstatus 0\n' >"$tmp/want"
+    cmp -s "$tmp/out" "$tmp/want" || { echo "FAIL: the guest saw"; cat "$tmp/out"; exit 1; }
+    [ "$(cat "$r/etc/motd")" = "host text" ] && [ -e "$r/etc/gone" ] ||
+      { echo "FAIL: the guest changed the host's files"; exit 1; }
+    rm -rf "$r"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
+    echo "ok: $(tr '\n' ' ' <"$tmp/out")"
+    ;;
   mount_over_program)
     # A mount that holds the program's own directory shows the host's entries
     # there too (it showed only the program: fpc could not find ppcx64 beside

@@ -90,7 +90,9 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
              !differ("entries", x.entries, y.entries, what) &&
              !differ("target", x.target, y.target, what) && !differ("contents", x.contents, y.contents, what) &&
              !differ("read errno", x.read_err, y.read_err, what) &&
-             !differ("search errno", x.search_err, y.search_err, what);
+             !differ("search errno", x.search_err, y.search_err, what) && !differ("uid", x.uid, y.uid, what) &&
+             !differ("gid", x.gid, y.gid, what) && !differ("atime", x.atime_ns, y.atime_ns, what) &&
+             !differ("mtime", x.mtime_ns, y.mtime_ns, what) && !differ("ctime", x.ctime_ns, y.ctime_ns, what);
     case EventKind::kFault:
       return !differ("signal", x.signal, y.signal, what) &&
              !differ("fault kind", x.fault_kind, y.fault_kind, what) &&
@@ -216,6 +218,8 @@ std::string to_json(const Event& e) {
            ",\"size\":" + std::to_string(e.size) + ",\"blob\":" + json_quote(e.blob) +
            ",\"target\":" + json_quote(e.target) + ",\"contents\":" + (e.contents ? "true" : "false") +
            ",\"read_errno\":" + std::to_string(e.read_err) + ",\"search_errno\":" + std::to_string(e.search_err) +
+           ",\"uid\":" + std::to_string(e.uid) + ",\"gid\":" + std::to_string(e.gid) +
+           ",\"mtime_ns\":" + std::to_string(e.mtime_ns) +
            ",\"entries\":[";
       for (size_t i = 0; i < e.entries.size(); ++i) s += (i ? "," : "") + json_quote(e.entries[i]);
       s += "]";

@@ -48,6 +48,8 @@ struct Event {
   bool contents = false;  // the file's bytes (size, blob), not its metadata
   int32_t read_err = 0;   // metadata: why the host would not let the file be read or listed
   int32_t search_err = 0;  // metadata: why the host would not let the directory be searched
+  uint32_t uid = 0, gid = 0;  // metadata: the host's owner
+  int64_t atime_ns = 0, mtime_ns = 0, ctime_ns = 0;  // metadata: the host's times
 
   // kFault / kExit / kInterrupt (the host signal)
   int32_t signal = 0;

@@ -128,6 +128,11 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       h.setContents(e.contents);
       h.setReadErrno(e.read_err);
       h.setSearchErrno(e.search_err);
+      h.setUid(e.uid);
+      h.setGid(e.gid);
+      h.setAtimeNs(e.atime_ns);
+      h.setMtimeNs(e.mtime_ns);
+      h.setCtimeNs(e.ctime_ns);
       break;
     }
     case EventKind::kFault: {
@@ -207,6 +212,11 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
       e.contents = h.getContents();
       e.read_err = h.getReadErrno();
       e.search_err = h.getSearchErrno();
+      e.uid = h.getUid();
+      e.gid = h.getGid();
+      e.atime_ns = h.getAtimeNs();
+      e.mtime_ns = h.getMtimeNs();
+      e.ctime_ns = h.getCtimeNs();
       break;
     }
     case schema::Event::FAULT: {
@@ -276,6 +286,7 @@ std::string encode_header(const Header& h) {
     file_mounts[i].setHost(text(h.file_mounts[i].first));
     file_mounts[i].setGuest(text(h.file_mounts[i].second));
   }
+  b.setRootDir(text(h.root_dir));
   b.setNsPerTick(h.ns_per_tick);
   auto sites = b.initSites(h.sites.size());
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
@@ -315,6 +326,7 @@ Header decode_header(std::string_view bytes) {
     h.cwd = str(r.getCwd());
     for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (auto m : r.getFileMounts()) h.file_mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
+    h.root_dir = str(r.getRootDir());
     h.ns_per_tick = r.getNsPerTick();
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (uint64_t s : r.getSites()) h.sites.push_back(s);

@@ -23,7 +23,9 @@ namespace trace {
 // Of the Cap'n Proto messages. 2: scheduling decisions are events (schedule
 // with a budget, preempt) that replay follows; version 1 traces re-ran the
 // kernel's own round-robin policy and cannot be replayed by this Ditto.
-constexpr uint32_t kFormatVersion = 3;  // 3: host file contents are captured apart from metadata
+// 3: host file contents are captured apart from metadata; 4: host files'
+// owners and times are captured, and the header names the root directory.
+constexpr uint32_t kFormatVersion = 4;
 constexpr int kSchemaVersion = 2;       // of the SQLite tables (2: run headers have a checksum)
 
 // A trace that cannot be read: the message names what is wrong.
@@ -51,6 +53,7 @@ struct Header {
   std::string cwd;
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
   std::vector<std::pair<std::string, std::string>> file_mounts;  // single files: host, guest
+  std::string root_dir;  // the host directory that is the guest's "/" (copy-on-write), "" when hermetic
   std::vector<std::pair<std::string, std::string>> program_links;  // path, target
   uint64_t ns_per_tick = 1;
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)

@@ -25,6 +25,7 @@ struct Header {
   cpus @15 :UInt32;         # CPUs the guest sees
   memoryBytes @16 :UInt64;  # the guest machine's memory (0 in older traces: 8 GiB)
   fileMounts @17 :List(Mount);  # single host files shown read-only in the guest (--mount FILE:PATH)
+  rootDir @18 :Text;        # the host directory shown as the guest's "/" (copy-on-write), "" for --hermetic
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
@@ -99,6 +100,11 @@ struct HostFile {
   readErrno @9 :Int32;      # metadata: why the host would not let the file be read or the
                             # directory be listed (EACCES), or 0
   searchErrno @10 :Int32;   # metadata: why the host would not let the directory be searched, or 0
+  uid @11 :UInt32;          # metadata: the host's owner and times (as lstat gives them)
+  gid @12 :UInt32;
+  atimeNs @13 :Int64;
+  mtimeNs @14 :Int64;
+  ctimeNs @15 :Int64;
 }
 
 struct Fault {
