@@ -146,6 +146,8 @@ class Vfs {
   void set_current_pid(uint32_t pid) { pid_ = pid; }
 
   InodeRef make_node(InodeKind kind, uint32_t perm);
+  // The host path of `name` in the host-backed directory `dir`.
+  static std::string host_child(const InodeRef& dir, const std::string& name);
   // Canonical absolute path of a directory node (for getcwd).
   std::string path_of(const InodeRef& dir) const;
   // Whether `path` (canonical, absolute) names `node` now; nothing is read
@@ -163,8 +165,6 @@ class Vfs {
   // A read-only node in `dir` for `host_path`, captured when first used.
   InodeRef add_pending_host_node(const InodeRef& dir, const std::string& name, const std::string& host_path,
                                  bool read_only);
-  // The host path of `name` in the host-backed directory `dir`.
-  static std::string host_child(const InodeRef& dir, const std::string& name);
   InodeRef child(const InodeRef& dir, const std::string& name);
   // Adds host-backed entries, not yet captured, for `names` in `dir`.
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);

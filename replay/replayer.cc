@@ -8,7 +8,7 @@ namespace replay {
 
 int Report::exit_status() const {
   switch (verdict) {
-    case Verdict::kIdentical: return 0;
+    case Verdict::kIdentical: return save_failed ? 125 : 0;
     case Verdict::kDiverged: return 3;
     case Verdict::kInvalid: return 4;
     case Verdict::kIncomplete: return 5;
@@ -262,6 +262,8 @@ Report replay_trace(const std::string& path, const Options& opts) {
     run_opts.slice_ticks = opts.slice_ticks;
     run_opts.fresh_engines = opts.fresh_engines;
     sim::replay_options_from(h, run_opts);
+    if (!opts.saves.empty())
+      run_opts.at_teardown = [&](kernel::Kernel& k) { rep.save_failed = !sim::save_all(k, opts.saves); };
     sim::RunResult res = sim::run_guest(sim::config_from(h), io, run_opts);
     if (res.load.status && !io.stop_requested()) {
       rep.verdict = Verdict::kDiverged;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernel/io.h"
+#include "sim/save.h"
 #include "sim/simulator.h"
 #include "trace/store.h"
 
@@ -29,6 +30,7 @@ struct Report {
   std::string message;   // for every verdict but kIdentical
   int cancel_signal = 0;  // kCancelled: the host signal
   bool unreadable = false;  // kInvalid because the file cannot be opened at all
+  bool save_failed = false;  // a --save could not be done (reported on stderr)
   int exit_status() const;
 };
 
@@ -39,6 +41,9 @@ struct Options {
   bool interruptible = false;  // see sim::RunOptions
   uint64_t slice_ticks = 0;  // see sim::RunOptions
   bool fresh_engines = false;  // see sim::RunOptions
+  // The guest's files to copy out at the end (--save), as the replayed run
+  // left them; Report::save_failed when one could not be.
+  std::vector<sim::SaveRequest> saves;
 };
 
 // Never throws: an unreadable trace is Verdict::kInvalid with the reason.

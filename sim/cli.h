@@ -32,6 +32,7 @@ struct GuestOptions {
   std::vector<std::string> mounts;
   std::string root;        // --root DIR (empty: the host's "/")
   bool hermetic = false;   // --hermetic: Ditto's own minimal world, no host root view
+  std::vector<std::string> saves;  // --save GUEST[:HOST] (run, record)
   bool quiet = false;
   std::string output;  // not given: a new PROG-N.db in the current directory
   bool output_given = false;  // -o was on the command line (even as "")
@@ -47,6 +48,8 @@ struct GuestOptions {
 // message) when the policy is unknown.
 bool run_options_for(const GuestOptions& o, const kernel::Config& cfg, sim::RunOptions& opts);
 void add_guest_options(CLI::App* cmd, GuestOptions& o);
+// --save, for the subcommands whose run ends with the guest's files at hand.
+void add_save_option(CLI::App* cmd, std::vector<std::string>& saves);
 
 // Splits `args` (after the subcommand) into the subcommand's own options
 // and PROG ARGS...: options end at the first word that is not one, or

@@ -16,6 +16,7 @@
 #include "sim/cli.h"
 #include "sim/host_signals.h"
 #include "sim/profile.h"
+#include "sim/save.h"
 #include "trace/store.h"
 
 extern char** environ;
@@ -26,10 +27,12 @@ const char* const kExitCodesHelp = R"(
 Exit status:
   run, record   the guest's own status: its exit code, or 128+N when signal N
                 killed it (as a shell reports it); 126 the program cannot be
-                executed (not a static x86-64 ELF, ...); 127 it does not exist;
+                executed (not an x86-64 ELF, ...); 127 it (or its dynamic
+                linker) does not exist;
                 124 the guest deadlocked (every task blocked forever);
                 123 the run reached --max-ticks (a livelock);
-                125 Ditto itself failed (bad option, cannot write the trace).
+                125 Ditto itself failed (bad option, cannot write the trace,
+                a --save that could not be done).
                 A run stopped by Ctrl-C (SIGINT, SIGTERM, SIGHUP) exits 128+N;
                 its recording is complete up to there. A second Ctrl-C kills
                 Ditto at once (the trace is then incomplete).
@@ -38,7 +41,8 @@ Exit status:
                 version, corrupt); 5 the trace is incomplete (recorder
                 killed) but what it holds replayed identically; 6 the
                 recording was interrupted (Ctrl-C) and replayed identically
-                up to there; 128+N this replay was stopped by signal N.
+                up to there; 128+N this replay was stopped by signal N;
+                125 it was identical but a --save could not be done.
   dump, info    0, or 4 when the trace is invalid.
 )";
 
@@ -88,6 +92,14 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
                   "files share it; mmap/brk/fork past it fail with ENOMEM, /tmp writes with ENOSPC (tmpfs: half)");
   cmd->add_option("--max-ticks", o.max_ticks,
                   "End the run when it reaches N ticks (a livelock): exit status 123");
+}
+
+void add_save_option(CLI::App* cmd, std::vector<std::string>& saves) {
+  cmd->add_option("--save", saves,
+                  "At the end, copy the guest's file or directory GUEST_PATH to the host: GUEST_PATH[:HOST_PATH] "
+                  "(repeatable; default HOST_PATH: its name in the current directory). The guest's writes live in "
+                  "memory only; this brings them out")
+      ->type_name("GUEST[:HOST]");
 }
 
 bool run_options_for(const GuestOptions& o, const kernel::Config& cfg, sim::RunOptions& opts) {
@@ -403,11 +415,24 @@ int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool r
   if (!run_options_for(o, cfg, opts)) return kExitDittoError;
   opts.progress = !o.quiet && ::isatty(2) != 0;
   opts.interruptible = true;
+  std::vector<sim::SaveRequest> saves;
+  for (const std::string& spec : o.saves) {
+    auto r = sim::parse_save(spec);
+    if (!r) return kExitDittoError;
+    saves.push_back(*r);
+  }
+  bool saved = true;
+  if (!saves.empty()) opts.at_teardown = [&](kernel::Kernel& k) { saved = sim::save_all(k, saves); };
+  auto status_after_save = [&](int status) {
+    if (saved) return status;
+    std::cerr << "ditto: exiting 125 because a --save failed (the guest's own status was " << status << ")\n";
+    return int(kExitDittoError);
+  };
   sim::install_interrupt_handlers();
   if (!record) {
     sim::HostIo io(nullptr, nullptr);
     sim::RunResult r = sim::run_guest(cfg, io, opts);
-    return report_outcome(r, guest[0], o.quiet);
+    return status_after_save(report_outcome(r, guest[0], o.quiet));
   }
   std::string output = o.output;
   if (!o.output_given) {
@@ -451,7 +476,7 @@ int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool r
       std::cerr << "ditto: recorded " << recorder->count() << " events, " << r.ticks << " ticks to " << output
                 << " (run " << run << ")"
                 << (r.outcome.interrupted ? "; interrupted: `ditto replay` checks it up to there" : "") << "\n";
-    return status;
+    return status_after_save(status);
   } catch (const trace::TraceError& ex) {
     std::cerr << "ditto: " << ex.what() << "\n";
     return kExitDittoError;

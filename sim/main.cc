@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "sim/cli.h"
+#include "sim/save.h"
 #include "sim/host_signals.h"
 
 using namespace cli;
@@ -28,17 +29,19 @@ int main(int argc, char** argv) {
   GuestOptions run_opts, rec_opts;
   auto* run = app.add_subcommand("run", "Run PROG [ARGS...] under Ditto without recording");
   add_guest_options(run, run_opts);
-  run->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
+  add_save_option(run, run_opts.saves);
+  run->add_option("program", "PROG [ARGS...]: an x86-64 ELF program (static or dynamic) or a #! script, and its arguments");
   auto* rec = app.add_subcommand("record", "Run PROG [ARGS...] and record the run into a trace");
   add_guest_options(rec, rec_opts);
+  add_save_option(rec, rec_opts.saves);
   rec->add_option("-o,--output", rec_opts.output,
                   "Trace file to write (replaced if it exists); default: a new PROG-N.db in the current directory");
-  rec->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
+  rec->add_option("program", "PROG [ARGS...]: an x86-64 ELF program (static or dynamic) or a #! script, and its arguments");
   ExploreCliOptions exp_opts;
   exp_opts.guest.policy.name = "surw";
   auto* exp = app.add_subcommand("explore", "Run PROG [ARGS...] under many schedules and report the distinct failures");
   add_explore_options(exp, exp_opts);
-  exp->add_option("program", "PROG [ARGS...]: a static x86-64 ELF and its arguments");
+  exp->add_option("program", "PROG [ARGS...]: an x86-64 ELF program (static or dynamic) or a #! script, and its arguments");
   std::string file;
   sim::AnalyzeOptions ana_opts;
   bool ana_json = false;
@@ -52,6 +55,8 @@ int main(int argc, char** argv) {
   rep->add_option("trace", file, "Trace file")->required();
   rep->add_option("--run", rep_opts.run, "Run number in the trace (default: the last)");
   rep->add_flag("--echo", rep_opts.echo_output, "Write the guest's output again while replaying");
+  std::vector<std::string> rep_saves;
+  add_save_option(rep, rep_saves);
   rep->add_option("--slice-ticks", rep_opts.slice_ticks, "Self-check: stop and resume every N ticks");
   rep->add_flag("--fresh-engines", rep_opts.fresh_engines, "Self-check: a new CPU engine for every fork and exec");
   bool json = false;
@@ -91,7 +96,14 @@ int main(int argc, char** argv) {
     if (ana_opts.jobs <= 0) ana_opts.jobs = int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
     return cmd_analyze(ana_opts, ana_json);
   }
-  if (rep->parsed()) return cmd_replay(file, rep_opts);
+  if (rep->parsed()) {
+    for (const std::string& spec : rep_saves) {
+      auto r = sim::parse_save(spec);
+      if (!r) return kExitDittoError;
+      rep_opts.saves.push_back(*r);
+    }
+    return cmd_replay(file, rep_opts);
+  }
   if (dump->parsed()) return cmd_dump(file, json, dump_run);
   if (info->parsed()) return cmd_info(file);
   return kExitDittoError;

@@ -187,6 +187,7 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   res.outcome.tick_limit = tick_limit && !interrupted && !res.outcome.finished;
   res.ticks = k.ticks();
   res.unsupported = k.unsupported();
+  if (opts.at_teardown) opts.at_teardown(k);
   if (opts.at_end) opts.at_end(res);
   return res;
 }

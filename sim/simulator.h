@@ -60,6 +60,9 @@ struct RunOptions {
   // Called with the result before the run's kernel is torn down (a forked
   // schedule reports and exits there: tearing down costs more than its run).
   std::function<void(const RunResult&)> at_end;
+  // Called once the guest has ended, its kernel still whole (--save reads
+  // the guest's files there); it must emit no event.
+  std::function<void(kernel::Kernel&)> at_teardown;
   // A profiling run's memory tracer for each address space (sim/profile.cc).
   std::function<cpu::MemoryTracer*(const kernel::Kernel&, const kernel::MemoryManager&)> tracer;
 };

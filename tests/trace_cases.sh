@@ -95,6 +95,25 @@ case "$case_name" in
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     echo "ok: $(tr '\n' ' ' <"$tmp/out")"
     ;;
+  save_outputs)
+    # The host's gcc compiles and links under Ditto (the root view: the
+    # driver, cc1, as, ld and their libraries), byte for byte as natively;
+    # --save brings the guest's outputs out after record and after replay.
+    command -v gcc >/dev/null || { echo "FAIL: gcc missing (apt-get install build-essential)"; exit 1; }
+    mkdir -p "$tmp/src" && printf '#include <stdio.h>\nint main(void){puts("built");return 0;}\n' >"$tmp/src/m.c"
+    (cd "$tmp/src" && gcc -c m.c -o "$tmp/native.o" && gcc -o "$tmp/native" m.c)
+    "$ditto" record -q -o "$tmp/t.db" --mount "$tmp/src:/src" --save /tmp/out:"$tmp/out" \
+      /bin/sh -c 'mkdir /tmp/out && cd /src && gcc -c m.c -o /tmp/out/m.o && gcc -o /tmp/out/m m.c' ||
+      { echo "FAIL: gcc under ditto exited $?"; exit 1; }
+    cmp "$tmp/out/m.o" "$tmp/native.o" && cmp "$tmp/out/m" "$tmp/native" ||
+      { echo "FAIL: gcc under Ditto made different bytes"; exit 1; }
+    [ "$("$tmp/out/m")" = built ] || { echo "FAIL: the saved executable does not run"; exit 1; }
+    rm -rf "$tmp/src" "$tmp/out"
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db" --save /tmp/out/m:"$tmp/replayed"
+    cmp "$tmp/replayed" "$tmp/native" || { echo "FAIL: the replay saved different bytes"; exit 1; }
+    expect_status 125 "no such file or directory in the guest" -- "$ditto" run -q --save /nowhere:"$tmp/x" /bin/true
+    echo "ok: object and executable identical to native, after record and after replay"
+    ;;
   mount_over_program)
     # A mount that holds the program's own directory shows the host's entries
     # there too (it showed only the program: fpc could not find ppcx64 beside
