@@ -1,5 +1,7 @@
 #include "kernel/elf.h"
 
+#include "kernel/abi.h"
+
 #include <elf.h>
 
 #include <cstring>
@@ -83,6 +85,44 @@ std::string parse_elf(std::string_view f, ElfImage& out) {
       }
   }
   return "";
+}
+
+// The "#!" line of a script (fs/binfmt_script.c load_script()), read from the
+// first BINPRM_BUF_SIZE (256) bytes: the interpreter and its optional single
+// argument, or -ENOEXEC (no interpreter; a line that does not end within
+// those bytes, unless what precedes the end is a complete interpreter name).
+int64_t parse_shebang(std::string_view file, std::string& interp, std::string& arg) {
+  constexpr size_t kBufSize = 256;
+  std::string buf(file.substr(0, kBufSize));
+  buf.resize(kBufSize, '\0');
+  auto spacetab = [](char c) { return c == ' ' || c == '\t'; };
+  auto terminator = [&](char c) { return spacetab(c) || c == '\0'; };
+  size_t buf_end = kBufSize - 1;
+  size_t end = buf.find('\n');
+  if (end == std::string::npos || end > buf_end) {
+    size_t first = 2;
+    while (first < buf_end && spacetab(buf[first])) ++first;
+    if (first == buf_end) return -abi::kENOEXEC;  // nothing but spaces
+    size_t t = first;
+    while (t < buf_end && !terminator(buf[t])) ++t;
+    if (t == buf_end) return -abi::kENOEXEC;  // the interpreter's name may be cut short
+    end = buf_end;
+  }
+  while (end > 2 && spacetab(buf[end - 1])) --end;
+  size_t name = 2;
+  while (name < end && spacetab(buf[name])) ++name;
+  if (name >= end) return -abi::kENOEXEC;
+  size_t sep = name;
+  while (sep < end && !terminator(buf[sep])) ++sep;
+  interp = std::string(buf.c_str() + name, std::min(sep, end) - name);
+  interp = interp.c_str();  // up to a NUL
+  arg.clear();
+  if (sep < end && buf[sep] != '\0') {
+    size_t a = sep;
+    while (a < end && spacetab(buf[a])) ++a;
+    if (a < end) arg = std::string(buf.c_str() + a, end - a).c_str();
+  }
+  return 0;
 }
 
 }  // namespace kernel

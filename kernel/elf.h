@@ -1,4 +1,5 @@
-// Parsing and validating ELF64 x86-64 executables and their interpreters.
+// The executable formats: ELF64 x86-64 programs and their interpreters, and
+// "#!" scripts.
 #pragma once
 
 #include <cstdint>
@@ -29,5 +30,9 @@ struct ElfImage {
 
 // Returns "" and fills `out`, or a one-line reason the file cannot run.
 std::string parse_elf(std::string_view file, ElfImage& out);
+
+// A script's "#!" line: its interpreter and optional single argument; 0, or
+// -ENOEXEC when the line names no interpreter.
+int64_t parse_shebang(std::string_view file, std::string& interp, std::string& arg);
 
 }  // namespace kernel

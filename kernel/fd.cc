@@ -348,9 +348,24 @@ FdEntry* FdTable::entry(int fd) {
   return &fds_[size_t(fd)];
 }
 
+File::~File() {
+  if (inode_ && !inode_->locks.empty()) inode_->locks.release_file(lock_owner_);
+}
+
+void FdTable::release_locks(const File& f) const {
+  const InodeRef& n = f.inode();
+  if (lock_owner_ && n && !n->locks.records.empty()) n->locks.release_posix(lock_owner_);
+}
+
+FdTable::~FdTable() {
+  for (const FdEntry& e : fds_)
+    if (e.file) release_locks(*e.file);
+}
+
 int FdTable::close(int fd) {
   FdEntry* e = entry(fd);
   if (!e) return -kEBADF;
+  release_locks(*e->file);
   *e = FdEntry{};
   first_free_ = std::min(first_free_, fd);
   return 0;
@@ -359,6 +374,7 @@ int FdTable::close(int fd) {
 int FdTable::install(int fd, std::shared_ptr<File> f, bool cloexec) {
   if (fd < 0 || fd >= max_fds_) return -kEBADF;
   if (fd >= int(fds_.size())) fds_.resize(size_t(fd) + 1);
+  if (fds_[size_t(fd)].file) release_locks(*fds_[size_t(fd)].file);
   fds_[size_t(fd)] = {std::move(f), cloexec};
   return fd;
 }

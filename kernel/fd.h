@@ -25,7 +25,12 @@ constexpr int64_t kWouldBlock = -(1LL << 40);
 class File {
  public:
   explicit File(InodeRef inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  virtual ~File() = default;
+  // The open file's OFD and flock locks go with it.
+  virtual ~File();
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  // Who owns this open file's OFD and flock() locks (kernel/locks.h).
+  uint64_t lock_owner() const { return lock_owner_; }
 
   virtual int64_t read(Kernel& k, char* buf, size_t n);
   virtual int64_t write(Kernel& k, const char* buf, size_t n);
@@ -72,6 +77,9 @@ class File {
   uint32_t flags_;
   uint64_t offset_ = 0;
   std::vector<std::string> dir_snapshot_;
+  // Lock owners are numbered in creation order, never reused in a run.
+  static inline uint64_t next_lock_owner_ = 0;
+  uint64_t lock_owner_ = ++next_lock_owner_;
 };
 
 // Anonymous pipe shared by its two ends.
@@ -175,6 +183,19 @@ struct FdEntry {
 class FdTable {
  public:
   static constexpr int kDefaultMaxFds = 1024;  // RLIMIT_NOFILE soft limit
+  FdTable() = default;
+  // A copy (fork without CLONE_FILES, unshare, exec) is a new owner of
+  // POSIX locks; closing its descriptors releases none of the original's.
+  FdTable(const FdTable& o) : fds_(o.fds_), max_fds_(o.max_fds_), first_free_(o.first_free_) {}
+  FdTable& operator=(const FdTable&) = delete;
+  // Closing the table's last descriptors releases its POSIX locks.
+  ~FdTable();
+  // Who owns the POSIX record locks set through this table (fs/locks.c:
+  // current->files), 0 for none.
+  uint64_t lock_owner() const { return lock_owner_; }
+  // exec: the new table of a process that did not share its old one goes
+  // on owning the old one's locks (they survive execve).
+  void take_lock_owner(FdTable& from) { lock_owner_ = from.lock_owner_, from.lock_owner_ = 0; }
   // Lowest free descriptor >= min_fd, or -EMFILE.
   int alloc(std::shared_ptr<File> f, bool cloexec, int min_fd = 0);
   std::shared_ptr<File> get(int fd) const;
@@ -192,6 +213,10 @@ class FdTable {
   // Every descriptor below this one is in use (Linux's next_fd): the
   // search for the lowest free one starts here, not at 0.
   int first_free_ = 0;
+  static inline uint64_t next_lock_owner_ = 0;
+  uint64_t lock_owner_ = ++next_lock_owner_;
+  // Closing `f` through this table releases the table's POSIX locks on it.
+  void release_locks(const File& f) const;
 };
 
 std::shared_ptr<File> open_inode(const InodeRef& inode, uint32_t flags);

@@ -174,11 +174,38 @@ void Kernel::make_world() {
 
 }
 
-LoadError Kernel::create_init_task(const std::string& program) {
+LoadError Kernel::create_init_task(const std::string& program_file) {
+  // A "#!" script runs its interpreter, as execve would: argv becomes the
+  // interpreter, its argument, the script's path, then argv[1..].
+  std::string program = program_file, exe = cfg_.program_path, script = cfg_.execfn;
+  std::vector<std::string> argv = cfg_.argv;
+  for (int depth = 0; program.compare(0, 2, "#!") == 0; ++depth) {
+    if (depth == 5) return {126, "too many levels of #! interpreters (ELOOP)"};
+    std::string interp, arg;
+    if (parse_shebang(program, interp, arg) < 0) return {126, "a #! line that names no interpreter (ENOEXEC)"};
+    std::vector<std::string> args{interp};
+    if (!arg.empty()) args.push_back(arg);
+    args.push_back(script);
+    args.insert(args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    argv = std::move(args);
+    Lookup l = vfs_->resolve(cfg_.cwd, interp, true);
+    if (l.err || !l.node) {
+      int e = l.err ? l.err : kENOENT;
+      std::string why = "its interpreter " + interp + ": " + std::strerror(e);
+      if (cfg_.root_dir.empty()) why += " (a --hermetic world has only what --mount shows)";
+      return {e == kENOENT ? 127 : 126, why};
+    }
+    if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111))
+      return {126, "its interpreter " + interp + ": Permission denied"};
+    if (int e = vfs_->load_contents(l.node)) return {126, "its interpreter " + interp + ": " + std::strerror(e)};
+    program = std::string(l.node->bytes());
+    exe = l.path;
+    script = interp;
+  }
   auto t = std::make_unique<Task>();
   t->tid = t->tgid = next_tid_++;
   t->ppid = 1;  // a virtual init outside the guest
-  t->mm = MemoryManager::create(engine_pool_, cfg_.program_path);
+  t->mm = MemoryManager::create(engine_pool_, exe);
   t->mm->set_budget(memory_);
   t->fds = std::make_shared<FdTable>();
   t->fs = std::make_shared<FsContext>();
@@ -219,8 +246,8 @@ LoadError Kernel::create_init_task(const std::string& program) {
   adopt_engine(*t->mm);
 
   t->pgid = t->sid = t->tgid;
-  t->exe = cfg_.program_path;
-  for (const std::string& a : cfg_.argv) t->cmdline += a + std::string(1, '\0');
+  t->exe = exe;
+  for (const std::string& a : argv) t->cmdline += a + std::string(1, '\0');
   Task& task = *t;
   tasks_[task.tid] = std::move(t);
   init_tid_ = task.tid;
@@ -238,7 +265,7 @@ LoadError Kernel::create_init_task(const std::string& program) {
       return {e == kENOENT ? 127 : 126, why};
     }
   }
-  LoadError err = load_program(task, program, cfg_.argv, cfg_.env, cfg_.execfn, dynamic ? &interp : nullptr);
+  LoadError err = load_program(task, program, argv, cfg_.env, cfg_.execfn, dynamic ? &interp : nullptr);
   task.mm->active_tid = task.tid;
   if (err.status) {
     current_ = nullptr;

@@ -186,6 +186,12 @@ struct Task {
   uint32_t pgid = 0, sid = 0;
   RunState run_state = RunState::kRunnable;
   BlockedSyscall blocked;
+  // A wait for a record lock (F_SETLKW): on which file, for what; read by
+  // the deadlock check while the task is blocked.
+  struct LockWait {
+    InodeRef inode;
+    RecordLock want;
+  } lock_wait;
   bool has_pending_result = false;  // a woken syscall's result, for RAX
   int64_t pending_result = 0;
   cpu::Context ctx;                 // saved CPU state while another task holds the engine

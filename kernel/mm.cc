@@ -410,6 +410,23 @@ int64_t MemoryManager::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_
   return int64_t(new_addr);
 }
 
+int64_t MemoryManager::msync(uint64_t addr, uint64_t len, int flags) const {
+  constexpr int kMS_ASYNC = 1, kMS_INVALIDATE = 2, kMS_SYNC = 4;
+  if (flags & ~(kMS_ASYNC | kMS_INVALIDATE | kMS_SYNC)) return -kEINVAL;
+  if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
+  if ((flags & kMS_ASYNC) && (flags & kMS_SYNC)) return -kEINVAL;
+  uint64_t size = page_up(len);
+  if (size < len) return -kENOMEM;
+  uint64_t end = addr + size;
+  if (end < addr) return -kENOMEM;
+  for (uint64_t a = addr; a < end;) {
+    auto it = vmas_.upper_bound(a);
+    if (it == vmas_.begin() || std::prev(it)->second.end <= a) return -kENOMEM;
+    a = std::prev(it)->second.end;
+  }
+  return 0;
+}
+
 int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
   if (addr & (cpu::kPageSize - 1)) return -kEINVAL;
   // NORMAL..WILLNEED (0-3), DONTNEED (4), FREE..PAGEOUT (8-21): the advice

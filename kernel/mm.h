@@ -151,6 +151,9 @@ class MemoryManager {
   int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
                  uint64_t new_addr);
   int64_t madvise(uint64_t addr, uint64_t len, int advice);
+  // msync(2)'s checks (mm/msync.c): Ditto's files live in memory, so there
+  // is nothing to write back; 0, EINVAL, or ENOMEM for a hole in the range.
+  int64_t msync(uint64_t addr, uint64_t len, int flags) const;
   uint64_t brk(uint64_t want);
   // Extends the [stack] mapping down to cover `addr` when it lies within
   // RLIMIT_STACK of the stack top and nothing else is mapped in between

@@ -529,6 +529,13 @@ int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
     case kF_SETFD: e->cloexec = a[2] & kFD_CLOEXEC; return 0;
     case kF_GETFL: return int64_t(e->file->flags());
     case kF_SETFL: e->file->set_status_flags(uint32_t(a[2])); return 0;
+    case 5:   // F_GETLK
+    case 6:   // F_SETLK
+    case 7:   // F_SETLKW
+    case 36:  // F_OFD_GETLK
+    case 37:  // F_OFD_SETLK
+    case 38:  // F_OFD_SETLKW
+      return fcntl_record_lock(k, e->file, cmd, a[2]);
     case kF_GETPIPE_SZ:
     case kF_SETPIPE_SZ: {
       auto* p = dynamic_cast<PipeEnd*>(e->file.get());
@@ -548,9 +555,9 @@ int64_t sys_fcntl(Kernel& k, const uint64_t* a) {
       // Known to Linux but not modelled yet (locks, owners, leases, seals,
       // hints): counted by name. Anything else is EINVAL, as on Linux.
       static const std::pair<int, const char*> known[] = {
-          {5, "F_GETLK"},        {6, "F_SETLK"},        {7, "F_SETLKW"},         {8, "F_SETOWN"},
+          {8, "F_SETOWN"},
           {9, "F_GETOWN"},       {10, "F_SETSIG"},      {11, "F_GETSIG"},        {15, "F_SETOWN_EX"},
-          {16, "F_GETOWN_EX"},   {36, "F_OFD_GETLK"},   {37, "F_OFD_SETLK"},     {38, "F_OFD_SETLKW"},
+          {16, "F_GETOWN_EX"},
           {1024, "F_SETLEASE"},  {1025, "F_GETLEASE"},  {1026, "F_NOTIFY"},      {1033, "F_ADD_SEALS"},
           {1034, "F_GET_SEALS"}, {1035, "F_GET_RW_HINT"}, {1036, "F_SET_RW_HINT"}, {1037, "F_GET_FILE_RW_HINT"},
           {1038, "F_SET_FILE_RW_HINT"}};

@@ -23,6 +23,8 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_poll_syscalls(t.data());
   register_timer_syscalls(t.data());
   register_attr_syscalls(t.data());
+  register_locks_syscalls(t.data());
+  register_sync_syscalls(t.data());
   return t;
 }
 }  // namespace

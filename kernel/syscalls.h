@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace kernel {
 
 class Kernel;
+class File;
 using SyscallFn = int64_t (*)(Kernel& k, const uint64_t* args);
 constexpr uint32_t kMaxSyscall = 512;
 
@@ -36,5 +38,9 @@ void register_signal_syscalls(SyscallFn* table);
 void register_poll_syscalls(SyscallFn* table);
 void register_timer_syscalls(SyscallFn* table);
 void register_attr_syscalls(SyscallFn* table);
+void register_locks_syscalls(SyscallFn* table);
+void register_sync_syscalls(SyscallFn* table);
+// fcntl's F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* variants (kernel/locks.cc).
+int64_t fcntl_record_lock(Kernel& k, const std::shared_ptr<File>& f, int cmd, uint64_t arg);
 
 }  // namespace kernel

@@ -15,6 +15,7 @@
 
 #include "kernel/abi.h"
 #include "kernel/io.h"
+#include "kernel/locks.h"
 #include "kernel/memory_budget.h"
 #include "kernel/shared_memory.h"
 
@@ -79,6 +80,7 @@ struct Inode {
   // the working directory. Under a --mount it also shows the host's entries.
   bool implied = false;
   std::string proc_path;  // a /proc directory: its path below /proc (relisted live)
+  FileLocks locks;        // fcntl and flock locks on the file
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
   uint32_t mode() const;  // S_IFMT bits | perm

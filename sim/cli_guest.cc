@@ -280,7 +280,13 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
       return 127;
     }
   }
+  // What a shell passes to execve: the path found on PATH for a bare name
+  // (AT_EXECFN, and a script's path for its interpreter).
   cfg.execfn = guest[0];
+  if (cfg.execfn.find('/') == std::string::npos && (cfg.root_dir.empty() || cfg.root_dir == "/"))
+    cfg.execfn = program_on_path(guest[0]);
+  else if (cfg.execfn.find('/') == std::string::npos)
+    cfg.execfn = cfg.program_path;
   cfg.argv = guest;
   cfg.seed = o.seed;
   cfg.cpus = o.cpus;
