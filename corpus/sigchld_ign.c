@@ -39,9 +39,16 @@ int main(void) {
   sa.sa_sigaction = on_chld;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigaction(SIGCHLD, &sa, NULL);
+  /* Blocked until sigsuspend: a SIGCHLD between the test and a pause()
+   * would leave the parent waiting forever. */
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old);
   pid_t c = fork();
   if (c == 0) _exit(3);
-  while (!got) pause();
+  while (!got) sigsuspend(&old);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   printf("handler ran %d time(s): code CLD_EXITED %d status %d\n", got, code == CLD_EXITED, status);
   show("zombie still waitable", waitpid(c, &st, 0) == c);
 

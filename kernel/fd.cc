@@ -136,7 +136,10 @@ PipeEnd::PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uin
   (write_end_ ? pipe_->writers : pipe_->readers)++;
 }
 
-PipeEnd::~PipeEnd() { (write_end_ ? pipe_->writers : pipe_->readers)--; }
+PipeEnd::~PipeEnd() {
+  (write_end_ ? pipe_->writers : pipe_->readers)--;
+  ++pipe_->wakes;
+}
 
 int64_t PipeEnd::read(Kernel& k, char* buf, size_t n) {
   if (n == 0) return 0;
@@ -166,6 +169,7 @@ int64_t PipeEnd::read_into(Kernel&, char* buf, size_t n, size_t room, size_t& pl
     placed = done;
     if (b.empty()) pipe_->bufs.pop_front();
   }
+  if (done) ++pipe_->wakes;
   return int64_t(done);
 }
 
@@ -191,6 +195,7 @@ int64_t PipeEnd::write_from(Kernel& k, const char* buf, size_t n, size_t readabl
     if (readable < chars) return -kEFAULT;
     p.bufs.back().append(buf, chars);
     done = chars;
+    ++p.wakes;
     if (done == n) return int64_t(n);
   }
   // Writes of at most PIPE_BUF bytes are atomic: they took a free buffer
@@ -206,6 +211,7 @@ int64_t PipeEnd::write_from(Kernel& k, const char* buf, size_t n, size_t readabl
     done += take;
   }
   if (done == 0) return faulted ? -kEFAULT : (flags_ & kO_NONBLOCK) ? -kEAGAIN : kWouldBlock;
+  ++p.wakes;
   return int64_t(done);
 }
 
@@ -213,6 +219,18 @@ namespace {
 constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
                    kPOLLWRNORM = 0x100;
 }  // namespace
+
+bool File::pollable() const {
+  if (!inode_) return true;
+  switch (inode_->kind) {
+    case InodeKind::kRegular:
+    case InodeKind::kDirectory:
+    case InodeKind::kSymlink: return false;
+    case InodeKind::kCharDevice: return inode_->device == Device::kUrandom;  // random_poll()
+    case InodeKind::kFifo: return true;
+  }
+  return true;
+}
 
 uint32_t File::poll_events(Kernel&) const {
   // Regular files and devices never block (poll(2)).

@@ -52,6 +52,18 @@ class File {
   virtual bool discards_writes() const { return false; }
   // poll(2) readiness (POLLIN, POLLOUT, POLLHUP, POLLERR bits).
   virtual uint32_t poll_events(Kernel& k) const;
+  // Whether the file has a poll operation (epoll_ctl: EPERM when not):
+  // regular files, directories and most devices do not.
+  virtual bool pollable() const;
+  // Counts the events that wake the file's waiters (data in, room out, a
+  // close): an edge-triggered epoll reports again after each.
+  virtual uint64_t wake_count() const { return 0; }
+  // When the file becomes ready by itself (a timer), on the monotonic
+  // clock; -1 never.
+  virtual int64_t next_ready_ns(Kernel& k) const {
+    (void)k;
+    return -1;
+  }
 
   const InodeRef& inode() const { return inode_; }
   uint32_t flags() const { return flags_; }
@@ -91,6 +103,7 @@ struct Pipe {
   std::deque<std::string> bufs;  // each at most a page
   size_t capacity = abi::kPipeBufSize;
   int readers = 0, writers = 0;
+  uint64_t wakes = 0;  // reads, writes and closes (File::wake_count)
   size_t bytes() const {
     size_t n = 0;
     for (const auto& b : bufs) n += b.size();
@@ -121,6 +134,7 @@ class PipeEnd : public File {
   size_t write_window(size_t n) const;
   Pipe& pipe() { return *pipe_; }
   uint32_t poll_events(Kernel& k) const override;
+  uint64_t wake_count() const override { return pipe_->wakes; }
 
  private:
   std::shared_ptr<Pipe> pipe_;
@@ -150,6 +164,7 @@ class HostStdio : public File {
 class PidFd : public File {
  public:
   PidFd(InodeRef inode, uint32_t pid, uint32_t flags) : File(std::move(inode), flags), pid_(pid) {}
+  bool pollable() const override { return true; }
   int64_t read(Kernel&, char*, size_t) override { return -abi::kEINVAL; }
   int64_t read_into(Kernel&, char*, size_t, size_t, size_t&) override { return -abi::kEINVAL; }
   int64_t write(Kernel&, const char*, size_t) override { return -abi::kEINVAL; }

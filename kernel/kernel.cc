@@ -350,9 +350,11 @@ bool Kernel::try_wake(Task& t) {
       futex_forget(t.tid);
       int sig = next_deliverable(t);
       constexpr uint64_t kSA_RESTART = 0x10000000;
-      // nanosleep and poll fail with EINTR whatever SA_RESTART says (signal(7)).
+      // nanosleep, poll, select and epoll_wait fail with EINTR whatever
+      // SA_RESTART says (signal(7)).
       bool restart = (t.sighand->actions[size_t(sig)].flags & kSA_RESTART) && reason != "nanosleep" &&
-                     reason != "poll" && reason != "sigtimedwait";
+                     reason != "poll" && reason != "sigtimedwait" && reason != "select" &&
+                     reason != "epoll_wait";
       if (restart) {
         t.resume_rip = regs.rip;  // the `syscall` instruction again
         r = -512;

@@ -91,11 +91,14 @@ int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, cons
 // Runs `op` now; when it would block, parks the task and runs it again each
 // time the scheduler looks, until it completes (pipe(7) blocking I/O).
 template <class Op>
-int64_t blocking(Kernel& k, const char* reason, Op op) {
-  return k.attempt_or_block(reason, [op]() mutable {
-    int64_t r = op();
-    return r == kWouldBlock ? kBlocked : r;
-  });
+int64_t blocking(Kernel& k, const char* reason, Op op, int64_t wake_at_ns = -1) {
+  return k.attempt_or_block(
+      reason,
+      [op]() mutable {
+        int64_t r = op();
+        return r == kWouldBlock ? kBlocked : r;
+      },
+      wake_at_ns);
 }
 
 // The descriptor and buffer checks of read(2) and write(2) in
@@ -113,7 +116,8 @@ int64_t sys_read(Kernel& k, const uint64_t* a) {
   auto f = checked_rw_file(k, a, false, err);
   if (!f) return err;
   UserBuffers dst(a[1], a[2]);
-  return blocking(k, "read", [&k, f, dst] { return do_read(k, *f, dst, nullptr); });
+  // A file that becomes readable by itself (a timerfd) wakes its reader then.
+  return blocking(k, "read", [&k, f, dst] { return do_read(k, *f, dst, nullptr); }, f->next_ready_ns(k));
 }
 
 // Writes `total` bytes to `f`, `attempt(offset)` making one write of what

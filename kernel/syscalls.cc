@@ -25,6 +25,9 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_attr_syscalls(t.data());
   register_locks_syscalls(t.data());
   register_sync_syscalls(t.data());
+  register_epoll_syscalls(t.data());
+  register_eventfd_syscalls(t.data());
+  register_timerfd_syscalls(t.data());
   return t;
 }
 }  // namespace

@@ -40,6 +40,9 @@ void register_timer_syscalls(SyscallFn* table);
 void register_attr_syscalls(SyscallFn* table);
 void register_locks_syscalls(SyscallFn* table);
 void register_sync_syscalls(SyscallFn* table);
+void register_epoll_syscalls(SyscallFn* table);
+void register_eventfd_syscalls(SyscallFn* table);
+void register_timerfd_syscalls(SyscallFn* table);
 // fcntl's F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* variants (kernel/locks.cc).
 int64_t fcntl_record_lock(Kernel& k, const std::shared_ptr<File>& f, int cmd, uint64_t arg);
 
