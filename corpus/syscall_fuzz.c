@@ -40,7 +40,11 @@ int main(int argc, char **argv) {
         nr == SYS_dup3 || nr == SYS_close || nr == SYS_rt_sigprocmask || nr == SYS_pause ||
         nr == SYS_rt_sigsuspend || nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64 ||
         nr == SYS_sigaltstack || nr == SYS_set_tid_address || nr == SYS_alarm || nr == SYS_setitimer ||
-        nr == SYS_timer_settime || nr == SYS_rt_sigqueueinfo || nr == SYS_rt_tgsigqueueinfo)
+        nr == SYS_timer_settime || nr == SYS_rt_sigqueueinfo || nr == SYS_rt_tgsigqueueinfo ||
+        nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2 || nr == SYS_select ||
+        nr == SYS_pselect6 || nr == SYS_accept || nr == SYS_accept4 || nr == SYS_recvfrom ||
+        nr == SYS_recvmsg || nr == SYS_sendto || nr == SYS_sendmsg || nr == SYS_flock || nr == SYS_fcntl ||
+        nr == SYS_timerfd_settime)
       continue;
     uint64_t a[6];
     for (int k = 0; k < 6; k++) {

@@ -108,6 +108,7 @@ int64_t File::getdents(char* buf, size_t n) {
         case InodeKind::kSymlink: type = kDT_LNK; break;
         case InodeKind::kCharDevice: type = kDT_CHR; break;
         case InodeKind::kFifo: type = kDT_FIFO; break;
+        case InodeKind::kSocket: type = 12; break;  // DT_SOCK
       }
     }
     // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
@@ -227,7 +228,8 @@ bool File::pollable() const {
     case InodeKind::kDirectory:
     case InodeKind::kSymlink: return false;
     case InodeKind::kCharDevice: return inode_->device == Device::kUrandom;  // random_poll()
-    case InodeKind::kFifo: return true;
+    case InodeKind::kFifo:
+    case InodeKind::kSocket: return true;
   }
   return true;
 }

@@ -1,5 +1,7 @@
 #include "kernel/kernel.h"
 
+#include "kernel/socket.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -33,6 +35,11 @@ Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io), rng_(cfg.seed) {
 }
 
 Kernel::~Kernel() = default;
+
+std::shared_ptr<Network> Kernel::network() {
+  if (!network_) network_ = std::make_shared<Network>();
+  return network_;
+}
 
 void Kernel::random_bytes(char* out, size_t n) {
   while (n > 0) {

@@ -177,6 +177,7 @@ struct BlockedSyscall {
 };
 
 class Kernel;
+class Network;
 // A siginfo_t the guest wrote at `ptr`, for signal `sig` (EFAULT when it
 // cannot be read); `given_signo` receives its own si_signo.
 int64_t read_guest_siginfo(Kernel& k, uint64_t ptr, int sig, SigInfo& info, int32_t* given_signo = nullptr);
@@ -408,6 +409,8 @@ class Kernel : public cpu::TrapHandler {
   // ---- services for syscall handlers ----
   Io& io() { return io_; }
   Vfs& vfs() { return *vfs_; }
+  // The simulated loopback's names (kernel/socket.h); sockets share it.
+  std::shared_ptr<Network> network();
   MemoryBudget& memory() { return *memory_; }
   const FileSpace& tmpfs_space() const { return *tmpfs_; }
   Task& current() { return *current_; }
@@ -583,6 +586,7 @@ class Kernel : public cpu::TrapHandler {
   void flush_exit_event();
 
   Config cfg_;
+  std::shared_ptr<Network> network_;
   Io& io_;
   std::shared_ptr<MemoryBudget> memory_;
   std::shared_ptr<FileSpace> tmpfs_;

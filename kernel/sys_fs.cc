@@ -338,6 +338,28 @@ int64_t sys_close(Kernel& k, const uint64_t* a) {
   return k.current().fds->close(int(a[0]));
 }
 
+// close_range(2) (fs/file.c): closes, or marks close-on-exec, every open
+// descriptor from first to last; with CLOSE_RANGE_UNSHARE the task first
+// gets a table of its own.
+int64_t sys_close_range(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kUnshare = 2, kCloexec = 4;
+  uint32_t first = uint32_t(a[0]), last = uint32_t(a[1]);
+  uint64_t flags = a[2];
+  if (flags & ~(kUnshare | kCloexec)) return -kEINVAL;
+  if (first > last) return -kEINVAL;
+  Task& t = k.current();
+  if ((flags & kUnshare) && t.fds.use_count() > 1) t.fds = std::make_shared<FdTable>(*t.fds);
+  FdTable& fds = *t.fds;
+  uint64_t end = std::min<uint64_t>(uint64_t(last) + 1, fds.entries().size());
+  for (uint64_t fd = first; fd < end; ++fd) {
+    FdEntry* e = fds.entry(int(fd));
+    if (!e) continue;
+    if (flags & kCloexec) e->cloexec = true;
+    else fds.close(int(fd));
+  }
+  return 0;
+}
+
 int64_t sys_lseek(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;

@@ -15,6 +15,7 @@ uint32_t Inode::mode() const {
     case InodeKind::kSymlink: return kS_IFLNK | perm;
     case InodeKind::kCharDevice: return kS_IFCHR | perm;
     case InodeKind::kFifo: return kS_IFIFO | perm;
+    case InodeKind::kSocket: return kS_IFSOCK | perm;
   }
   return perm;
 }

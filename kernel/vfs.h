@@ -21,7 +21,7 @@
 
 namespace kernel {
 
-enum class InodeKind : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo };
+enum class InodeKind : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo, kSocket };
 enum class Device : uint8_t { kNone, kNull, kZero, kUrandom };
 
 struct Inode {

@@ -1,0 +1,782 @@
+// Sockets: the Socket file (kernel/socket.h) and the socket syscalls, with
+// Linux's checks in its order where programs can tell (net/socket.c first:
+// the descriptor, then the address, then the protocol's own).
+#include "kernel/socket.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <optional>
+
+#include "kernel/sys_util.h"
+#include "kernel/syscalls.h"
+#include "kernel/user_buffers.h"
+
+namespace kernel {
+
+using namespace abi;
+
+namespace {
+
+constexpr int kAF_UNIX = 1, kAF_INET = 2, kAF_INET6 = 10;
+constexpr int kSOCK_STREAM = 1, kSOCK_DGRAM = 2, kSOCK_SEQPACKET = 5;
+constexpr int kSOCK_NONBLOCK = 04000, kSOCK_CLOEXEC = 02000000;
+constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_DONTWAIT = 0x40, kMSG_WAITALL = 0x100,
+              kMSG_NOSIGNAL = 0x4000;
+constexpr int kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
+              kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,
+              kEPROTOTYPE = 91, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93, kEOPNOTSUPP = 95,
+              kEDESTADDRREQ = 89, kEMSGSIZE = 90;
+constexpr size_t kStreamBuffer = 1 << 20;  // bytes a direction holds before a writer waits
+constexpr size_t kDgramQueue = 212992;     // net.core.rmem_default
+constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
+                   kPOLLWRNORM = 0x100, kPOLLRDHUP = 0x2000;
+
+bool is_stream(int type) { return type == kSOCK_STREAM; }
+
+std::string inet_addr(uint32_t ip_be, uint16_t port) {
+  std::string a(16, '\0');
+  uint16_t fam = kAF_INET, p = uint16_t((port >> 8) | (port << 8));
+  std::memcpy(&a[0], &fam, 2);
+  std::memcpy(&a[2], &p, 2);
+  std::memcpy(&a[4], &ip_be, 4);
+  return a;
+}
+
+uint16_t port_of(const std::string& a) {
+  if (a.size() < 4) return 0;
+  return uint16_t((uint8_t(a[2]) << 8) | uint8_t(a[3]));
+}
+
+// A parsed socket address.
+struct Addr {
+  int family = 0;
+  std::string bytes;       // canonical sockaddr
+  uint16_t port = 0;       // inet
+  bool any = false;        // inet: the wildcard address
+  bool loopback = false;   // inet: 127/8, ::1, ::ffff:127.x
+  std::string unix_name;   // AF_UNIX: the path, or "\0abstract"
+  bool unix_autobind = false;  // AF_UNIX bind with only the family
+};
+
+// Reads and checks a sockaddr of the socket's family.
+int64_t read_addr(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, Addr& out, bool binding) {
+  if (len > 128) return -kEINVAL;  // sizeof(struct sockaddr_storage)
+  std::string raw(len, '\0');
+  if (len && !k.mm().copy_in(UserPtr(ptr), raw.data(), len)) return -kEFAULT;
+  uint16_t fam = 0;
+  if (len >= 2) std::memcpy(&fam, raw.data(), 2);
+  out.family = s.family;
+  if (s.family == kAF_UNIX) {
+    if (len < 2 || fam != kAF_UNIX) return -kEINVAL;
+    if (len == 2) {
+      if (!binding) return -kEINVAL;
+      out.unix_autobind = true;
+      return 0;
+    }
+    if (raw[2] == '\0') {
+      out.unix_name = raw.substr(2);  // abstract: every byte counts
+    } else {
+      out.unix_name = std::string(raw.c_str() + 2);
+      if (out.unix_name.size() >= 108) return -kEINVAL;
+    }
+    out.bytes = raw.substr(0, out.unix_name[0] == '\0' ? len : 2 + out.unix_name.size() + 1);
+    return 0;
+  }
+  if (s.family == kAF_INET) {
+    if (len < 16) return -kEINVAL;
+    if (fam != kAF_INET) return -kEAFNOSUPPORT;
+    uint32_t ip;
+    std::memcpy(&ip, &raw[4], 4);
+    out.port = port_of(raw);
+    out.any = ip == 0;
+    out.loopback = (ip & 0xff) == 127;
+    out.bytes = inet_addr(ip, out.port);
+    return 0;
+  }
+  if (len < 24) return -kEINVAL;
+  if (fam != kAF_INET6) return -kEAFNOSUPPORT;
+  uint8_t ip[16];
+  std::memcpy(ip, &raw[8], 16);
+  out.port = port_of(raw);
+  static const uint8_t zero[16] = {}, one[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  out.any = std::memcmp(ip, zero, 16) == 0;
+  out.loopback = std::memcmp(ip, one, 16) == 0 || (std::memcmp(ip, mapped, 12) == 0 && ip[12] == 127);
+  out.bytes = std::string(28, '\0');
+  uint16_t f6 = kAF_INET6;
+  std::memcpy(&out.bytes[0], &f6, 2);
+  std::memcpy(&out.bytes[2], &raw[2], 2);
+  std::memcpy(&out.bytes[8], ip, 16);
+  return 0;
+}
+
+// The loopback address of the family with `port`.
+std::string loopback_addr(int family, uint16_t port) {
+  if (family == kAF_INET) return inet_addr(0x0100007f, port);
+  std::string a(28, '\0');
+  uint16_t f6 = kAF_INET6, p = uint16_t((port >> 8) | (port << 8));
+  std::memcpy(&a[0], &f6, 2);
+  std::memcpy(&a[2], &p, 2);
+  a[8 + 15] = 1;
+  return a;
+}
+
+std::string unbound_addr(int family) {
+  if (family == kAF_INET) return inet_addr(0, 0);
+  if (family == kAF_INET6) return loopback_addr(kAF_INET6, 0).replace(8 + 15, 1, 1, '\0');
+  return std::string("\x01\x00", 2);
+}
+
+// Writes an address out as accept/getsockname/recvfrom do: as much as fits,
+// and the real length.
+int64_t write_addr(Kernel& k, uint64_t addr, uint64_t len_ptr, const std::string& bytes) {
+  if (!addr) return 0;
+  int32_t len;
+  if (!k.mm().read(UserPtr(len_ptr), len)) return -kEFAULT;
+  if (len < 0) return -kEINVAL;
+  size_t n = std::min<size_t>(size_t(len), bytes.size());
+  if (n && !k.mm().copy_out(UserPtr(addr), bytes.data(), n)) return -kEFAULT;
+  int32_t real = int32_t(bytes.size());
+  return k.mm().write(UserPtr(len_ptr), real) ? 0 : -kEFAULT;
+}
+
+// The descriptor as a socket: EBADF for none, ENOTSOCK for another file.
+int64_t socket_of(Kernel& k, uint64_t fd, std::shared_ptr<Socket>& out) {
+  auto f = get_file(k, fd);
+  if (!f) return -kEBADF;
+  out = std::dynamic_pointer_cast<Socket>(f);
+  return out ? 0 : -kENOTSOCK;
+}
+
+}  // namespace
+
+uint16_t Network::ephemeral(int type) {
+  for (int tries = 0; tries < 28232; ++tries) {
+    uint16_t p = next_port;
+    next_port = next_port >= 60999 ? 32768 : uint16_t(next_port + 1);
+    auto it = ports.find({type, p});
+    if (it == ports.end() || it->second.expired()) return p;
+  }
+  return 0;
+}
+
+Socket::~Socket() {
+  if (conn) {
+    conn->open[side] = false;
+    conn->dir[side].closed = true;
+    ++conn->dir[0].wakes, ++conn->dir[1].wakes;
+  }
+  if (net && !name_key.empty()) {
+    auto it = net->unix_names.find(name_key);
+    if (it != net->unix_names.end() && it->second.expired()) net->unix_names.erase(it);
+  }
+  if (net && port) {
+    auto it = net->ports.find({type, port});
+    if (it != net->ports.end() && it->second.expired()) net->ports.erase(it);
+  }
+}
+
+int64_t Socket::readable_bytes() const {
+  if (conn) return int64_t(conn->dir[1 - side].data.size());
+  return inbox.empty() ? 0 : int64_t(inbox.front().data.size());
+}
+
+uint64_t Socket::wake_count() const {
+  if (conn) return conn->dir[0].wakes + conn->dir[1].wakes;
+  return dgram_wakes + backlog.size();
+}
+
+uint32_t Socket::poll_events(Kernel&) const {
+  uint32_t ev = pending_error ? kPOLLERR : 0;
+  if (state == State::kListening) return ev | (backlog.empty() ? 0 : kPOLLIN | kPOLLRDNORM);
+  if (!is_stream(type)) return ev | (inbox.empty() ? 0 : kPOLLIN | kPOLLRDNORM) | kPOLLOUT | kPOLLWRNORM;
+  // Not connected (TCP_CLOSE): a TCP socket also reads as shut down.
+  if (!conn)
+    return ev | kPOLLOUT | kPOLLWRNORM | kPOLLHUP | (family == kAF_UNIX ? 0 : kPOLLIN | kPOLLRDNORM | kPOLLRDHUP);
+  const StreamPipe& in = conn->dir[1 - side];
+  bool peer_gone = !conn->open[1 - side];
+  if (!in.data.empty() || in.closed || shut_rd) ev |= kPOLLIN | kPOLLRDNORM;
+  if (in.closed || shut_rd) ev |= kPOLLRDHUP;
+  // Writable by the socket's own buffer, even once the peer is gone (the
+  // write then says EPIPE).
+  if (!shut_wr && conn->dir[side].data.size() < kStreamBuffer) ev |= kPOLLOUT | kPOLLWRNORM;
+  // Both directions shut; an AF_UNIX peer's close shuts both at once.
+  if ((in.closed && shut_wr) || (family == kAF_UNIX && peer_gone)) ev |= kPOLLHUP;
+  return ev;
+}
+
+int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, std::string* from) {
+  (void)k;
+  bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
+  if (!is_stream(type)) {
+    if (inbox.empty()) return shut_rd ? 0 : nonblock ? -kEAGAIN : kWouldBlock;
+    Datagram& d = inbox.front();
+    size_t take = std::min(n, d.data.size());
+    std::memcpy(buf, d.data.data(), take);
+    int64_t r = (flags & kMSG_TRUNC) ? int64_t(d.data.size()) : int64_t(take);
+    if (from) *from = d.from;
+    if (!(flags & kMSG_PEEK)) {
+      inbox_bytes -= d.data.size();
+      inbox.pop_front();
+      ++dgram_wakes;
+    }
+    return r;
+  }
+  if (!conn) return state == State::kListening ? -kENOTCONN : -kENOTCONN;
+  StreamPipe& in = conn->dir[1 - side];
+  if (in.data.empty()) {
+    if (in.closed || shut_rd) return 0;
+    return nonblock ? -kEAGAIN : kWouldBlock;
+  }
+  size_t take = std::min(n, in.data.size());
+  std::memcpy(buf, in.data.data(), take);
+  if (!(flags & kMSG_PEEK)) {
+    in.data.erase(0, take);
+    ++in.wakes;
+  }
+  if (from) *from = peer;
+  return int64_t(take);
+}
+
+int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to) {
+  bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
+  auto pipe_error = [&]() -> int64_t {
+    if (!(flags & kMSG_NOSIGNAL)) k.send_signal_to_self(kSIGPIPE);
+    return -kEPIPE;
+  };
+  if (!is_stream(type)) {
+    std::shared_ptr<Socket> dst;
+    if (to) {
+      auto it = net->unix_names.find(*to);
+      if (family == kAF_UNIX) {
+        if (it != net->unix_names.end()) dst = it->second.lock();
+        if (!dst) return -kECONNREFUSED;
+      } else {
+        auto p = net->ports.find({type, port_of(*to)});
+        if (p != net->ports.end()) dst = p->second.lock();
+      }
+    } else {
+      dst = dgram_peer.lock();
+      if (!dst && dgram_peer.expired() && peer.empty()) return -kEDESTADDRREQ;
+      if (!dst && family == kAF_UNIX) return -kECONNREFUSED;
+    }
+    if (shut_wr) return pipe_error();
+    if (n > kDgramQueue) return -kEMSGSIZE;
+    if (family != kAF_UNIX && local.empty()) {
+      // The first send binds an ephemeral port, so that replies can come back.
+      port = net->ephemeral(type);
+      local = loopback_addr(family, port);
+      net->ports[{type, port}] = weak_from_this();
+    }
+    if (!dst) return int64_t(n);  // UDP to a port no one holds: gone
+    if (dst->inbox_bytes + n > kDgramQueue) {
+      if (family != kAF_UNIX) return int64_t(n);  // a full UDP queue drops it
+      return nonblock ? -kEAGAIN : kWouldBlock;
+    }
+    dst->inbox.push_back({std::string(buf, n), local});
+    dst->inbox_bytes += n;
+    ++dst->dgram_wakes;
+    return int64_t(n);
+  }
+  if (!conn) return to ? -kEOPNOTSUPP : -kENOTCONN;
+  if (shut_wr || !conn->open[1 - side]) return pipe_error();
+  StreamPipe& out = conn->dir[side];
+  size_t room = kStreamBuffer - std::min(kStreamBuffer, out.data.size());
+  if (room == 0) return nonblock ? -kEAGAIN : kWouldBlock;
+  size_t take = std::min(n, room);
+  out.data.append(buf, take);
+  ++out.wakes;
+  return int64_t(take);
+}
+
+namespace {
+
+std::shared_ptr<Socket> make_socket(Kernel& k, int family, int type, int protocol, int flags) {
+  auto s = std::make_shared<Socket>(k.vfs().make_node(InodeKind::kSocket, 0777), family, type, protocol,
+                                    kO_RDWR | uint32_t(flags & kSOCK_NONBLOCK));
+  s->net = k.network();
+  s->path = "socket:[" + std::to_string(s->inode()->ino) + "]";
+  return s;
+}
+
+int64_t check_type(int family, int type, int protocol) {
+  if (family != kAF_UNIX && family != kAF_INET && family != kAF_INET6) return -kEAFNOSUPPORT;
+  if (type != kSOCK_STREAM && type != kSOCK_DGRAM && type != kSOCK_SEQPACKET) return -kEINVAL;
+  if (family == kAF_UNIX) return protocol == 0 ? 0 : -kEPROTONOSUPPORT;
+  if (type == kSOCK_SEQPACKET) return -kEPROTONOSUPPORT;  // no SCTP
+  if (type == kSOCK_STREAM && protocol != 0 && protocol != 6) return -kEPROTONOSUPPORT;
+  if (type == kSOCK_DGRAM && protocol != 0 && protocol != 17) return -kEPROTONOSUPPORT;
+  return 0;
+}
+
+int64_t sys_socket(Kernel& k, const uint64_t* a) {
+  int family = int(a[0]), type = int(a[1]) & 0xf, flags = int(a[1]) & ~0xf, protocol = int(a[2]);
+  if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
+  if (family == 16 || family == 17) return k.unsupported(41, family == 16 ? "socket AF_NETLINK" : "socket AF_PACKET");
+  if (int64_t r = check_type(family, type, protocol); r < 0) return r;
+  if (type == kSOCK_SEQPACKET) return k.unsupported(41, "socket AF_UNIX SOCK_SEQPACKET");
+  auto s = make_socket(k, family, type, protocol, flags);
+  return k.current().fds->alloc(s, flags & kSOCK_CLOEXEC);
+}
+
+int64_t sys_socketpair(Kernel& k, const uint64_t* a) {
+  int family = int(a[0]), type = int(a[1]) & 0xf, flags = int(a[1]) & ~0xf, protocol = int(a[2]);
+  if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
+  if (int64_t r = check_type(family, type, protocol); r < 0) return r;
+  if (family != kAF_UNIX) return -kEOPNOTSUPP;
+  if (type == kSOCK_SEQPACKET) return k.unsupported(53, "socketpair SOCK_SEQPACKET");
+  auto x = make_socket(k, family, type, protocol, flags), y = make_socket(k, family, type, protocol, flags);
+  Task& t = k.current();
+  if (type == kSOCK_STREAM) {
+    auto c = std::make_shared<Connection>();
+    for (int s = 0; s < 2; ++s) c->pid[s] = t.tgid, c->uid[s] = t.creds.euid, c->gid[s] = t.creds.egid;
+    x->conn = y->conn = c;
+    x->side = 0, y->side = 1;
+    x->state = y->state = Socket::State::kConnected;
+  } else {
+    x->dgram_peer = y, y->dgram_peer = x;
+    x->peer = y->peer = unbound_addr(kAF_UNIX);
+  }
+  FdTable& fds = *t.fds;
+  int fx = fds.alloc(x, flags & kSOCK_CLOEXEC);
+  if (fx < 0) return fx;
+  int fy = fds.alloc(y, flags & kSOCK_CLOEXEC);
+  if (fy < 0) {
+    fds.close(fx);
+    return fy;
+  }
+  int32_t sv[2] = {fx, fy};
+  if (!k.mm().copy_out(UserPtr(a[3]), sv, sizeof sv)) {
+    fds.close(fx), fds.close(fy);
+    return -kEFAULT;
+  }
+  return 0;
+}
+
+// The AF_UNIX name a socket is known by in Network::unix_names: "\0..." for
+// an abstract name, "#INO" for a socket file.
+int64_t unix_key(Kernel& k, const Addr& addr, bool create, std::string& key) {
+  if (addr.unix_name[0] == '\0') {
+    key = addr.unix_name;
+    return 0;
+  }
+  int64_t err;
+  Lookup l = lookup_at(k, kAT_FDCWD, addr.unix_name, true, &err);
+  if (err) return err;
+  if (create) {
+    if (l.node) return -kEADDRINUSE;
+    if (!l.parent) return -kENOENT;
+    if (l.parent->read_only) return -kEROFS;
+    auto n = k.vfs().make_node(InodeKind::kSocket, 0777 & ~k.current().fs->umask);
+    n->uid = k.current().creds.fsuid;
+    n->gid = k.current().creds.fsgid;
+    n->parent = l.parent;
+    l.parent->children[l.name] = n;
+    key = "#" + std::to_string(n->ino);
+    return 0;
+  }
+  if (!l.node) return -kENOENT;
+  if (l.node->kind != InodeKind::kSocket) return -kECONNREFUSED;
+  key = "#" + std::to_string(l.node->ino);
+  return 0;
+}
+
+int64_t sys_bind(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  Addr addr;
+  if (int64_t r = read_addr(k, *s, a[1], a[2], addr, true); r < 0) return r;
+  if (!s->local.empty()) return -kEINVAL;
+  if (s->family == kAF_UNIX) {
+    std::string key;
+    if (addr.unix_autobind) {
+      // An abstract name of five hex digits (unix_autobind()).
+      static const char hex[] = "0123456789abcdef";
+      for (uint32_t n = 0;; ++n) {
+        char name[6] = {'\0'};
+        for (int i = 0; i < 5; ++i) name[5 - i] = hex[(n >> (4 * i)) & 0xf];
+        key.assign(name, 6);
+        if (!s->net->unix_names.count(key)) break;
+      }
+      addr.bytes = std::string("\x01\x00", 2) + key;
+    } else {
+      if (addr.unix_name[0] == '\0' && s->net->unix_names.count(addr.unix_name)) return -kEADDRINUSE;
+      if (int64_t r = unix_key(k, addr, true, key); r < 0) return r;
+    }
+    s->net->unix_names[key] = s;
+    s->name_key = key;
+    s->local = addr.bytes;
+    return 0;
+  }
+  if (!addr.any && !addr.loopback) return -kEADDRNOTAVAIL;
+  uint16_t port = addr.port;
+  if (port && port < 1024 && k.current().creds.euid != 0) return -kEACCES;
+  if (port == 0) {
+    port = s->net->ephemeral(s->type);
+    if (!port) return -kEADDRINUSE;
+  } else if (auto it = s->net->ports.find({s->type, port}); it != s->net->ports.end() && !it->second.expired()) {
+    return -kEADDRINUSE;
+  }
+  s->net->ports[{s->type, port}] = s;
+  s->port = port;
+  s->local = addr.bytes;
+  s->local[2] = char(port >> 8), s->local[3] = char(port & 0xff);
+  return 0;
+}
+
+int64_t sys_listen(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  if (!is_stream(s->type)) return -kEOPNOTSUPP;
+  if (s->state == Socket::State::kConnected) return -kEINVAL;
+  if (s->local.empty()) {
+    if (s->family == kAF_UNIX) return -kEINVAL;
+    uint16_t port = s->net->ephemeral(s->type);
+    if (!port) return -kEADDRINUSE;
+    s->net->ports[{s->type, port}] = s;
+    s->port = port;
+    s->local = s->family == kAF_INET ? inet_addr(0, port) : unbound_addr(kAF_INET6);
+    if (s->family == kAF_INET6) s->local[2] = char(port >> 8), s->local[3] = char(port & 0xff);
+  }
+  s->state = Socket::State::kListening;
+  s->backlog_max = std::clamp(int(int32_t(a[1])), 0, 4096);
+  return 0;
+}
+
+int64_t sys_connect(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  Addr addr;
+  if (int64_t r = read_addr(k, *s, a[1], a[2], addr, false); r < 0) return r;
+  if (s->family != kAF_UNIX && !addr.loopback && !addr.any) return -kENETUNREACH;
+  std::shared_ptr<Socket> dst;
+  std::string key;
+  if (s->family == kAF_UNIX) {
+    if (int64_t r = unix_key(k, addr, false, key); r < 0) return r;
+    auto it = s->net->unix_names.find(key);
+    if (it != s->net->unix_names.end()) dst = it->second.lock();
+    if (!dst) return -kECONNREFUSED;
+    if (dst->type != s->type) return -kEPROTOTYPE;
+  } else {
+    auto it = s->net->ports.find({s->type, addr.port});
+    if (it != s->net->ports.end()) dst = it->second.lock();
+  }
+  if (!is_stream(s->type)) {
+    // A datagram socket's default destination.
+    s->dgram_peer = dst;
+    s->peer = addr.bytes;
+    if (s->family != kAF_UNIX && s->local.empty()) {
+      s->port = s->net->ephemeral(s->type);
+      s->local = loopback_addr(s->family, s->port);
+      s->net->ports[{s->type, s->port}] = s;
+    }
+    return 0;
+  }
+  if (s->state == Socket::State::kConnected) return -kEISCONN;
+  if (s->state == Socket::State::kListening) return -kEINVAL;
+  if (!dst || dst->state != Socket::State::kListening) return -kECONNREFUSED;
+  // The server side of the connection waits in the listener's backlog.
+  auto server = make_socket(k, dst->family, dst->type, dst->protocol, 0);
+  auto c = std::make_shared<Connection>();
+  Task& t = k.current();
+  c->pid[0] = t.tgid, c->uid[0] = t.creds.euid, c->gid[0] = t.creds.egid;
+  c->pid[1] = c->pid[0], c->uid[1] = c->uid[0], c->gid[1] = c->gid[0];  // the listener's (SO_PEERCRED at listen)
+  if (s->family != kAF_UNIX && s->local.empty()) {
+    s->port = s->net->ephemeral(s->type);
+    s->local = loopback_addr(s->family, s->port);
+    s->net->ports[{s->type, s->port}] = s;
+  }
+  s->conn = server->conn = c;
+  s->side = 0, server->side = 1;
+  s->state = server->state = Socket::State::kConnected;
+  s->peer = s->family == kAF_UNIX ? dst->local : addr.bytes;
+  if (s->family != kAF_UNIX && addr.any) s->peer = loopback_addr(s->family, addr.port);
+  server->local = s->family == kAF_UNIX ? dst->local : loopback_addr(dst->family, addr.port);
+  server->peer = s->local.empty() ? unbound_addr(kAF_UNIX) : s->local;
+  dst->backlog.push_back(server);
+  // TCP says a non-blocking connect is under way even on loopback; the
+  // connection is made already, so SO_ERROR then says 0.
+  if (s->family != kAF_UNIX && (s->flags() & kO_NONBLOCK)) return -kEINPROGRESS;
+  return 0;
+}
+
+int64_t do_accept(Kernel& k, uint64_t fd, uint64_t addr, uint64_t len_ptr, int flags) {
+  if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, fd, s); r < 0) return r;
+  if (!is_stream(s->type)) return -kEOPNOTSUPP;
+  if (s->state != Socket::State::kListening) return -kEINVAL;
+  auto attempt = [&k, s, addr, len_ptr, flags]() -> int64_t {
+    if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) ? -kEAGAIN : kBlocked;
+    std::shared_ptr<Socket> c = s->backlog.front();
+    if (int64_t r = write_addr(k, addr, len_ptr, c->peer); r < 0) return r;
+    s->backlog.pop_front();
+    if (flags & kSOCK_NONBLOCK) c->set_status_flags(c->flags() | kO_NONBLOCK);
+    return k.current().fds->alloc(c, flags & kSOCK_CLOEXEC);
+  };
+  return k.attempt_or_block("accept", attempt);
+}
+
+int64_t sys_accept(Kernel& k, const uint64_t* a) { return do_accept(k, a[0], a[1], a[2], 0); }
+int64_t sys_accept4(Kernel& k, const uint64_t* a) { return do_accept(k, a[0], a[1], a[2], int(a[3])); }
+
+int64_t sys_shutdown(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  int how = int(a[1]);
+  if (how < 0 || how > 2) return -kEINVAL;
+  if (is_stream(s->type) && !s->conn) return -kENOTCONN;
+  if (how != 1) s->shut_rd = true;
+  if (how != 0) {
+    s->shut_wr = true;
+    if (s->conn) {
+      s->conn->dir[s->side].closed = true;
+      ++s->conn->dir[s->side].wakes;
+    }
+  }
+  return 0;
+}
+
+int64_t do_name(Kernel& k, const uint64_t* a, bool peer) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  if (peer && s->peer.empty()) return -kENOTCONN;
+  if (peer && s->conn && !s->conn->open[1 - s->side] && s->family != kAF_UNIX) return -kENOTCONN;
+  const std::string& name = peer ? s->peer : s->local.empty() ? unbound_addr(s->family) : s->local;
+  return write_addr(k, a[1], a[2], name);
+}
+
+int64_t sys_getsockname(Kernel& k, const uint64_t* a) { return do_name(k, a, false); }
+int64_t sys_getpeername(Kernel& k, const uint64_t* a) { return do_name(k, a, true); }
+
+// Sends and receives over guest buffers, blocking as the socket says.
+int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> iov, int flags,
+                std::optional<std::string> to) {
+  uint64_t total = 0;
+  for (const Iovec& v : iov) total += v.len;
+  std::string data(total, '\0');
+  UserBuffers src(std::move(iov));
+  if (total && !src.copy_in(k.mm(), 0, data.data(), total)) return -kEFAULT;
+  auto done = std::make_shared<uint64_t>(0);
+  bool all = is_stream(s->type);
+  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all]() -> int64_t {
+    do {
+      int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr);
+      if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kBlocked;
+      if (r < 0) return *done ? int64_t(*done) : r;
+      *done += uint64_t(r);
+    } while (all && *done < data.size());
+    return int64_t(*done);
+  });
+}
+
+int64_t do_recv(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> iov, int flags,
+                std::function<int64_t(const std::string&)> give_from) {
+  uint64_t total = 0;
+  for (const Iovec& v : iov) total += v.len;
+  UserBuffers dst(std::move(iov));
+  return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from]() -> int64_t {
+    std::string buf(std::min<uint64_t>(total, 1 << 20), '\0');
+    std::string from;
+    // MSG_WAITALL on a stream: wait until all of it is there (or the end).
+    if ((flags & kMSG_WAITALL) && is_stream(s->type) && s->conn &&
+        s->conn->dir[1 - s->side].data.size() < buf.size() && !s->conn->dir[1 - s->side].closed &&
+        !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT))
+      return kBlocked;
+    int64_t r = s->recv(k, buf.data(), buf.size(), flags, &from);
+    if (r == kWouldBlock) return kBlocked;
+    if (r < 0) return r;
+    size_t copied = std::min<size_t>(size_t(r), buf.size());
+    if (copied && !dst.copy_out(k.mm(), 0, buf.data(), copied)) return -kEFAULT;
+    if (give_from)
+      if (int64_t e = give_from(from); e < 0) return e;
+    return r;
+  });
+}
+
+int64_t read_iov(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>& out) {
+  if (count > 1024) return -kEMSGSIZE;
+  out.resize(count);
+  if (count && !k.mm().copy_in(UserPtr(ptr), out.data(), count * sizeof(Iovec))) return -kEFAULT;
+  for (const Iovec& v : out)
+    if (int64_t(v.len) < 0) return -kEINVAL;
+  return 0;
+}
+
+int64_t sys_sendto(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  std::optional<std::string> to;
+  if (a[4]) {
+    Addr addr;
+    if (int64_t r = read_addr(k, *s, a[4], a[5], addr, false); r < 0) return r;
+    if (is_stream(s->type)) {
+      // An address on a stream: AF_UNIX refuses it, TCP ignores it once
+      // connected and says EPIPE before.
+      if (s->family == kAF_UNIX) return s->conn ? -kEISCONN : -kEOPNOTSUPP;
+      if (!s->conn) return -kEPIPE;
+    } else if (s->family == kAF_UNIX) {
+      std::string key;
+      if (int64_t r = unix_key(k, addr, false, key); r < 0) return r;
+      to = key;
+    } else {
+      if (!addr.loopback && !addr.any) return -kENETUNREACH;
+      to = addr.bytes;
+    }
+  }
+  return do_send(k, s, {{a[1], a[2]}}, int(a[3]), to);
+}
+
+int64_t sys_recvfrom(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  uint64_t addr = a[4], len_ptr = a[5];
+  return do_recv(k, s, {{a[1], a[2]}}, int(a[3]), [&k, addr, len_ptr](const std::string& from) -> int64_t {
+    return from.empty() ? (addr ? k.mm().write(UserPtr(len_ptr), int32_t(0)) ? 0 : -kEFAULT : 0)
+                        : write_addr(k, addr, len_ptr, from);
+  });
+}
+
+struct Msghdr {
+  uint64_t name;
+  uint32_t namelen, pad0;
+  uint64_t iov, iovlen, control, controllen;
+  int32_t flags, pad1;
+};
+static_assert(sizeof(Msghdr) == 56);
+
+int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  Msghdr m;
+  if (!k.mm().copy_in(UserPtr(a[1]), &m, sizeof m)) return -kEFAULT;
+  std::vector<Iovec> iov;
+  if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
+  if (m.control && m.controllen) return k.unsupported(46, "sendmsg with ancillary data (SCM_RIGHTS, SCM_CREDENTIALS)");
+  std::optional<std::string> to;
+  if (m.name && !is_stream(s->type)) {
+    Addr addr;
+    if (int64_t r = read_addr(k, *s, m.name, m.namelen, addr, false); r < 0) return r;
+    if (s->family == kAF_UNIX) {
+      std::string key;
+      if (int64_t r = unix_key(k, addr, false, key); r < 0) return r;
+      to = key;
+    } else {
+      to = addr.bytes;
+    }
+  }
+  return do_send(k, s, std::move(iov), int(a[2]), to);
+}
+
+int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  Msghdr m;
+  if (!k.mm().copy_in(UserPtr(a[1]), &m, sizeof m)) return -kEFAULT;
+  std::vector<Iovec> iov;
+  if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
+  uint64_t hdr = a[1];
+  return do_recv(k, s, std::move(iov), int(a[2]), [&k, m, hdr](const std::string& from) -> int64_t {
+    Msghdr out = m;
+    if (m.name) {
+      size_t n = std::min<size_t>(m.namelen, from.size());
+      if (n && !k.mm().copy_out(UserPtr(m.name), from.data(), n)) return -kEFAULT;
+      out.namelen = uint32_t(from.size());
+    }
+    out.controllen = 0;  // no ancillary data
+    out.flags = 0;
+    return k.mm().copy_out(UserPtr(hdr), &out, sizeof out) ? 0 : -kEFAULT;
+  });
+}
+
+// Socket options: the ones programs set are kept (and read back); those
+// Ditto does not know are counted by name and ENOPROTOOPT.
+int64_t sys_setsockopt(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  int level = int(a[1]), name = int(a[2]);
+  uint64_t len = uint32_t(a[4]);
+  if (int32_t(a[4]) < 0) return -kEINVAL;
+  static const std::pair<int, int> known[] = {
+      {1, 1}, {1, 2}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {1, 9}, {1, 10}, {1, 13}, {1, 15}, {1, 16}, {1, 18},
+      {1, 20}, {1, 21}, {6, 1}, {6, 2}, {6, 4}, {6, 5}, {6, 6}, {6, 12}, {6, 18}, {0, 1}, {0, 2}, {41, 26}};
+  bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
+  if (!ok)
+    return k.unsupported(54, "setsockopt level " + std::to_string(level) + " option " + std::to_string(name)),
+           -kENOPROTOOPT;
+  if (len < 4) return -kEINVAL;
+  std::string v(std::min<uint64_t>(len, 64), '\0');
+  if (!k.mm().copy_in(UserPtr(a[3]), v.data(), v.size())) return -kEFAULT;
+  if (level == 1 && (name == 20 || name == 21)) {
+    int64_t tv[2] = {0, 0};
+    if (v.size() < 16) return -kEINVAL;
+    std::memcpy(tv, v.data(), 16);
+    if (tv[0] || tv[1]) return k.unsupported(54, name == 20 ? "setsockopt SO_RCVTIMEO" : "setsockopt SO_SNDTIMEO"),
+                               -kENOPROTOOPT;
+  }
+  s->options[{level, name}] = v;
+  return 0;
+}
+
+int64_t sys_getsockopt(Kernel& k, const uint64_t* a) {
+  std::shared_ptr<Socket> s;
+  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
+  int level = int(a[1]), name = int(a[2]);
+  int32_t len;
+  if (!k.mm().read(UserPtr(a[4]), len)) return -kEFAULT;
+  if (len < 0) return -kEINVAL;
+  std::string v;
+  auto as_int = [&](int32_t x) { v.assign(reinterpret_cast<const char*>(&x), 4); };
+  auto stored = s->options.find({level, name});
+  if (level == 1 && name == 3) as_int(s->type);
+  else if (level == 1 && name == 39) as_int(s->family);
+  else if (level == 1 && name == 38) as_int(s->family == kAF_UNIX ? 0 : s->type == kSOCK_STREAM ? 6 : 17);
+  else if (level == 1 && name == 30) as_int(s->state == Socket::State::kListening);
+  else if (level == 1 && name == 4) as_int(s->pending_error), s->pending_error = 0;
+  else if (level == 1 && name == 17) {
+    if (s->family != kAF_UNIX) return -kENOPROTOOPT;
+    int32_t cred[3] = {0, -1, -1};
+    if (s->conn) {
+      int o = 1 - s->side;
+      cred[0] = int32_t(k.vpid(*k.current().pidns, s->conn->pid[o]));
+      cred[1] = int32_t(k.current().creds.view(s->conn->uid[o]));
+      cred[2] = int32_t(k.current().creds.view(s->conn->gid[o]));
+    }
+    v.assign(reinterpret_cast<const char*>(cred), 12);
+  } else if (level == 1 && (name == 7 || name == 8)) {
+    int32_t x = name == 8 ? 131072 : 16384;  // what Linux reports: the kernel's doubled value
+    if (stored != s->options.end()) std::memcpy(&x, stored->second.data(), 4), x *= 2;
+    as_int(x);
+  } else if (stored != s->options.end()) {
+    v = stored->second;
+  } else {
+    static const std::pair<int, int> known[] = {{1, 1}, {1, 2}, {1, 5}, {1, 6}, {1, 9}, {1, 10}, {1, 15},
+                                                {1, 16}, {1, 18}, {6, 1}, {6, 4}, {6, 5}, {6, 6}, {0, 2},
+                                                {41, 26}, {1, 13}, {1, 20}, {1, 21}};
+    bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
+    if (!ok)
+      return k.unsupported(55, "getsockopt level " + std::to_string(level) + " option " + std::to_string(name)),
+             -kENOPROTOOPT;
+    int32_t dflt = level == 1 && name == 18 ? 1 : level == 0 && name == 2 ? 64 : level == 6 && name == 4 ? 7200
+                   : level == 6 && name == 5 ? 75 : level == 6 && name == 6 ? 9 : 0;
+    if ((level == 1 && (name == 13 || name == 20 || name == 21)))
+      v.assign(name == 13 ? 8 : 16, '\0');
+    else
+      as_int(dflt);
+  }
+  size_t n = std::min<size_t>(size_t(len), v.size());
+  if (n && !k.mm().copy_out(UserPtr(a[3]), v.data(), n)) return -kEFAULT;
+  int32_t real = int32_t(n);
+  return k.mm().write(UserPtr(a[4]), real) ? 0 : -kEFAULT;
+}
+
+}  // namespace
+
+void register_socket_syscalls(SyscallFn* t) {
+#define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)
+#define DITTO_IN_socket(entry) entry
+#include "kernel/syscall_table.inc"
+}
+
+}  // namespace kernel

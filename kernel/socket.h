@@ -1,0 +1,88 @@
+// Sockets inside the simulation (net/socket.c, net/unix/af_unix.c, a
+// loopback-only net/ipv4): AF_UNIX and AF_INET/AF_INET6 stream and datagram
+// sockets between guest processes. Nothing reaches the host's network: a
+// connection to anything but loopback is unreachable.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "kernel/fd.h"
+
+namespace kernel {
+
+class Socket;
+
+// One direction of a stream connection.
+struct StreamPipe {
+  std::string data;
+  bool closed = false;  // the writer shut down writing or went away
+  uint64_t wakes = 0;
+};
+
+// A connected pair of stream sockets: dir[s] carries what side s writes.
+struct Connection {
+  StreamPipe dir[2];
+  bool open[2] = {true, true};  // the side's socket still exists
+  uint32_t pid[2] = {0, 0}, uid[2] = {0, 0}, gid[2] = {0, 0};  // SO_PEERCRED of each side
+};
+
+struct Datagram {
+  std::string data;
+  std::string from;  // the sender's address (sockaddr bytes), "" unnamed
+};
+
+// The loopback's names: bound ports, abstract and path AF_UNIX names.
+class Network {
+ public:
+  std::map<std::pair<int, uint16_t>, std::weak_ptr<Socket>> ports;  // (type, port)
+  std::map<std::string, std::weak_ptr<Socket>> unix_names;  // "@abstract" or the inode's "#ino"
+  uint16_t next_port = 32768;  // ephemeral ports, handed out in order (ip_local_port_range)
+  // A free ephemeral port for `type`, or 0.
+  uint16_t ephemeral(int type);
+};
+
+class Socket : public File, public std::enable_shared_from_this<Socket> {
+ public:
+  Socket(InodeRef inode, int family, int type, int protocol, uint32_t flags)
+      : File(std::move(inode), flags), family(family), type(type), protocol(protocol) {}
+  ~Socket() override;
+  int64_t read(Kernel& k, char* buf, size_t n) override { return recv(k, buf, n, 0, nullptr); }
+  int64_t write(Kernel& k, const char* buf, size_t n) override { return send(k, buf, n, 0, nullptr); }
+  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
+  int64_t readable_bytes() const override;
+  bool pollable() const override { return true; }
+  uint32_t poll_events(Kernel& k) const override;
+  uint64_t wake_count() const override;
+
+  // One receive or send: bytes, 0 at end of stream, -errno, or kWouldBlock.
+  // `from` receives the sender's address (datagrams); `to` names the
+  // destination of an unconnected datagram socket.
+  int64_t recv(Kernel& k, char* buf, size_t n, int flags, std::string* from);
+  int64_t send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to);
+
+  const int family, type, protocol;
+  enum class State { kFree, kListening, kConnected } state = State::kFree;
+  std::string local;   // bound address (sockaddr bytes), "" when unbound
+  std::string peer;    // the connected peer's address
+  std::shared_ptr<Connection> conn;  // streams
+  int side = 0;
+  bool shut_rd = false, shut_wr = false;
+  std::deque<std::shared_ptr<Socket>> backlog;  // listeners: connections to accept
+  int backlog_max = 0;
+  std::deque<Datagram> inbox;                   // datagram sockets
+  size_t inbox_bytes = 0;
+  std::weak_ptr<Socket> dgram_peer;             // a connected datagram socket's peer
+  uint64_t dgram_wakes = 0;
+  int pending_error = 0;                        // SO_ERROR
+  std::map<std::pair<int, int>, std::string> options;  // set by setsockopt
+  std::shared_ptr<Network> net;
+  std::string name_key;  // its entry in net->unix_names or "" (released when it goes)
+  uint16_t port = 0;     // its entry in net->ports, or 0
+};
+
+}  // namespace kernel
