@@ -44,6 +44,7 @@ void register_epoll_syscalls(SyscallFn* table);
 void register_eventfd_syscalls(SyscallFn* table);
 void register_timerfd_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
+void register_statfs_syscalls(SyscallFn* table);
 // fcntl's F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* variants (kernel/locks.cc).
 int64_t fcntl_record_lock(Kernel& k, const std::shared_ptr<File>& f, int cmd, uint64_t arg);
 

@@ -148,6 +148,7 @@ class Vfs {
   void set_current_pid(uint32_t pid) { pid_ = pid; }
 
   InodeRef make_node(InodeKind kind, uint32_t perm);
+  uint64_t inodes_made() const { return next_ino_ - 2; }
   // The host path of `name` in the host-backed directory `dir`.
   static std::string host_child(const InodeRef& dir, const std::string& name);
   // Canonical absolute path of a directory node (for getcwd).
