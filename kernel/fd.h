@@ -104,6 +104,7 @@ struct Pipe {
   size_t capacity = abi::kPipeBufSize;
   int readers = 0, writers = 0;
   uint64_t wakes = 0;  // reads, writes and closes (File::wake_count)
+  uint64_t reader_opens = 0, writer_opens = 0;  // a named FIFO's opens, ever (fifo_open()'s counters)
   size_t bytes() const {
     size_t n = 0;
     for (const auto& b : bufs) n += b.size();

@@ -257,19 +257,6 @@ int64_t sys_pwritev(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0,
 int64_t sys_preadv2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], false, 327); }
 int64_t sys_pwritev2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], true, 328); }
 
-// A new file belongs to its creator's fsuid, and to its fsgid unless the
-// directory is set-group-ID: then to the directory's group, and a new
-// directory inherits the bit (inode_init_owner()).
-void set_creator(Kernel& k, Inode& n, const Inode& dir) {
-  const Credentials& c = k.current().creds;
-  n.uid = c.fsuid;
-  n.gid = c.fsgid;
-  if (dir.perm & 02000) {
-    n.gid = dir.gid;
-    if (n.kind == InodeKind::kDirectory) n.perm |= 02000;
-  }
-}
-
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
@@ -317,7 +304,9 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
   // directory Ditto may not read is EACCES to the guest too.
   if (!(flags & kO_PATH) && acc != kO_WRONLY && (node->kind == InodeKind::kRegular || node->is_dir()))
     if (int e = k.vfs().load_contents(node)) return -e;
-  if (node->kind == InodeKind::kFifo) return k.unsupported(257, "open of a named FIFO");
+  if (node->kind == InodeKind::kFifo && !(flags & kO_PATH)) return open_fifo(k, node, flags, l.path);
+  // A device node of a device Ditto does not have (mknod): no such device.
+  if (node->kind == InodeKind::kCharDevice && node->device == Device::kNone && !(flags & kO_PATH)) return -kENXIO;
   // 64-bit kernels open every file O_LARGEFILE (fs/open.c build_open_flags(),
   // force_o_largefile()): F_GETFL shows it.
   auto f = open_inode(node, (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));

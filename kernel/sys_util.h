@@ -73,6 +73,19 @@ inline int64_t read_timespec_ns(Kernel& k, uint64_t ptr, int64_t* ns) {
   return 0;
 }
 
+// A new file belongs to its creator's fsuid, and to its fsgid unless the
+// directory is set-group-ID: then to the directory's group, and a new
+// directory inherits the bit (inode_init_owner()).
+inline void set_creator(Kernel& k, Inode& n, const Inode& dir) {
+  const Credentials& c = k.current().creds;
+  n.uid = c.fsuid;
+  n.gid = c.fsgid;
+  if (dir.perm & 02000) {
+    n.gid = dir.gid;
+    if (n.kind == InodeKind::kDirectory) n.perm |= 02000;
+  }
+}
+
 inline std::shared_ptr<File> get_file(Kernel& k, uint64_t fd) {
   if (fd > 0x7fffffff) return nullptr;
   return k.current().fds->get(int(fd));

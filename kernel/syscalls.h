@@ -11,6 +11,8 @@ namespace kernel {
 
 class Kernel;
 class File;
+struct Inode;
+using InodeRef = std::shared_ptr<Inode>;
 using SyscallFn = int64_t (*)(Kernel& k, const uint64_t* args);
 constexpr uint32_t kMaxSyscall = 512;
 
@@ -45,6 +47,10 @@ void register_eventfd_syscalls(SyscallFn* table);
 void register_timerfd_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);
+void register_fifo_syscalls(SyscallFn* table);
+// open(2) of a named FIFO (kernel/fifo.cc): a pipe end, waiting for the
+// other side as fs/pipe.c fifo_open() does.
+int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path);
 // fcntl's F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* variants (kernel/locks.cc).
 int64_t fcntl_record_lock(Kernel& k, const std::shared_ptr<File>& f, int cmd, uint64_t arg);
 

@@ -21,6 +21,8 @@
 
 namespace kernel {
 
+struct Pipe;
+
 enum class InodeKind : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo, kSocket };
 enum class Device : uint8_t { kNone, kNull, kZero, kUrandom };
 
@@ -81,6 +83,7 @@ struct Inode {
   bool implied = false;
   std::string proc_path;  // a /proc directory: its path below /proc (relisted live)
   FileLocks locks;        // fcntl and flock locks on the file
+  std::shared_ptr<Pipe> fifo;  // a named FIFO's pipe, while it is open (kernel/fifo.cc)
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
   uint32_t mode() const;  // S_IFMT bits | perm

@@ -1,0 +1,102 @@
+/* Named FIFOs and mknod against the host: mkfifo and mknod's checks, a
+ * reader and a writer in two processes (each open waits for the other), a
+ * non-blocking reader that does not wait and a non-blocking writer that
+ * fails with ENXIO, end of file when the writer goes, a FIFO's data gone
+ * with its last opener, and device nodes (null, no device). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "corpus.h"
+
+int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  char dir[64], fifo[80], other[80], nul[80], nodev[80];
+  snprintf(dir, sizeof dir, "/tmp/ditto_fifo_%08d", (int)getpid());
+  mkdir(dir, 0700);
+  snprintf(fifo, sizeof fifo, "%s/f", dir);
+  snprintf(other, sizeof other, "%s/g", dir);
+  snprintf(nul, sizeof nul, "%s/null", dir);
+  snprintf(nodev, sizeof nodev, "%s/nodev", dir);
+  umask(022);
+  show("mkfifo", mkfifo(fifo, 0666));
+  struct stat st;
+  stat(fifo, &st);
+  printf("fifo: %d mode %o\n", S_ISFIFO(st.st_mode), st.st_mode & 07777);
+  show("mkfifo again", mkfifo(fifo, 0666));
+  show("mknod a directory", mknod(other, S_IFDIR | 0755, 0));
+  show("mknod a bad type", mknod(other, 0170000 | 0644, 0));
+  show("mknod in a missing directory", mknod("/tmp/no/such/dir/x", S_IFIFO | 0644, 0));
+  show("mknod a regular file", mknod(other, S_IFREG | 0640, 0));
+  stat(other, &st);
+  printf("regular: %d mode %o size %ld\n", S_ISREG(st.st_mode), st.st_mode & 07777, (long)st.st_size);
+  show("mknodat a fifo", mknodat(AT_FDCWD, nodev, S_IFIFO | 0600, 0));
+  unlink(nodev);
+
+  show("open nonblocking writer, no reader", open(fifo, O_WRONLY | O_NONBLOCK));
+  int r = open(fifo, O_RDONLY | O_NONBLOCK);
+  show("open nonblocking reader", r >= 0);
+  char buf[32];
+  show("read, no writer yet", read(r, buf, sizeof buf));
+  int w = open(fifo, O_WRONLY | O_NONBLOCK);
+  show("open nonblocking writer with a reader", w >= 0);
+  show("read, writer with nothing written", read(r, buf, sizeof buf));
+  show("write", write(w, "abc", 3));
+  show("read", read(r, buf, sizeof buf));
+  close(w);
+  show("read after the writer closed", read(r, buf, sizeof buf));
+  close(r);
+
+  /* Blocking opens meet across processes. */
+  pid_t p = fork();
+  if (p == 0) {
+    int fd = open(fifo, O_WRONLY);
+    if (write(fd, "from the child", 14) != 14) _exit(2);
+    close(fd);
+    _exit(0);
+  }
+  r = open(fifo, O_RDONLY);
+  show("blocking open met the writer", r >= 0);
+  int n, total = 0;
+  while ((n = read(r, buf + total, sizeof buf - total)) > 0) total += n;
+  printf("read '%.*s' then %d\n", total, buf, n);
+  printf("child exit %ld\n", wait_code(p));
+  close(r);
+  p = fork();
+  if (p == 0) {
+    int fd = open(fifo, O_RDONLY);
+    int got = read(fd, buf, sizeof buf);
+    printf("child read %d '%.*s'\n", got, got > 0 ? got : 0, buf);
+    _exit(0);
+  }
+  w = open(fifo, O_WRONLY);
+  show("blocking writer met the reader", w >= 0);
+  show("write", write(w, "hello", 5));
+  close(w);
+  printf("child exit %ld\n", wait_code(p));
+
+  /* What a FIFO held goes with its last opener. */
+  r = open(fifo, O_RDONLY | O_NONBLOCK);
+  w = open(fifo, O_WRONLY | O_NONBLOCK);
+  write(w, "lost", 4);
+  close(w), close(r);
+  r = open(fifo, O_RDONLY | O_NONBLOCK);
+  show("read a reopened fifo", read(r, buf, sizeof buf));
+  close(r);
+
+  /* Device nodes: /dev/null's numbers work, a device no one has is ENXIO. */
+  show("mknod null", mknod(nul, S_IFCHR | 0666, makedev(1, 3)));
+  stat(nul, &st);
+  printf("char device %d, %u:%u\n", S_ISCHR(st.st_mode), major(st.st_rdev), minor(st.st_rdev));
+  int fd = open(nul, O_RDWR);
+  show("write to it", write(fd, "x", 1));
+  show("read from it", read(fd, buf, 1));
+  close(fd);
+  show("mknod no device", mknod(nodev, S_IFCHR | 0666, makedev(250, 77)));
+  show("open it", open(nodev, O_RDONLY));
+  unlink(nul), unlink(nodev), unlink(fifo), unlink(other);
+  rmdir(dir);
+  return 0;
+}
