@@ -223,7 +223,7 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, std::string* fro
     }
     return r;
   }
-  if (!conn) return state == State::kListening ? -kENOTCONN : -kENOTCONN;
+  if (!conn) return -kENOTCONN;
   StreamPipe& in = conn->dir[1 - side];
   if (in.data.empty()) {
     if (in.closed || shut_rd) return 0;
@@ -440,6 +440,8 @@ int64_t sys_listen(Kernel& k, const uint64_t* a) {
     if (s->family == kAF_INET6) s->local[2] = char(port >> 8), s->local[3] = char(port & 0xff);
   }
   s->state = Socket::State::kListening;
+  Task& t = k.current();
+  s->listen_pid = t.tgid, s->listen_uid = t.creds.euid, s->listen_gid = t.creds.egid;
   s->backlog_max = std::clamp(int(int32_t(a[1])), 0, 4096);
   return 0;
 }
@@ -480,8 +482,10 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
   auto server = make_socket(k, dst->family, dst->type, dst->protocol, 0);
   auto c = std::make_shared<Connection>();
   Task& t = k.current();
+  // SO_PEERCRED: the server side sees the client's at connect(), the client
+  // the listener's at listen().
   c->pid[0] = t.tgid, c->uid[0] = t.creds.euid, c->gid[0] = t.creds.egid;
-  c->pid[1] = c->pid[0], c->uid[1] = c->uid[0], c->gid[1] = c->gid[0];  // the listener's (SO_PEERCRED at listen)
+  c->pid[1] = dst->listen_pid, c->uid[1] = dst->listen_uid, c->gid[1] = dst->listen_gid;
   if (s->family != kAF_UNIX && s->local.empty()) {
     s->port = s->net->ephemeral(s->type);
     s->local = loopback_addr(s->family, s->port);
@@ -702,9 +706,10 @@ int64_t sys_setsockopt(Kernel& k, const uint64_t* a) {
       {1, 1}, {1, 2}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {1, 9}, {1, 10}, {1, 13}, {1, 15}, {1, 16}, {1, 18},
       {1, 20}, {1, 21}, {6, 1}, {6, 2}, {6, 4}, {6, 5}, {6, 6}, {6, 12}, {6, 18}, {0, 1}, {0, 2}, {41, 26}};
   bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
-  if (!ok)
-    return k.unsupported(54, "setsockopt level " + std::to_string(level) + " option " + std::to_string(name)),
-           -kENOPROTOOPT;
+  if (!ok) {
+    k.unsupported(54, "setsockopt level " + std::to_string(level) + " option " + std::to_string(name));
+    return -kENOPROTOOPT;
+  }
   if (len < 4) return -kEINVAL;
   std::string v(std::min<uint64_t>(len, 64), '\0');
   if (!k.mm().copy_in(UserPtr(a[3]), v.data(), v.size())) return -kEFAULT;
@@ -712,8 +717,10 @@ int64_t sys_setsockopt(Kernel& k, const uint64_t* a) {
     int64_t tv[2] = {0, 0};
     if (v.size() < 16) return -kEINVAL;
     std::memcpy(tv, v.data(), 16);
-    if (tv[0] || tv[1]) return k.unsupported(54, name == 20 ? "setsockopt SO_RCVTIMEO" : "setsockopt SO_SNDTIMEO"),
-                               -kENOPROTOOPT;
+    if (tv[0] || tv[1]) {  // receive and send timeouts are not modelled
+      k.unsupported(54, name == 20 ? "setsockopt SO_RCVTIMEO" : "setsockopt SO_SNDTIMEO");
+      return -kENOPROTOOPT;
+    }
   }
   s->options[{level, name}] = v;
   return 0;
@@ -755,9 +762,10 @@ int64_t sys_getsockopt(Kernel& k, const uint64_t* a) {
                                                 {1, 16}, {1, 18}, {6, 1}, {6, 4}, {6, 5}, {6, 6}, {0, 2},
                                                 {41, 26}, {1, 13}, {1, 20}, {1, 21}};
     bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
-    if (!ok)
-      return k.unsupported(55, "getsockopt level " + std::to_string(level) + " option " + std::to_string(name)),
-             -kENOPROTOOPT;
+    if (!ok) {
+      k.unsupported(55, "getsockopt level " + std::to_string(level) + " option " + std::to_string(name));
+      return -kENOPROTOOPT;
+    }
     int32_t dflt = level == 1 && name == 18 ? 1 : level == 0 && name == 2 ? 64 : level == 6 && name == 4 ? 7200
                    : level == 6 && name == 5 ? 75 : level == 6 && name == 6 ? 9 : 0;
     if ((level == 1 && (name == 13 || name == 20 || name == 21)))

@@ -74,6 +74,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   bool shut_rd = false, shut_wr = false;
   std::deque<std::shared_ptr<Socket>> backlog;  // listeners: connections to accept
   int backlog_max = 0;
+  uint32_t listen_pid = 0, listen_uid = 0, listen_gid = 0;  // who called listen() (SO_PEERCRED)
   std::deque<Datagram> inbox;                   // datagram sockets
   size_t inbox_bytes = 0;
   std::weak_ptr<Socket> dgram_peer;             // a connected datagram socket's peer
