@@ -143,6 +143,8 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
   c.rlimits = k.task(parent.tgid)->rlimits;  // a process's limits live on its leader
   c.comm = parent.comm;
+  c.nice = parent.nice;  // a child has its parent's nice value and policy
+  c.sched_policy = parent.sched_policy;
   c.exe = parent.exe;
 
   cpu::Engine& pe = parent.mm->engine();

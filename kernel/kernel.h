@@ -227,6 +227,8 @@ struct Task {
   std::shared_ptr<FsContext> fs;
   std::shared_ptr<SignalHandlers> sighand;
   Credentials creds;
+  int nice = 0;          // -20..19 (getpriority/setpriority); Ditto's scheduler ignores it
+  int sched_policy = 0;  // SCHED_OTHER, SCHED_BATCH or SCHED_IDLE
   std::shared_ptr<UtsNamespace> uts;
   std::shared_ptr<OpaqueNamespace> ipc_ns, net_ns;
   std::shared_ptr<PidNamespace> pidns;        // where this task's pid lives
