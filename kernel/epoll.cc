@@ -233,36 +233,17 @@ int64_t sys_epoll_wait(Kernel& k, const uint64_t* a) {
   return do_epoll_wait(k, a[0], a[1], int32_t(a[2]), ms_deadline(k, int32_t(a[3])));
 }
 
-// The temporary signal mask of epoll_pwait/epoll_pwait2, as ppoll's.
-int64_t with_sigmask(Kernel& k, uint64_t mask_ptr, uint64_t size, const std::function<int64_t()>& wait) {
-  if (mask_ptr) {
-    if (size != 8) return -kEINVAL;
-    uint64_t mask;
-    if (!k.mm().read(UserPtr(mask_ptr), mask)) return -kEFAULT;
-    k.set_temporary_sigmask(k.current(), mask);
-  }
-  int64_t r = wait();
-  Task& t = k.current();
-  if (r != kBlocked && t.restore_sigmask && !k.has_deliverable(t)) {
-    t.sigmask = t.saved_sigmask;
-    t.restore_sigmask = false;
-  }
-  return r;
-}
-
 int64_t sys_epoll_pwait(Kernel& k, const uint64_t* a) {
   int64_t deadline = ms_deadline(k, int32_t(a[3]));
-  return with_sigmask(k, a[4], a[5], [&] { return do_epoll_wait(k, a[0], a[1], int32_t(a[2]), deadline); });
+  return with_temporary_sigmask(k, a[4], a[5],
+                                [&] { return do_epoll_wait(k, a[0], a[1], int32_t(a[2]), deadline); });
 }
 
 int64_t sys_epoll_pwait2(Kernel& k, const uint64_t* a) {
-  int64_t deadline = -1;
-  if (a[3]) {
-    int64_t ns;
-    if (int64_t r = read_timespec_ns(k, a[3], &ns); r < 0) return r;
-    deadline = k.monotonic_ns() + ns;
-  }
-  return with_sigmask(k, a[4], a[5], [&] { return do_epoll_wait(k, a[0], a[1], int32_t(a[2]), deadline); });
+  int64_t deadline;
+  if (int64_t r = timespec_deadline(k, a[3], &deadline); r < 0) return r;
+  return with_temporary_sigmask(k, a[4], a[5],
+                                [&] { return do_epoll_wait(k, a[0], a[1], int32_t(a[2]), deadline); });
 }
 
 }  // namespace

@@ -147,29 +147,12 @@ int64_t sys_select(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_pselect6(Kernel& k, const uint64_t* a) {
-  int64_t deadline = -1;
-  if (a[4]) {
-    int64_t ns;
-    if (int64_t r = read_timespec_ns(k, a[4], &ns); r < 0) return r;
-    deadline = k.monotonic_ns() + ns;
-  }
-  if (a[5]) {
-    uint64_t sig[2];  // { const sigset_t *ss; size_t ss_len; }
-    if (!k.mm().copy_in(UserPtr(a[5]), sig, sizeof sig)) return -kEFAULT;
-    if (sig[0]) {
-      if (sig[1] != 8) return -kEINVAL;
-      uint64_t mask;
-      if (!k.mm().read(UserPtr(sig[0]), mask)) return -kEFAULT;
-      k.set_temporary_sigmask(k.current(), mask);
-    }
-  }
-  int64_t r = do_select(k, int64_t(int32_t(a[0])), a[1], a[2], a[3], deadline, a[4], true);
-  Task& t = k.current();
-  if (r != kBlocked && t.restore_sigmask && !k.has_deliverable(t)) {
-    t.sigmask = t.saved_sigmask;
-    t.restore_sigmask = false;
-  }
-  return r;
+  int64_t deadline;
+  if (int64_t r = timespec_deadline(k, a[4], &deadline); r < 0) return r;
+  uint64_t sig[2] = {0, 0};  // { const sigset_t *ss; size_t ss_len; }
+  if (a[5] && !k.mm().copy_in(UserPtr(a[5]), sig, sizeof sig)) return -kEFAULT;
+  return with_temporary_sigmask(
+      k, sig[0], sig[1], [&] { return do_select(k, int64_t(int32_t(a[0])), a[1], a[2], a[3], deadline, a[4], true); });
 }
 
 int64_t sys_poll(Kernel& k, const uint64_t* a) {
@@ -179,26 +162,9 @@ int64_t sys_poll(Kernel& k, const uint64_t* a) {
 }
 
 int64_t sys_ppoll(Kernel& k, const uint64_t* a) {
-  int64_t deadline = -1;
-  if (a[2]) {
-    int64_t ns;
-    if (int64_t r = read_timespec_ns(k, a[2], &ns); r < 0) return r;
-    deadline = k.monotonic_ns() + ns;
-  }
-  if (a[3]) {
-    // The temporary mask, as sigsuspend uses it: restored after a handler.
-    if (a[4] != 8) return -kEINVAL;
-    uint64_t mask;
-    if (!k.mm().read(UserPtr(a[3]), mask)) return -kEFAULT;
-    k.set_temporary_sigmask(k.current(), mask);
-  }
-  int64_t r = do_poll(k, a[0], a[1], deadline);
-  Task& t = k.current();
-  if (r != kBlocked && t.restore_sigmask && !k.has_deliverable(t)) {
-    t.sigmask = t.saved_sigmask;  // nothing to deliver: the old mask is back now
-    t.restore_sigmask = false;
-  }
-  return r;
+  int64_t deadline;
+  if (int64_t r = timespec_deadline(k, a[2], &deadline); r < 0) return r;
+  return with_temporary_sigmask(k, a[3], a[4], [&] { return do_poll(k, a[0], a[1], deadline); });
 }
 
 }  // namespace

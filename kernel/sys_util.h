@@ -1,6 +1,8 @@
 // Helpers shared by the syscall families (internal to kernel/).
 #pragma once
 
+#include <functional>
+
 #include <string>
 
 #include "kernel/kernel.h"
@@ -84,6 +86,37 @@ inline void set_creator(Kernel& k, Inode& n, const Inode& dir) {
     n.gid = dir.gid;
     if (n.kind == InodeKind::kDirectory) n.perm |= 02000;
   }
+}
+
+// A timeout argument (struct timespec, null for none) as a deadline on the
+// monotonic clock, -1 for none: 0 or read_timespec_ns()'s errno.
+inline int64_t timespec_deadline(Kernel& k, uint64_t ptr, int64_t* deadline) {
+  *deadline = -1;
+  if (!ptr) return 0;
+  int64_t ns;
+  if (int64_t r = read_timespec_ns(k, ptr, &ns); r < 0) return r;
+  *deadline = k.monotonic_ns() + ns;
+  return 0;
+}
+
+// The temporary signal mask of ppoll, pselect6 and epoll_pwait: set for
+// the wait (as sigsuspend's, restored after a handler), and put back at
+// once when the wait ends with nothing to deliver. `mask_ptr` null: none.
+inline int64_t with_temporary_sigmask(Kernel& k, uint64_t mask_ptr, uint64_t size,
+                                      const std::function<int64_t()>& wait) {
+  if (mask_ptr) {
+    if (size != 8) return -abi::kEINVAL;
+    uint64_t mask;
+    if (!k.mm().read(UserPtr(mask_ptr), mask)) return -abi::kEFAULT;
+    k.set_temporary_sigmask(k.current(), mask);
+  }
+  int64_t r = wait();
+  Task& t = k.current();
+  if (r != kBlocked && t.restore_sigmask && !k.has_deliverable(t)) {
+    t.sigmask = t.saved_sigmask;
+    t.restore_sigmask = false;
+  }
+  return r;
 }
 
 inline std::shared_ptr<File> get_file(Kernel& k, uint64_t fd) {
