@@ -161,6 +161,13 @@ uint16_t Network::ephemeral(int type) {
   return 0;
 }
 
+void Socket::autobind() {
+  if (family == kAF_UNIX || !local.empty()) return;
+  port = net->ephemeral(type);
+  local = loopback_addr(family, port);
+  net->ports[{type, port}] = weak_from_this();
+}
+
 Socket::~Socket() {
   if (conn) {
     conn->open[side] = false;
@@ -263,12 +270,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
     }
     if (shut_wr) return pipe_error();
     if (n > kDgramQueue) return -kEMSGSIZE;
-    if (family != kAF_UNIX && local.empty()) {
-      // The first send binds an ephemeral port, so that replies can come back.
-      port = net->ephemeral(type);
-      local = loopback_addr(family, port);
-      net->ports[{type, port}] = weak_from_this();
-    }
+    autobind();  // so that replies can come back
     if (!dst) return int64_t(n);  // UDP to a port no one holds: gone
     if (dst->inbox_bytes + n > kDgramQueue) {
       if (family != kAF_UNIX) return int64_t(n);  // a full UDP queue drops it
@@ -468,11 +470,7 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
     // A datagram socket's default destination.
     s->dgram_peer = dst;
     s->peer = addr.bytes;
-    if (s->family != kAF_UNIX && s->local.empty()) {
-      s->port = s->net->ephemeral(s->type);
-      s->local = loopback_addr(s->family, s->port);
-      s->net->ports[{s->type, s->port}] = s;
-    }
+    s->autobind();
     return 0;
   }
   if (s->state == Socket::State::kConnected) return -kEISCONN;
@@ -486,11 +484,7 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
   // the listener's at listen().
   c->pid[0] = t.tgid, c->uid[0] = t.creds.euid, c->gid[0] = t.creds.egid;
   c->pid[1] = dst->listen_pid, c->uid[1] = dst->listen_uid, c->gid[1] = dst->listen_gid;
-  if (s->family != kAF_UNIX && s->local.empty()) {
-    s->port = s->net->ephemeral(s->type);
-    s->local = loopback_addr(s->family, s->port);
-    s->net->ports[{s->type, s->port}] = s;
-  }
+  s->autobind();
   s->conn = server->conn = c;
   s->side = 0, server->side = 1;
   s->state = server->state = Socket::State::kConnected;

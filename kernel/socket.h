@@ -65,6 +65,10 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   int64_t recv(Kernel& k, char* buf, size_t n, int flags, std::string* from);
   int64_t send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to);
 
+  // An unbound TCP or UDP socket takes an ephemeral loopback port (its
+  // first connect or send).
+  void autobind();
+
   const int family, type, protocol;
   enum class State { kFree, kListening, kConnected } state = State::kFree;
   std::string local;   // bound address (sockaddr bytes), "" when unbound
