@@ -72,10 +72,14 @@ int main(void) {
     _exit(0);
   }
   w = open(fifo, O_WRONLY);
-  show("blocking writer met the reader", w >= 0);
-  show("write", write(w, "hello", 5));
+  /* Printed after the child is done: its line and ours would race. */
+  int met = w >= 0;
+  long wrote = write(w, "hello", 5);
   close(w);
-  printf("child exit %ld\n", wait_code(p));
+  long code = wait_code(p);
+  show("blocking writer met the reader", met);
+  show("write", wrote);
+  printf("child exit %ld\n", code);
 
   /* What a FIFO held goes with its last opener. */
   r = open(fifo, O_RDONLY | O_NONBLOCK);
