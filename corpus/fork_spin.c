@@ -2,6 +2,7 @@
  * that task has done something: on a MAP_SHARED flag, on a non-blocking pipe
  * read that answers EAGAIN, and on a flag a thread sets. The scheduler must
  * preempt the spinner (Linux's does), or the run never ends. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

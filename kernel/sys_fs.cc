@@ -724,9 +724,9 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
   }
   if (l.parent->read_only) return -kEROFS;
   if (l.node->kind == InodeKind::kDirectory && !l.node->children.empty()) return -kENOTEMPTY;
-  l.node->unlinked = true;  // a removed directory is empty: only a cwd in it is affected, and sees this
+  l.node->drop_entry();  // a removed directory is empty: only a cwd in it is affected, and sees this
   l.parent->children.erase(l.name);
-  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  l.parent->mtime_ns = l.parent->ctime_ns = l.node->ctime_ns = k.realtime_ns();
   return 0;
 }
 
@@ -779,7 +779,7 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
     return -kEISDIR;
   }
   InodeRef moving = from.node;
-  if (to.node) to.node->unlinked = true;  // replaced
+  if (to.node) to.node->drop_entry();  // replaced
   from.parent->children.erase(from.name);
   to.parent->children[to.name] = moving;
   if (moving->is_dir()) {
@@ -807,8 +807,7 @@ int64_t do_symlinkat(Kernel& k, uint64_t target_ptr, int dirfd, uint64_t path_pt
   if (int64_t r = read_path(k, target_ptr, target); r < 0) return r;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
   int64_t err;
-  Lookup l = lookup_at(k, dirfd, path, false, &err);
-  if (err == -kENOTDIR && !l.node && l.parent) err = -kENOENT;  // "newname/"
+  Lookup l = lookup_new_name(k, dirfd, path, &err);
   if (err) return err;
   if (l.node) return -kEEXIST;
   if (!l.parent) return -kENOENT;
@@ -823,6 +822,55 @@ int64_t do_symlinkat(Kernel& k, uint64_t target_ptr, int dirfd, uint64_t path_pt
 }
 
 int64_t sys_symlink(Kernel& k, const uint64_t* a) { return do_symlinkat(k, a[0], kAT_FDCWD, a[1]); }
+
+// link(2)/linkat(2) (fs/namei.c do_linkat()): a second directory entry for
+// the same inode. The old name's symlink is followed only with
+// AT_SYMLINK_FOLLOW; AT_EMPTY_PATH links the file `olddirfd` is open on
+// (root may: CAP_DAC_READ_SEARCH), unless no entry names it any more.
+// Directories cannot be linked (EPERM); a --mount is its own file system
+// (EXDEV).
+int64_t do_linkat(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint64_t newp, uint32_t flags) {
+  if (flags & ~(kAT_SYMLINK_FOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
+  std::string op, np;
+  bool empty_ok = (flags & kAT_EMPTY_PATH) && k.current().creds.capable_in(nullptr);
+  if (int64_t r = read_path(k, oldp, op, empty_ok); r < 0) return r;
+  Lookup from;
+  int64_t err = 0;
+  if (op.empty()) {
+    if (olddirfd == kAT_FDCWD) {
+      from.node = k.current().fs->cwd_node;
+    } else {
+      auto f = k.current().fds->get(olddirfd);
+      if (!f) return -kEBADF;
+      from.node = f->inode();
+    }
+    if (!from.node) return -kENOENT;
+    if (from.node->unlinked && !from.node->is_dir()) return -kENOENT;
+  } else {
+    from = lookup_at(k, olddirfd, op, flags & kAT_SYMLINK_FOLLOW, &err);
+    if (err) return err;
+    if (!from.node) return -kENOENT;
+  }
+  if (int64_t r = read_path(k, newp, np); r < 0) return r;
+  Lookup to = lookup_new_name(k, newdirfd, np, &err);
+  if (err) return err;
+  if (to.node) return -kEEXIST;
+  if (!to.parent) return -kENOENT;
+  if (to.parent->read_only) return -kEROFS;
+  if (from.node->read_only) return -kEXDEV;
+  if (from.node->is_dir()) return -kEPERM;
+  k.vfs().materialize(from.node);
+  ++from.node->links;
+  to.parent->children[to.name] = from.node;
+  int64_t now = k.realtime_ns();
+  to.parent->mtime_ns = to.parent->ctime_ns = from.node->ctime_ns = now;
+  return 0;
+}
+
+int64_t sys_link(Kernel& k, const uint64_t* a) { return do_linkat(k, kAT_FDCWD, a[0], kAT_FDCWD, a[1], 0); }
+int64_t sys_linkat(Kernel& k, const uint64_t* a) {
+  return do_linkat(k, int(a[0]), a[1], int(a[2]), a[3], uint32_t(a[4]));
+}
 int64_t sys_symlinkat(Kernel& k, const uint64_t* a) { return do_symlinkat(k, a[0], int(a[1]), a[2]); }
 
 int64_t do_readlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t buf, uint64_t size) {

@@ -53,6 +53,17 @@ inline Lookup lookup_at(Kernel& k, int dirfd, const std::string& path, bool foll
   return l;
 }
 
+// The new name of a non-directory (link, symlink): as filename_create()
+// resolves it, trailing slashes do not make an existing node an error other
+// than EEXIST (the caller's), but a missing one with a slash is ENOENT.
+inline Lookup lookup_new_name(Kernel& k, int dirfd, const std::string& path, int64_t* err) {
+  size_t end = path.find_last_not_of('/');
+  if (end == std::string::npos || end + 1 == path.size()) return lookup_at(k, dirfd, path, false, err);
+  Lookup l = lookup_at(k, dirfd, path.substr(0, end + 1), false, err);
+  if (!*err && !l.node) *err = -abi::kENOENT;
+  return l;
+}
+
 // Reads a path argument and resolves it to an existing node: 0 or -errno.
 inline int64_t lookup_existing(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, Lookup& out) {
   std::string path;

@@ -31,7 +31,7 @@ uint64_t Inode::size() const {
 
 uint32_t Inode::nlink() const {
   if (unlinked) return 0;
-  if (kind != InodeKind::kDirectory) return 1;
+  if (kind != InodeKind::kDirectory) return links;
   uint32_t n = 2;
   for (const auto& [name, c] : children)
     if (c->kind == InodeKind::kDirectory) ++n;
@@ -87,6 +87,34 @@ int Inode::truncate(uint64_t size) {
     data.resize(size, '\0');
   }
   return 0;
+}
+
+int Inode::allocate(uint64_t end, bool keep_size) {
+  bool grows_room = space && pages_of(end) > charged;
+  if (grows_room && pages_of(end) - charged > space->room()) return -kENOSPC;
+  if (end > (shm ? kMaxSharedFileSize : kMaxFileSize)) return -kEFBIG;
+  if (grows_room) {
+    space->charge(pages_of(end) - charged);
+    charged = pages_of(end);
+  }
+  if (!keep_size && end > size()) return truncate(end);
+  return 0;
+}
+
+void Inode::punch_hole(uint64_t off, uint64_t n) {
+  uint64_t size_now = size();
+  uint64_t end = n > UINT64_MAX - off ? UINT64_MAX : off + n;
+  if (off < size_now) {
+    uint64_t stop = std::min(end, size_now);
+    char* bytes_at = shm ? reinterpret_cast<char*>(shm->data()) : data.data();
+    std::memset(bytes_at + off, 0, stop - off);
+  }
+  // Pages wholly inside the hole and past the end were preallocated only.
+  uint64_t keep = std::max(pages_of(size_now), pages_of(off));
+  if (space && end >= charged && keep < charged) {
+    space->uncharge(charged - keep);
+    charged = keep;
+  }
 }
 
 bool Inode::make_shared() {

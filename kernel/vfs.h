@@ -34,6 +34,7 @@ struct Inode {
   uint64_t dev = 1;
   bool read_only = false;
   bool unlinked = false;  // no directory holds it any more (nlink 0), though it may be open
+  uint32_t links = 1;     // directory entries naming a non-directory (hard links)
   int64_t mtime_ns = 0, ctime_ns = 0, atime_ns = 0;
   std::string data;                                         // regular file
   // Once a regular file is mapped MAP_SHARED its bytes move to host memory
@@ -53,6 +54,13 @@ struct Inode {
   int64_t write_at(uint64_t off, const char* buf, uint64_t n);
   // 0, -EFBIG, or -ENOSPC (the bytes of a sparse file are real here).
   int truncate(uint64_t size);
+  // fallocate(): makes room for the bytes up to `end` (zeros), growing the
+  // file to it unless `keep_size`: 0, -ENOSPC (checked first, as tmpfs
+  // does) or -EFBIG. Room past the end is charged to the file system.
+  int allocate(uint64_t end, bool keep_size);
+  // A punched hole: the bytes in [off, off + n) inside the file read as
+  // zeros; room allocated past the end that the hole covers is given back.
+  void punch_hole(uint64_t off, uint64_t n);
   // The file system space the file's bytes come from (null: uncounted, as
   // for files captured from the host), and how much of it they hold.
   std::shared_ptr<FileSpace> space;
@@ -89,6 +97,11 @@ struct Inode {
   uint32_t mode() const;  // S_IFMT bits | perm
   uint64_t size() const;
   uint32_t nlink() const;
+  // One directory entry naming this node is gone (unlink, or replaced by
+  // rename): a file with no entries left, or a directory, is unlinked.
+  void drop_entry() {
+    if (kind == InodeKind::kDirectory || --links == 0) unlinked = true;
+  }
 };
 using InodeRef = std::shared_ptr<Inode>;
 
