@@ -227,6 +227,7 @@ constexpr uint64_t kNameMax = 255;
 constexpr uint64_t kPipeBufSize = 65536;  // default pipe capacity, pipe(7)
 constexpr uint64_t kPipeBuf = 4096;       // PIPE_BUF atomicity bound
 constexpr uint64_t kMaxRwCount = 0x7ffff000;  // MAX_RW_COUNT: INT_MAX rounded down to a page
+constexpr int kMSG_DONTWAIT = 0x40;  // recv/send flag: do not block this once
 constexpr int kIovMax = 1024;
 
 }  // namespace kernel::abi

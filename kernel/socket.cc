@@ -21,7 +21,7 @@ namespace {
 constexpr int kAF_UNIX = 1, kAF_INET = 2, kAF_INET6 = 10;
 constexpr int kSOCK_STREAM = 1, kSOCK_DGRAM = 2, kSOCK_SEQPACKET = 5;
 constexpr int kSOCK_NONBLOCK = 04000, kSOCK_CLOEXEC = 02000000;
-constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_DONTWAIT = 0x40, kMSG_WAITALL = 0x100,
+constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_WAITALL = 0x100,
               kMSG_NOSIGNAL = 0x4000;
 constexpr int kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
               kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,

@@ -32,16 +32,7 @@ int64_t target_inode(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, bool 
   if (path_ptr || !null_is_fd) {
     if (int64_t r = read_path(k, path_ptr, path, empty_ok); r < 0) return r;
   }
-  if (path.empty()) {
-    if (dirfd == kAT_FDCWD) {
-      out = k.current().fs->cwd_node;
-      return 0;
-    }
-    auto f = get_file(k, uint64_t(uint32_t(dirfd)));
-    if (!f || !f->inode()) return -kEBADF;
-    out = f->inode();
-    return 0;
-  }
+  if (path.empty()) return empty_path_inode(k, dirfd, -kEBADF, out);
   int64_t err;
   Lookup l = lookup_at(k, dirfd, path, follow, &err);
   if (err) return err;

@@ -88,19 +88,6 @@ int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, cons
   return done ? int64_t(done) : -kEFAULT;
 }
 
-// Runs `op` now; when it would block, parks the task and runs it again each
-// time the scheduler looks, until it completes (pipe(7) blocking I/O).
-template <class Op>
-int64_t blocking(Kernel& k, const char* reason, Op op, int64_t wake_at_ns = -1) {
-  return k.attempt_or_block(
-      reason,
-      [op]() mutable {
-        int64_t r = op();
-        return r == kWouldBlock ? kBlocked : r;
-      },
-      wake_at_ns);
-}
-
 // The descriptor and buffer checks of read(2) and write(2) in
 // fs/read_write.c's order: the file, its mode, then access_ok().
 std::shared_ptr<File> checked_rw_file(Kernel& k, const uint64_t* a, bool write, int64_t& err) {
@@ -178,30 +165,12 @@ int64_t sys_pwrite64(Kernel& k, const uint64_t* a) {
   return do_write(k, *f, UserBuffers(a[1], std::min<uint64_t>(a[2], kMaxRwCount)), 0, &a[3]);
 }
 
-// Reads and checks an iovec array as lib/iov_iter.c's __import_iovec()
-// does: any negative length is EINVAL, then each buffer must lie in the
-// user half (EFAULT), and lengths past MAX_RW_COUNT in all are cut off.
-int64_t read_iovecs(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>& out) {
-  if (count > uint64_t(kIovMax)) return -kEINVAL;
-  out.resize(count);
-  if (count && !k.mm().copy_in(UserPtr(ptr), out.data(), count * sizeof(Iovec))) return -kEFAULT;
-  for (const Iovec& v : out)
-    if (int64_t(v.len) < 0) return -kEINVAL;
-  uint64_t total = 0;
-  for (Iovec& v : out) {
-    if (!MemoryManager::user_range(v.base, v.len)) return -kEFAULT;
-    v.len = std::min<uint64_t>(v.len, kMaxRwCount - total);
-    total += v.len;
-  }
-  return int64_t(total);
-}
-
 // readv(2), or preadv(2) at *pos.
 int64_t do_readv(Kernel& k, const uint64_t* a, const uint64_t* pos = nullptr) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   std::vector<Iovec> iov;
-  int64_t total = read_iovecs(k, a[1], a[2], iov);
+  int64_t total = read_iovecs(k.mm(), a[1], a[2], iov);
   if (total < 0) return total;
   return do_read(k, *f, UserBuffers(std::move(iov)), pos);
 }
@@ -209,7 +178,7 @@ int64_t do_readv(Kernel& k, const uint64_t* a, const uint64_t* pos = nullptr) {
 // writev's iovecs, checked: 0 or -errno.
 int64_t writev_buffers(Kernel& k, File& f, const uint64_t* a, std::shared_ptr<UserBuffers>& out) {
   std::vector<Iovec> iov;
-  int64_t total = read_iovecs(k, a[1], a[2], iov);
+  int64_t total = read_iovecs(k.mm(), a[1], a[2], iov);
   if (total < 0) return total;
   if (!f.writable()) return -kEBADF;
   out = std::make_shared<UserBuffers>(std::move(iov));
@@ -837,14 +806,7 @@ int64_t do_linkat(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint64_t
   Lookup from;
   int64_t err = 0;
   if (op.empty()) {
-    if (olddirfd == kAT_FDCWD) {
-      from.node = k.current().fs->cwd_node;
-    } else {
-      auto f = k.current().fds->get(olddirfd);
-      if (!f) return -kEBADF;
-      from.node = f->inode();
-    }
-    if (!from.node) return -kENOENT;
+    if (int64_t r = empty_path_inode(k, olddirfd, -kENOENT, from.node); r < 0) return r;
     if (from.node->unlinked && !from.node->is_dir()) return -kENOENT;
   } else {
     from = lookup_at(k, olddirfd, op, flags & kAT_SYMLINK_FOLLOW, &err);

@@ -130,9 +130,37 @@ inline int64_t with_temporary_sigmask(Kernel& k, uint64_t mask_ptr, uint64_t siz
   return r;
 }
 
+// Runs `op` now; when it would block, parks the task and runs it again each
+// time the scheduler looks, until it completes (pipe(7) blocking I/O).
+template <class Op>
+int64_t blocking(Kernel& k, const char* reason, Op op, int64_t wake_at_ns = -1) {
+  return k.attempt_or_block(
+      reason,
+      [op]() mutable {
+        int64_t r = op();
+        return r == kWouldBlock ? kBlocked : r;
+      },
+      wake_at_ns);
+}
+
 inline std::shared_ptr<File> get_file(Kernel& k, uint64_t fd) {
   if (fd > 0x7fffffff) return nullptr;
   return k.current().fds->get(int(fd));
+}
+
+// The inode an empty path names under AT_EMPTY_PATH: the working directory
+// for AT_FDCWD, else the file `dirfd` is open on. EBADF for no such
+// descriptor; `no_inode_err` for one with no inode (chmod and utimensat say
+// EBADF, linkat ENOENT: nothing on a file system to link).
+inline int64_t empty_path_inode(Kernel& k, int dirfd, int64_t no_inode_err, InodeRef& out) {
+  if (dirfd == abi::kAT_FDCWD) {
+    out = k.current().fs->cwd_node;
+    return 0;
+  }
+  auto f = get_file(k, uint64_t(uint32_t(dirfd)));
+  if (!f) return -abi::kEBADF;
+  out = f->inode();
+  return out ? 0 : no_inode_err;
 }
 
 }  // namespace kernel

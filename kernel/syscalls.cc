@@ -31,6 +31,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_socket_syscalls(t.data());
   register_statfs_syscalls(t.data());
   register_fallocate_syscalls(t.data());
+  register_file_copy_syscalls(t.data());
   register_fifo_syscalls(t.data());
   register_sched_syscalls(t.data());
   return t;

@@ -48,6 +48,7 @@ void register_timerfd_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);
 void register_fallocate_syscalls(SyscallFn* table);
+void register_file_copy_syscalls(SyscallFn* table);
 void register_fifo_syscalls(SyscallFn* table);
 void register_sched_syscalls(SyscallFn* table);
 // open(2) of a named FIFO (kernel/fifo.cc): a pipe end, waiting for the

@@ -51,4 +51,19 @@ bool UserBuffers::copy_out(MemoryManager& mm, uint64_t from, const char* src, ui
   });
 }
 
+int64_t read_iovecs(MemoryManager& mm, uint64_t ptr, uint64_t count, std::vector<abi::Iovec>& out) {
+  if (count > uint64_t(abi::kIovMax)) return -abi::kEINVAL;
+  out.resize(count);
+  if (count && !mm.copy_in(UserPtr(ptr), out.data(), count * sizeof(abi::Iovec))) return -abi::kEFAULT;
+  for (const abi::Iovec& v : out)
+    if (int64_t(v.len) < 0) return -abi::kEINVAL;
+  uint64_t total = 0;
+  for (abi::Iovec& v : out) {
+    if (!MemoryManager::user_range(v.base, v.len)) return -abi::kEFAULT;
+    v.len = std::min<uint64_t>(v.len, abi::kMaxRwCount - total);
+    total += v.len;
+  }
+  return int64_t(total);
+}
+
 }  // namespace kernel

@@ -33,4 +33,10 @@ class UserBuffers {
   uint64_t total_;
 };
 
+// Reads and checks an iovec array as lib/iov_iter.c's __import_iovec()
+// does: any negative length is EINVAL, then each buffer must lie in the
+// user half (EFAULT), and lengths past MAX_RW_COUNT in all are cut off.
+// The total length, or -errno.
+int64_t read_iovecs(MemoryManager& mm, uint64_t ptr, uint64_t count, std::vector<abi::Iovec>& out);
+
 }  // namespace kernel
