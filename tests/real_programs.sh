@@ -45,6 +45,19 @@ case "$case" in
     cp "$here/real/python_mix.py" .
     same python -- /usr/bin/python3 "$tmp/python_mix.py"
     ;;
+  sqlite)
+    # The default VFS in both journal modes, 100,000 rows each: through
+    # Python's sqlite3 module, and through the sqlite3 shell.
+    command -v sqlite3 >/dev/null || { echo "FAIL: sqlite3 missing (apt-get install sqlite3)"; exit 1; }
+    cp "$here/real/sqlite_modes.py" .
+    same sqlite_python -- /usr/bin/python3 "$tmp/sqlite_modes.py"
+    sql='PRAGMA journal_mode=WAL; CREATE TABLE t(i INTEGER PRIMARY KEY, s TEXT);
+      WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x<100000)
+      INSERT INTO t(s) SELECT printf("r%d", x) FROM n;
+      SELECT count(*), sum(length(s)) FROM t; BEGIN; DELETE FROM t; ROLLBACK;
+      SELECT count(*) FROM t; PRAGMA integrity_check;'
+    same sqlite_shell -- /bin/sh -c "d=\$(mktemp -d) && sqlite3 \$d/w.db '$sql' && ls \$d && rm -r \$d"
+    ;;
   perl)
     same perl -- /usr/bin/perl -e 'my %h = map { $_ => $_ ** 2 } 1..1000; print scalar(keys %h), " ", $h{999}, "\n"'
     ;;
