@@ -44,6 +44,8 @@ case "$case" in
     # A copy beside us: the guest's /tmp is its own, and the checkout may be there.
     cp "$here/real/python_mix.py" .
     same python -- /usr/bin/python3 "$tmp/python_mix.py"
+    cp "$here/real/harness_setup.py" .
+    same harness_setup -- /usr/bin/python3 "$tmp/harness_setup.py"
     ;;
   sqlite)
     # The default VFS in both journal modes, 100,000 rows each: through
