@@ -60,6 +60,13 @@ case "$case" in
       SELECT count(*) FROM t; PRAGMA integrity_check;'
     same sqlite_shell -- /bin/sh -c "d=\$(mktemp -d) && sqlite3 \$d/w.db '$sql' && ls \$d && rm -r \$d"
     ;;
+  gcc)
+    # The compiler driver, cc1, as and ld under Ditto: the object and the
+    # executable have the same bytes as natively built ones.
+    command -v gcc >/dev/null || { echo "FAIL: gcc missing"; exit 1; }
+    printf '#include <stdio.h>\nint main(void) { printf("hi %%d\\n", 6 * 7); return 0; }\n' >hello.c
+    same gcc -- /bin/sh -c 'gcc -O2 -c hello.c -o hello.o && gcc hello.o -o hello && ./hello && sha256sum hello.o hello'
+    ;;
   perl)
     same perl -- /usr/bin/perl -e 'my %h = map { $_ => $_ ** 2 } 1..1000; print scalar(keys %h), " ", $h{999}, "\n"'
     ;;
