@@ -182,7 +182,7 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   uint32_t ctid = c.tid;
   if (flags & kCLONE_PIDFD) {
     // A close-on-exec pidfd for the child, written where the caller asked.
-    auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), ctid, kO_RDWR);
+    auto f = std::make_shared<PidFd>(k.vfs().make_anon_node(InodeKind::kRegular, 0600), ctid, kO_RDWR);
     f->path = "anon_inode:[pidfd]";
     int fd = k.current().fds->alloc(f, true);
     if (fd < 0) return fd;

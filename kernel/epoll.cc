@@ -141,7 +141,7 @@ class EpollFile : public File {
 
 int64_t do_epoll_create(Kernel& k, uint32_t flags) {
   if (flags & ~uint32_t(kO_CLOEXEC)) return -kEINVAL;
-  auto f = std::make_shared<EpollFile>(k.vfs().make_node(InodeKind::kFifo, 0600), kO_RDWR);
+  auto f = std::make_shared<EpollFile>(k.vfs().make_anon_node(InodeKind::kFifo, 0600), kO_RDWR);
   f->path = "anon_inode:[eventpoll]";
   return k.current().fds->alloc(f, flags & kO_CLOEXEC);
 }

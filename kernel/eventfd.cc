@@ -63,7 +63,7 @@ class EventFd : public File {
 
 int64_t do_eventfd(Kernel& k, uint64_t initval, uint32_t flags) {
   if (flags & ~(uint32_t(kO_CLOEXEC) | kO_NONBLOCK | kEFD_SEMAPHORE)) return -kEINVAL;
-  auto f = std::make_shared<EventFd>(k.vfs().make_node(InodeKind::kFifo, 0600), uint32_t(initval),
+  auto f = std::make_shared<EventFd>(k.vfs().make_anon_node(InodeKind::kFifo, 0600), uint32_t(initval),
                                      flags & kEFD_SEMAPHORE, kO_RDWR | (flags & kO_NONBLOCK));
   f->path = "anon_inode:[eventfd]";
   return k.current().fds->alloc(f, flags & kO_CLOEXEC);

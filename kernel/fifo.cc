@@ -14,18 +14,19 @@ int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::st
   uint32_t acc = flags & kO_ACCMODE;
   if (acc == kO_RDWR) return k.unsupported(257, "open of a named FIFO O_RDWR");
   // The pipe (and what it held) goes when the last opener closes it.
-  if (!node->fifo || (node->fifo->readers == 0 && node->fifo->writers == 0)) node->fifo = std::make_shared<Pipe>();
+  if (!node->fifo || (!node->pipefs && node->fifo->readers == 0 && node->fifo->writers == 0))
+    node->fifo = std::make_shared<Pipe>();
   std::shared_ptr<Pipe> pipe = node->fifo;
   bool write = acc == kO_WRONLY;
   bool nonblock = flags & kO_NONBLOCK;
-  if (write && nonblock && pipe->readers == 0) return -kENXIO;
+  if (write && nonblock && pipe->readers == 0 && !node->pipefs) return -kENXIO;
   uint32_t file_flags = (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC);
   auto end = std::make_shared<PipeEnd>(node, pipe, write, file_flags);
   end->path = path;
   ++(write ? pipe->writer_opens : pipe->reader_opens);
   ++pipe->wakes;
   bool cloexec = flags & kO_CLOEXEC;
-  if (nonblock) return k.current().fds->alloc(end, cloexec);
+  if (nonblock || node->pipefs) return k.current().fds->alloc(end, cloexec);
   uint64_t seen = write ? pipe->reader_opens : pipe->writer_opens;
   auto attempt = [&k, end, pipe, write, seen, cloexec]() -> int64_t {
     bool partner = write ? (pipe->readers > 0 || pipe->reader_opens != seen)

@@ -239,6 +239,7 @@ LoadError Kernel::create_init_task(const std::string& program_file) {
   t->rlimits[kRLIMIT_RTPRIO] = {0, 0};
   auto stdio = [&](int fd, uint32_t flags) {
     auto n = vfs_->make_node(InodeKind::kFifo, 0600);
+    n->host_stdio_fd = fd;
     auto f = std::make_shared<HostStdio>(n, fd, flags);
     f->path = "pipe:[" + std::to_string(n->ino) + "]";
     t->fds->install(fd, f, false);

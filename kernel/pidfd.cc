@@ -16,7 +16,7 @@ int64_t sys_pidfd_open(Kernel& k, const uint64_t* a) {
   Task* t = k.task(k.gpid(uint32_t(pid)));
   if (!t || t->exit_state == ExitState::kDead) return -kESRCH;
   if (t->tid != t->tgid) return -kENOENT;  // a thread, not a process (before PIDFD_THREAD)
-  auto f = std::make_shared<PidFd>(k.vfs().make_node(InodeKind::kRegular, 0600), t->tgid,
+  auto f = std::make_shared<PidFd>(k.vfs().make_anon_node(InodeKind::kRegular, 0600), t->tgid,
                                    kO_RDWR | uint32_t(a[1] & kO_NONBLOCK));
   f->path = "anon_inode:[pidfd]";
   return k.current().fds->alloc(f, true);

@@ -143,10 +143,11 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     n->data = make_text();
     add(name, n);
   };
-  auto link = [&](const std::string& name, const std::string& target) {
+  auto link = [&](const std::string& name, const std::string& target, const InodeRef& jump = nullptr) {
     if (!want(name)) return;
     auto n = vfs_->make_node(InodeKind::kSymlink, 0777);
     n->target = target;
+    n->jump = jump;
     add(name, n);
   };
   auto dir = [&](const std::string& name) {
@@ -317,7 +318,11 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     if (!t.fds) return;
     const auto& fds = t.fds->entries();
     auto one = [&](size_t fd) {
-      if (fd < fds.size() && fds[fd].file) link(std::to_string(fd), fds[fd].file->path);
+      if (fd >= fds.size() || !fds[fd].file) return;
+      const File& f = *fds[fd].file;
+      const InodeRef& n = f.inode();
+      bool deleted = n && n->unlinked && !f.path.empty() && f.path[0] == '/';
+      link(std::to_string(fd), f.path + (deleted ? " (deleted)" : ""), n);
     };
     if (only) {
       // "0" is a descriptor, though number() refuses it as a pid.

@@ -273,6 +273,19 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
   // directory Ditto may not read is EACCES to the guest too.
   if (!(flags & kO_PATH) && acc != kO_WRONLY && (node->kind == InodeKind::kRegular || node->is_dir()))
     if (int e = k.vfs().load_contents(node)) return -e;
+  if (!(flags & kO_PATH)) {
+    // What /proc/PID/fd/N can lead to besides files: sockets and anonymous
+    // inodes cannot be opened (ENXIO); the guest's stdio opens its pipe
+    // to the host again, in the direction it goes.
+    if (node->anonymous || node->kind == InodeKind::kSocket) return -kENXIO;
+    if (node->host_stdio_fd >= 0) {
+      bool out = node->host_stdio_fd != 0;
+      if (acc != (out ? kO_WRONLY : kO_RDONLY)) return -kENXIO;
+      auto f = std::make_shared<HostStdio>(node, node->host_stdio_fd, acc | (flags & kO_NONBLOCK) | kO_LARGEFILE);
+      f->path = l.path;
+      return k.current().fds->alloc(f, flags & kO_CLOEXEC);
+    }
+  }
   if (node->kind == InodeKind::kFifo && !(flags & kO_PATH)) return open_fifo(k, node, flags, l.path);
   // A device node of a device Ditto does not have (mknod): no such device.
   if (node->kind == InodeKind::kCharDevice && node->device == Device::kNone && !(flags & kO_PATH)) return -kENXIO;
@@ -453,6 +466,8 @@ int64_t do_pipe2(Kernel& k, uint64_t fds_ptr, uint32_t flags) {
   if (flags & ~(kO_CLOEXEC | kO_NONBLOCK | kO_DIRECT)) return -kEINVAL;
   auto pipe = std::make_shared<Pipe>();
   auto node = k.vfs().make_node(InodeKind::kFifo, 0600);
+  node->fifo = pipe;  // reopened through /proc/PID/fd/N as a FIFO
+  node->pipefs = true;
   auto r = std::make_shared<PipeEnd>(node, pipe, false, kO_RDONLY | (flags & kO_NONBLOCK));
   auto w = std::make_shared<PipeEnd>(node, pipe, true, kO_WRONLY | (flags & kO_NONBLOCK));
   r->path = w->path = "pipe:[" + std::to_string(node->ino) + "]";

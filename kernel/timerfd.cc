@@ -101,7 +101,7 @@ int64_t sys_timerfd_create(Kernel& k, const uint64_t* a) {
   if (clock == kCLOCK_REALTIME_ALARM || clock == kCLOCK_BOOTTIME_ALARM)
     return k.unsupported(283, "timerfd_create on an alarm clock");
   if (clock != kCLOCK_REALTIME && clock != kCLOCK_MONOTONIC && clock != kCLOCK_BOOTTIME) return -kEINVAL;
-  auto f = std::make_shared<TimerFd>(k.vfs().make_node(InodeKind::kFifo, 0600), clock,
+  auto f = std::make_shared<TimerFd>(k.vfs().make_anon_node(InodeKind::kFifo, 0600), clock,
                                      kO_RDWR | (flags & kO_NONBLOCK));
   f->path = "anon_inode:[timerfd]";
   return k.current().fds->alloc(f, flags & kO_CLOEXEC);

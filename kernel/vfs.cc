@@ -182,6 +182,11 @@ Vfs::Vfs(Io& io, std::function<int64_t()> now_ns, std::shared_ptr<FileSpace> spa
   add_dev("urandom", Device::kUrandom, 9);
   add_dev("random", Device::kUrandom, 8);
   ensure_dir("/dev/shm", false)->perm = 01777;
+  // As udev makes them: the descriptors of whoever looks.
+  add_symlink("/dev/fd", "/proc/self/fd");
+  add_symlink("/dev/stdin", "/proc/self/fd/0");
+  add_symlink("/dev/stdout", "/proc/self/fd/1");
+  add_symlink("/dev/stderr", "/proc/self/fd/2");
   proc_ = ensure_dir("/proc", true);
   proc_->perm = 0555;
 }
@@ -543,6 +548,14 @@ Lookup Vfs::resolve_from(const InodeRef& dir, const std::string& dir_path, const
       if (++links > 40) {
         r.err = kELOOP;
         return r;
+      }
+      if (InodeRef to = next->jump.lock()) {
+        InodeRef up = to->parent.lock();
+        holder = up ? up : root_;
+        last_name = next->target.substr(next->target.rfind('/') + 1);
+        cur_path = next->target;
+        cur = std::move(to);
+        continue;
       }
       if (next->target.empty()) {
         r.err = kENOENT;

@@ -91,7 +91,17 @@ struct Inode {
   bool implied = false;
   std::string proc_path;  // a /proc directory: its path below /proc (relisted live)
   FileLocks locks;        // fcntl and flock locks on the file
-  std::shared_ptr<Pipe> fifo;  // a named FIFO's pipe, while it is open (kernel/fifo.cc)
+  std::shared_ptr<Pipe> fifo;  // a named FIFO's pipe, while it is open (kernel/fifo.cc); an anonymous pipe's
+  // A /proc magic link (/proc/PID/fd/N): following it lands on this node,
+  // whatever its name is now or if it has none (nd_jump_link()).
+  std::weak_ptr<Inode> jump;
+  // An anonymous pipe's node (pipefs): reopening it (/proc/PID/fd/N)
+  // never waits for the other end, as fifo_open() does not for pipefs.
+  bool pipefs = false;
+  // An anon_inode (eventfd, epoll, timerfd, pidfd): open() of it is ENXIO.
+  bool anonymous = false;
+  // The guest's stdin/stdout/stderr, pipes to the host: which host fd.
+  int host_stdio_fd = -1;
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
   uint32_t mode() const;  // S_IFMT bits | perm
@@ -163,6 +173,13 @@ class Vfs {
   // The process /proc/self names.
   void set_current_pid(uint32_t pid) { pid_ = pid; }
 
+  // An anon_inode's node (eventfd, epoll, timerfd, pidfd): it has no name,
+  // and reaching it through /proc/PID/fd/N does not open it.
+  InodeRef make_anon_node(InodeKind kind, uint32_t perm) {
+    InodeRef n = make_node(kind, perm);
+    n->anonymous = true;
+    return n;
+  }
   InodeRef make_node(InodeKind kind, uint32_t perm);
   uint64_t inodes_made() const { return next_ino_ - 2; }
   // The host path of `name` in the host-backed directory `dir`.
