@@ -76,7 +76,7 @@ int64_t sys_fadvise64(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   const InodeRef& n = f->inode();
-  if (n && n->kind == InodeKind::kFifo) return -kESPIPE;
+  if (n && n->kind == InodeKind::kFifo && !n->anonymous) return -kESPIPE;  // an eventfd has no S_IFIFO
   if (int64_t(a[2]) < 0) return -kEINVAL;
   if (a[3] > 5) return -kEINVAL;  // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTNEED, NOREUSE
   return 0;

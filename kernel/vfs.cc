@@ -9,6 +9,7 @@ namespace kernel {
 using namespace abi;
 
 uint32_t Inode::mode() const {
+  if (anonymous) return perm;  // anon_inode_mkinode(): no file type bits
   switch (kind) {
     case InodeKind::kRegular: return kS_IFREG | perm;
     case InodeKind::kDirectory: return kS_IFDIR | perm;
