@@ -175,8 +175,7 @@ int64_t PipeEnd::read_into(Kernel&, char* buf, size_t n, size_t room, size_t& pl
 }
 
 size_t PipeEnd::write_window(size_t n) const {
-  size_t free_slots = pipe_->slots() - std::min(pipe_->slots(), pipe_->bufs.size());
-  return std::min(n, (n & 4095) + free_slots * 4096);
+  return std::min(n, (n & 4095) + pipe_->free_slots() * 4096);
 }
 
 int64_t PipeEnd::write_from(Kernel& k, const char* buf, size_t n, size_t readable) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -111,6 +112,8 @@ struct Pipe {
     return n;
   }
   size_t slots() const { return capacity / 4096; }
+  // Buffers that can still be added (none when F_SETPIPE_SZ shrank it below its contents).
+  size_t free_slots() const { return slots() - std::min(slots(), bufs.size()); }
 };
 
 class PipeEnd : public File {

@@ -63,8 +63,6 @@ int64_t verify_area(int64_t pos, uint64_t count) {
   return 0;
 }
 
-size_t free_slots(const Pipe& p) { return p.slots() - std::min(p.slots(), p.bufs.size()); }
-
 // Up to `n` bytes from the front of the pipe, left in it.
 std::string peek(const Pipe& p, uint64_t n) {
   std::string out;
@@ -107,7 +105,7 @@ int64_t broken_pipe(Kernel& k) {
 // slot, EAGAIN or a wait.
 int64_t wait_for_room(Kernel& k, const Pipe& p, bool nonblock) {
   if (p.readers == 0) return broken_pipe(k);
-  if (free_slots(p)) return 0;
+  if (p.free_slots()) return 0;
   return nonblock ? -kEAGAIN : kWouldBlock;
 }
 
@@ -138,7 +136,7 @@ int64_t write_to(Kernel& k, File& f, End e, uint64_t pos, const char* buf, size_
 int64_t source_to_pipe(Kernel& k, File& in, End e, uint64_t& pos, Pipe& p, uint64_t len, bool nonblock) {
   if (int64_t r = wait_for_room(k, p, nonblock); r != 0) return r;
   uint64_t first = e == End::kRegular ? pos % kPage : 0;
-  len = std::min<uint64_t>({len, free_slots(p) * kPage - first, kMaxRwCount});
+  len = std::min<uint64_t>({len, p.free_slots() * kPage - first, kMaxRwCount});
   if (int64_t r = verify_area(int64_t(pos), len); r < 0) return r;
   if (e == End::kNone) return -kEINVAL;
   std::string data(len, '\0');
@@ -167,10 +165,10 @@ int64_t pipe_to_sink(Kernel& k, Pipe& p, File& out, End e, uint64_t& pos, uint64
 // (the last one cut to `len`) from `in` to `out` while both last.
 int64_t pipe_to_pipe(Kernel& k, Pipe& in, Pipe& out, uint64_t len, bool nonblock, bool keep) {
   if (in.bufs.empty() && in.writers) return nonblock ? -kEAGAIN : kWouldBlock;
-  if (!free_slots(out)) return out.readers == 0 ? broken_pipe(k) : nonblock ? -kEAGAIN : kWouldBlock;
+  if (!out.free_slots()) return out.readers == 0 ? broken_pipe(k) : nonblock ? -kEAGAIN : kWouldBlock;
   if (out.readers == 0) return broken_pipe(k);
   uint64_t moved = 0;
-  for (size_t i = 0; moved < len && free_slots(out) && i < in.bufs.size();) {
+  for (size_t i = 0; moved < len && out.free_slots() && i < in.bufs.size();) {
     std::string& b = in.bufs[i];
     uint64_t take = std::min<uint64_t>(b.size(), len - moved);
     out.bufs.emplace_back(b, 0, take);
@@ -374,7 +372,7 @@ int64_t user_to_pipe(Kernel& k, Pipe& p, const std::vector<Iovec>& iov, bool non
   uint64_t done = 0;
   for (const Iovec& v : iov) {
     for (uint64_t at = 0; at < v.len;) {
-      if (!free_slots(p)) return int64_t(done);
+      if (!p.free_slots()) return int64_t(done);
       uint64_t addr = v.base + at;
       uint64_t take = std::min(v.len - at, kPage - addr % kPage);
       std::string b(take, '\0');
