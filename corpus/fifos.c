@@ -2,14 +2,23 @@
  * reader and a writer in two processes (each open waits for the other), a
  * non-blocking reader that does not wait and a non-blocking writer that
  * fails with ENXIO, end of file when the writer goes, a FIFO's data gone
- * with its last opener, and device nodes (null, no device). */
+ * with its last opener, O_RDWR (both ends, never waits), what poll says
+ * on each end, and device nodes (null, no device). */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "corpus.h"
+
+/* The events poll reports for one fd, at once. */
+static int poll_mask(int fd, short events) {
+  struct pollfd p = {fd, events, 0};
+  int n = poll(&p, 1, 0);
+  return n < 0 ? -1 : p.revents;
+}
 
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
@@ -89,6 +98,53 @@ int main(void) {
   r = open(fifo, O_RDONLY | O_NONBLOCK);
   show("read a reopened fifo", read(r, buf, sizeof buf));
   close(r);
+
+  /* O_RDWR is a reader and a writer at once and does not wait. */
+  int rw = open(fifo, O_RDWR);
+  show("open O_RDWR alone", rw >= 0);
+  show("write to itself", write(rw, "self", 4));
+  show("read back", read(rw, buf, sizeof buf));
+  show("poll O_RDWR, empty", poll_mask(rw, POLLIN | POLLOUT));
+  r = open(fifo, O_RDONLY);
+  show("blocking reader meets the O_RDWR writer", r >= 0);
+  w = open(fifo, O_WRONLY);
+  show("blocking writer meets the O_RDWR reader", w >= 0);
+  write(w, "xy", 2);
+  show("poll O_RDWR, data", poll_mask(rw, POLLIN | POLLOUT));
+  show("poll reader, data", poll_mask(r, POLLIN));
+  show("read by the other reader", read(r, buf, sizeof buf));
+  close(w), close(r);
+  show("poll O_RDWR after the others left", poll_mask(rw, POLLIN | POLLOUT));
+  close(rw);
+
+  /* A non-blocking reader without a writer sees no hang-up until a writer
+   * came and went; a writer whose readers left sees POLLERR. */
+  r = open(fifo, O_RDONLY | O_NONBLOCK);
+  show("poll a lone non-blocking reader", poll_mask(r, POLLIN));
+  w = open(fifo, O_WRONLY | O_NONBLOCK);
+  show("poll it with a writer", poll_mask(r, POLLIN));
+  show("poll the writer", poll_mask(w, POLLOUT));
+  close(w);
+  show("poll it after the writer left", poll_mask(r, POLLIN));
+  w = open(fifo, O_WRONLY | O_NONBLOCK);
+  close(r);
+  show("poll the writer after the reader left", poll_mask(w, POLLOUT));
+  close(w);
+  int pfd[2];
+  pipe(pfd);
+  close(pfd[1]);
+  show("poll a pipe whose writer closed", poll_mask(pfd[0], POLLIN));
+  close(pfd[0]);
+  /* A pipe reopened O_RDWR through /proc holds both ends. */
+  pipe(pfd);
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", pfd[0]);
+  rw = open(link, O_RDWR);
+  close(pfd[0]), close(pfd[1]);
+  show("pipe reopened O_RDWR writes", write(rw, "pq", 2));
+  show("and reads", read(rw, buf, sizeof buf));
+  show("poll it", poll_mask(rw, POLLIN | POLLOUT));
+  close(rw);
 
   /* Device nodes: /dev/null's numbers work, a device no one has is ENXIO. */
   show("mknod null", mknod(nul, S_IFCHR | 0666, makedev(1, 3)));

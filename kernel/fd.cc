@@ -132,13 +132,15 @@ int64_t File::getdents(char* buf, size_t n) {
   return int64_t(used);
 }
 
-PipeEnd::PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uint32_t flags)
-    : File(std::move(inode), flags), pipe_(std::move(pipe)), write_end_(write_end) {
-  (write_end_ ? pipe_->writers : pipe_->readers)++;
+PipeEnd::PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, uint32_t flags)
+    : File(std::move(inode), flags), pipe_(std::move(pipe)), reader_(readable()), writer_(writable()) {
+  pipe_->readers += reader_;
+  pipe_->writers += writer_;
 }
 
 PipeEnd::~PipeEnd() {
-  (write_end_ ? pipe_->writers : pipe_->readers)--;
+  pipe_->readers -= reader_;
+  pipe_->writers -= writer_;
   ++pipe_->wakes;
 }
 
@@ -244,10 +246,12 @@ uint32_t File::poll_events(Kernel&) const {
 uint32_t PipeEnd::poll_events(Kernel&) const {
   // fs/pipe.c:pipe_poll().
   uint32_t ev = 0;
-  if (!write_end_) {
+  if (reader_) {
     if (!pipe_->bufs.empty()) ev |= kPOLLIN | kPOLLRDNORM;
-    if (pipe_->writers == 0) ev |= kPOLLHUP;
-  } else {
+    bool hidden = hangup_hidden_at_ && *hangup_hidden_at_ == pipe_->writer_opens;
+    if (pipe_->writers == 0 && !hidden) ev |= kPOLLHUP;
+  }
+  if (writer_) {
     if (pipe_->bufs.size() < pipe_->slots()) ev |= kPOLLOUT | kPOLLWRNORM;
     if (pipe_->readers == 0) ev |= kPOLLERR;
   }

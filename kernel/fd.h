@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -118,7 +119,9 @@ struct Pipe {
 
 class PipeEnd : public File {
  public:
-  PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, bool write_end, uint32_t flags);
+  // The access mode in `flags` says which end this is; a FIFO opened
+  // O_RDWR is both (fs/pipe.c fifo_open()).
+  PipeEnd(InodeRef inode, std::shared_ptr<Pipe> pipe, uint32_t flags);
   ~PipeEnd() override;
   int64_t read(Kernel& k, char* buf, size_t n) override;
   int64_t write(Kernel& k, const char* buf, size_t n) override { return write_from(k, buf, n, n); }
@@ -139,10 +142,14 @@ class PipeEnd : public File {
   Pipe& pipe() { return *pipe_; }
   uint32_t poll_events(Kernel& k) const override;
   uint64_t wake_count() const override { return pipe_->wakes; }
+  // fifo_open(): a non-blocking reader opened with no writer polls without
+  // POLLHUP until a writer has opened the FIFO since.
+  void hide_hangup_until_writer() { hangup_hidden_at_ = pipe_->writer_opens; }
 
  private:
   std::shared_ptr<Pipe> pipe_;
-  bool write_end_;
+  bool reader_, writer_;
+  std::optional<uint64_t> hangup_hidden_at_;
 };
 
 // The guest's stdin/stdout/stderr: pipes to the host, in Ditto's model, so

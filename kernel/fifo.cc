@@ -2,7 +2,7 @@
 // a FIFO's pipe exists while someone has it open; opening one end waits
 // for the other (O_NONBLOCK: a reader does not wait, a writer fails with
 // ENXIO), and a wait ends when the other side has opened, even if it has
-// closed again since.
+// closed again since. O_RDWR opens both ends and never waits.
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -12,21 +12,24 @@ using namespace abi;
 
 int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path) {
   uint32_t acc = flags & kO_ACCMODE;
-  if (acc == kO_RDWR) return k.unsupported(257, "open of a named FIFO O_RDWR");
   // The pipe (and what it held) goes when the last opener closes it.
   if (!node->fifo || (!node->pipefs && node->fifo->readers == 0 && node->fifo->writers == 0))
     node->fifo = std::make_shared<Pipe>();
   std::shared_ptr<Pipe> pipe = node->fifo;
-  bool write = acc == kO_WRONLY;
   bool nonblock = flags & kO_NONBLOCK;
-  if (write && nonblock && pipe->readers == 0 && !node->pipefs) return -kENXIO;
+  if (acc == kO_WRONLY && nonblock && pipe->readers == 0 && !node->pipefs) return -kENXIO;
   uint32_t file_flags = (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC);
-  auto end = std::make_shared<PipeEnd>(node, pipe, write, file_flags);
+  auto end = std::make_shared<PipeEnd>(node, pipe, file_flags);
   end->path = path;
-  ++(write ? pipe->writer_opens : pipe->reader_opens);
+  if (end->readable()) ++pipe->reader_opens;
+  if (end->writable()) ++pipe->writer_opens;
   ++pipe->wakes;
+  // A reader that did not wait for a writer sees no hang-up until one came.
+  if (acc == kO_RDONLY && nonblock && !node->pipefs && pipe->writers == 0) end->hide_hangup_until_writer();
   bool cloexec = flags & kO_CLOEXEC;
-  if (nonblock || node->pipefs) return k.current().fds->alloc(end, cloexec);
+  // O_RDWR is both ends at once: POSIX leaves it undefined, Linux never waits.
+  if (nonblock || node->pipefs || acc == kO_RDWR) return k.current().fds->alloc(end, cloexec);
+  bool write = acc == kO_WRONLY;
   uint64_t seen = write ? pipe->reader_opens : pipe->writer_opens;
   auto attempt = [&k, end, pipe, write, seen, cloexec]() -> int64_t {
     bool partner = write ? (pipe->readers > 0 || pipe->reader_opens != seen)

@@ -468,8 +468,8 @@ int64_t do_pipe2(Kernel& k, uint64_t fds_ptr, uint32_t flags) {
   auto node = k.vfs().make_node(InodeKind::kFifo, 0600);
   node->fifo = pipe;  // reopened through /proc/PID/fd/N as a FIFO
   node->pipefs = true;
-  auto r = std::make_shared<PipeEnd>(node, pipe, false, kO_RDONLY | (flags & kO_NONBLOCK));
-  auto w = std::make_shared<PipeEnd>(node, pipe, true, kO_WRONLY | (flags & kO_NONBLOCK));
+  auto r = std::make_shared<PipeEnd>(node, pipe, kO_RDONLY | (flags & kO_NONBLOCK));
+  auto w = std::make_shared<PipeEnd>(node, pipe, kO_WRONLY | (flags & kO_NONBLOCK));
   r->path = w->path = "pipe:[" + std::to_string(node->ino) + "]";
   FdTable& t = *k.current().fds;
   int rfd = t.alloc(r, flags & kO_CLOEXEC);

@@ -20,9 +20,13 @@ echo "tar: tree/sub $(stat -c %A tree/sub)"
 tar tvf t.tar | sed 's/  */ /g' | cut -d' ' -f1,3,4,5,6 | sort
 mkdir bin && busybox --install -s $d/bin; echo "install -s: $(readlink bin/ls), $(ls bin | wc -l) links"
 bin/echo "an applet by its link"
-nc -l -p 38471 > got &
+# A port of this run's own (test runs may overlap on the host); the client
+# retries until the listener is up, however loaded the machine is.
+port=$((20000 + $$ % 20000))
+nc -l -p $port > got &
 sleep 1
-echo "over loopback" | nc 127.0.0.1 38471
+tries=0
+until echo "over loopback" | nc 127.0.0.1 $port 2>/dev/null || [ $((tries += 1)) -ge 50 ]; do sleep 0.2; done
 wait; echo "nc: $(cat got)"
 top -b -n 1 | head -1 | cut -d' ' -f1
 rm -rf "$d"
