@@ -48,14 +48,11 @@ struct EpollItem {
   uint64_t last_wakes = 0;   // edge-triggered: the file's wake count at the last report
 };
 
-class EpollFile : public File {
+class EpollFile : public AnonFile {
  public:
-  using File::File;
+  using AnonFile::AnonFile;
   int64_t read(Kernel&, char*, size_t) override { return -kEINVAL; }
   int64_t write(Kernel&, const char*, size_t) override { return -kEINVAL; }
-  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t seek(int64_t, int) override { return -kESPIPE; }
   bool pollable() const override { return true; }
   // An epoll file is readable while one of its items would report.
   uint32_t poll_events(Kernel& k) const override {
@@ -99,10 +96,10 @@ class EpollFile : public File {
       if (it.disabled) continue;
       uint32_t ready = f->poll_events(k) & it.events & ~kPrivateBits;
       if (it.events & kEPOLLET) {
-        bool fresh = ready && ((ready & ~it.last_ready) != 0 || f->wake_count() != it.last_wakes);
+        bool fresh = ready && ((ready & ~it.last_ready) != 0 || f->wake_count(k) != it.last_wakes);
         it.last_ready = ready;
         if (!fresh) continue;
-        it.last_wakes = f->wake_count();
+        it.last_wakes = f->wake_count(k);
       } else if (!ready) {
         continue;
       }
@@ -134,7 +131,7 @@ class EpollFile : public File {
     if (!f || it.disabled) return false;
     uint32_t ready = f->poll_events(k) & it.events & ~kPrivateBits;
     if (!(it.events & kEPOLLET)) return ready != 0;
-    return ready && ((ready & ~it.last_ready) != 0 || f->wake_count() != it.last_wakes);
+    return ready && ((ready & ~it.last_ready) != 0 || f->wake_count(k) != it.last_wakes);
   }
   std::vector<EpollItem> items_;  // in report order
 };

@@ -16,10 +16,10 @@ constexpr uint64_t kCounterMax = 0xfffffffffffffffeULL;
 constexpr uint32_t kEFD_SEMAPHORE = 1;
 constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLRDNORM = 0x40, kPOLLWRNORM = 0x100;
 
-class EventFd : public File {
+class EventFd : public AnonFile {
  public:
   EventFd(InodeRef inode, uint64_t count, bool semaphore, uint32_t flags)
-      : File(std::move(inode), flags), count_(count), semaphore_(semaphore) {}
+      : AnonFile(std::move(inode), flags), count_(count), semaphore_(semaphore) {}
   int64_t read(Kernel& k, char* buf, size_t n) override {
     (void)k;
     if (n < 8) return -kEINVAL;
@@ -41,9 +41,6 @@ class EventFd : public File {
     if (v) ++wakes_;
     return 8;
   }
-  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t seek(int64_t, int) override { return -kESPIPE; }
   bool pollable() const override { return true; }
   uint32_t poll_events(Kernel&) const override {
     uint32_t ev = 0;
@@ -52,7 +49,7 @@ class EventFd : public File {
     if (count_ < kCounterMax) ev |= kPOLLOUT | kPOLLWRNORM;
     return ev;
   }
-  uint64_t wake_count() const override { return wakes_; }
+  uint64_t wake_count(const Kernel&) const override { return wakes_; }
   uint64_t count() const { return count_; }
 
  private:

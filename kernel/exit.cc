@@ -89,7 +89,7 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
       if (o->tgid == c) o->parent_thread = reaper_thread ? reaper_thread->tid : 0;
     if (reaper) reaper->children.push_back(c);
     if (child->pdeath_signal && child->run_state != RunState::kExited)
-      send_signal(*child, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0});
+      send_group_signal(child->tgid, child->pdeath_signal, SigInfo{child->pdeath_signal, 0, int32_t(tgid), 0}, child);
     if (child->exit_state == ExitState::kZombie && child->tid == child->tgid && (!reaper || reaps_automatically(*reaper))) {
       advance_exit_state(*child, ExitState::kZombie, ExitState::kDead);
       if (reaper) std::erase(reaper->children, c);
@@ -124,8 +124,12 @@ void Kernel::exit_process(Task& t, int code, int signal, bool core) {
   if (parent && parent->run_state != RunState::kExited && leader.exit_signal_to_parent > 0) {
     // The termination signal (SIGCHLD for fork children), CLD_* in si_code.
     int32_t cld = signal ? (core ? 3 : 2) : 1;
-    send_signal(*parent, leader.exit_signal_to_parent,
-                SigInfo{leader.exit_signal_to_parent, cld, int32_t(leader.tgid), signal ? signal : (code & 0xff)});
+    // Sent to the parent's process, its forking thread first (kernel/signal.c
+    // do_notify_parent(): __group_send_sig_info to tsk->parent).
+    Task* parent_thread = task(leader.parent_thread);
+    send_group_signal(parent->tgid, leader.exit_signal_to_parent,
+                      SigInfo{leader.exit_signal_to_parent, cld, int32_t(leader.tgid), signal ? signal : (code & 0xff)},
+                      parent_thread);
   }
   trace::Event ev;
   ev.kind = trace::EventKind::kExit;
@@ -209,7 +213,7 @@ void Kernel::reparent_from_thread(Task& t) {
       if (o->tgid != c || o->parent_thread != t.tid) continue;
       o->parent_thread = heir->tid;
       if (o->pdeath_signal && o->run_state != RunState::kExited)
-        send_signal(*o, o->pdeath_signal, SigInfo{o->pdeath_signal, 0, int32_t(t.tgid), 0});
+        send_group_signal(o->tgid, o->pdeath_signal, SigInfo{o->pdeath_signal, 0, int32_t(t.tgid), 0}, o.get());
     }
   }
 }

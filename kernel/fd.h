@@ -59,7 +59,7 @@ class File {
   virtual bool pollable() const;
   // Counts the events that wake the file's waiters (data in, room out, a
   // close): an edge-triggered epoll reports again after each.
-  virtual uint64_t wake_count() const { return 0; }
+  virtual uint64_t wake_count(const Kernel&) const { return 0; }
   // When the file becomes ready by itself (a timer), on the monotonic
   // clock; -1 never.
   virtual int64_t next_ready_ns(Kernel& k) const {
@@ -94,6 +94,17 @@ class File {
   // Lock owners are numbered in creation order, never reused in a run.
   static inline uint64_t next_lock_owner_ = 0;
   uint64_t lock_owner_ = ++next_lock_owner_;
+};
+
+// A file on an anonymous inode that has no position (eventfd, epoll,
+// timerfd, signalfd): pread and pwrite are ESPIPE, and lseek is Linux's
+// noop_llseek, which succeeds and moves nothing.
+class AnonFile : public File {
+ public:
+  using File::File;
+  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
+  int64_t seek(int64_t, int) override { return int64_t(offset_); }
 };
 
 // Anonymous pipe shared by its two ends.
@@ -141,7 +152,7 @@ class PipeEnd : public File {
   size_t write_window(size_t n) const;
   Pipe& pipe() { return *pipe_; }
   uint32_t poll_events(Kernel& k) const override;
-  uint64_t wake_count() const override { return pipe_->wakes; }
+  uint64_t wake_count(const Kernel&) const override { return pipe_->wakes; }
   // fifo_open(): a non-blocking reader opened with no writer polls without
   // POLLHUP until a writer has opened the FIFO since.
   void hide_hangup_until_writer() { hangup_hidden_at_ = pipe_->writer_opens; }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,7 +143,7 @@ struct FsContext {
 
 // What a handler learns about a signal (the fields of siginfo_t Ditto fills).
 // Which fields are meaningful follows from signo and code, as in Linux's
-// siginfo_layout() (see encode_siginfo in signals.cc).
+// siginfo_layout() (see kernel/siginfo.h).
 struct SigInfo {
   int32_t signo = 0;
   int32_t code = 0;    // SI_USER 0, SI_TKILL -6, SI_KERNEL 0x80, CLD_*, SEGV_*, ...
@@ -153,6 +154,8 @@ struct SigInfo {
   int32_t timer_id = 0, overrun = 0;  // SI_TIMER
   int32_t uid = 0, errno_ = 0;
   bool pid_as_given = false;  // `pid` came from the guest (rt_sigqueueinfo): not a global tid
+  // A siginfo_t the guest wrote: its union's bytes, handed on as they were.
+  std::optional<std::array<uint8_t, 32>> given_union = std::nullopt;
 };
 
 // What the last hardware trap of a task left for its signal frames'
@@ -527,9 +530,13 @@ class Kernel : public cpu::TrapHandler {
   // True when a handler will run; false when the default action killed.
   bool force_fault_signal(Task& t, const SigInfo& info, const TrapState& trap);
   // A process-directed signal (kernel/signal.c complete_signal()): taken
-  // by the first thread of the group, leader first, that does not block it.
-  int64_t send_group_signal(uint32_t tgid, int sig, const SigInfo& info);
+  // by `first` if it does not block it, else by the first thread of the
+  // group, leader first, that does not.
+  int64_t send_group_signal(uint32_t tgid, int sig, const SigInfo& info, Task* first = nullptr);
   bool signal_pending_in_group(uint32_t tgid, int sig) const;
+  // How many times a signal has become pending, ever: an edge-triggered
+  // epoll of a signalfd reports again after each.
+  uint64_t signals_queued() const { return signals_queued_; }
   // Interval timers (timers.cc): expiry at scheduling points; how many
   // ticks `running` may run before a deadline falls (kUnlimited: none);
   // the next wall or monotonic deadline, on the monotonic clock (-1: none).
@@ -624,6 +631,7 @@ class Kernel : public cpu::TrapHandler {
   std::shared_ptr<MemoryManager> slice_mm_;  // the address space this slice runs in
   bool resume_set_ = false;
   uint64_t retired_ticks_ = 0;  // ticks of slices already ended
+  uint64_t signals_queued_ = 0;
   uint64_t slice_start_ = 0;    // slice_mm_'s tick count when the current slice began
   Preemption* preemption_ = nullptr;
   std::function<void(MemoryManager&)> engine_setup_;

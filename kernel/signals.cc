@@ -4,6 +4,7 @@
 // sigsuspend and pause. Job-control stops are not modelled yet.
 #include <cstring>
 
+#include "kernel/siginfo.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -56,76 +57,6 @@ static_assert(sizeof(SigFrame) == 440);
 constexpr uint64_t kSynchronousSignals = (1ULL << (kSIGSEGV - 1)) | (1ULL << (kSIGBUS - 1)) |
                                          (1ULL << (kSIGILL - 1)) | (1ULL << (kSIGTRAP - 1)) |
                                          (1ULL << (kSIGFPE - 1)) | (1ULL << (kSIGSYS - 1));
-constexpr int32_t kSI_KERNEL = 0x80, kSI_QUEUE = -1, kSI_TIMER = -2;
-
-// Which member of siginfo_t's union signo and code select (kernel/signal.c
-// siginfo_layout()): kernel codes by signal, SI_TIMER, other negative (user)
-// codes carry a sigval, SI_USER and SI_KERNEL the sender alone.
-enum class Layout { kKill, kRt, kTimer, kFault, kChild };
-Layout siginfo_layout(int sig, int32_t code) {
-  if (code > 0 && code != kSI_KERNEL) {
-    if (sig == kSIGSEGV || sig == kSIGBUS || sig == kSIGILL || sig == kSIGFPE || sig == kSIGTRAP)
-      return Layout::kFault;
-    if (sig == kSIGCHLD) return Layout::kChild;
-    return Layout::kKill;
-  }
-  if (code == kSI_TIMER) return Layout::kTimer;
-  return code < 0 ? Layout::kRt : Layout::kKill;
-}
-
-// The guest's siginfo_t (128 bytes): signo, errno, code, then the union
-// member of the layout.
-void encode_siginfo(const SigInfo& info, uint32_t pid_in_ns, uint8_t out[128]) {
-  std::memset(out, 0, 128);
-  auto put32 = [&](size_t off, int32_t v) { std::memcpy(out + off, &v, 4); };
-  auto put64 = [&](size_t off, uint64_t v) { std::memcpy(out + off, &v, 8); };
-  put32(0, info.signo);
-  put32(4, info.errno_);
-  put32(8, info.code);
-  switch (siginfo_layout(info.signo, info.code)) {
-    case Layout::kFault: put64(16, info.addr); break;
-    case Layout::kTimer:
-      put32(16, info.timer_id);
-      put32(20, info.overrun);
-      put64(24, info.value);
-      break;
-    case Layout::kChild:
-    case Layout::kRt:
-    case Layout::kKill:
-      if (info.code != kSI_KERNEL) put32(16, int32_t(pid_in_ns));
-      put32(20, info.uid);
-      if (info.code < 0) put64(24, info.value);
-      if (siginfo_layout(info.signo, info.code) == Layout::kChild) put32(24, info.status);
-      break;
-  }
-}
-
-// A siginfo_t from the guest (rt_sigqueueinfo and friends): the fields of
-// its layout, taken as given; si_signo is the signal sent.
-SigInfo decode_siginfo(int sig, const uint8_t in[128]) {
-  auto get32 = [&](size_t off) { int32_t v; std::memcpy(&v, in + off, 4); return v; };
-  auto get64 = [&](size_t off) { uint64_t v; std::memcpy(&v, in + off, 8); return v; };
-  SigInfo info;
-  info.signo = sig;
-  info.errno_ = get32(4);
-  info.code = get32(8);
-  info.pid_as_given = true;
-  switch (siginfo_layout(sig, info.code)) {
-    case Layout::kFault: info.addr = get64(16); break;
-    case Layout::kTimer:
-      info.timer_id = get32(16);
-      info.overrun = get32(20);
-      info.value = get64(24);
-      break;
-    default:
-      info.pid = get32(16);
-      info.uid = get32(20);
-      info.value = get64(24);
-      info.status = get32(24);
-      break;
-  }
-  return info;
-}
 
 }  // namespace
 
@@ -237,6 +168,7 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info, bool gro
       auto& infos = group ? leader.shared_info : target.pending_info;
       if (!(pending & bit(sig))) infos[size_t(sig)] = info;
       pending |= bit(sig);
+      ++signals_queued_;
       return 0;
     }
   }
@@ -251,14 +183,14 @@ int64_t Kernel::send_signal(Task& target, int sig, const SigInfo& info, bool gro
   return 0;
 }
 
-int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info) {
+int64_t Kernel::send_group_signal(uint32_t tgid, int sig, const SigInfo& info, Task* first) {
   if (sig == 0) return 0;  // kill(pid, 0): the checks were the caller's
   // A thread in sigtimedwait for it wants it too, blocked or not.
   auto wants = [&](const Task* t) {
     return t && t->run_state != RunState::kExited &&
            (sig == kSIGKILL || !(t->sigmask & bit(sig)) || (t->sigwait_set & bit(sig)));
   };
-  Task* target = task(tgid);
+  Task* target = first && first->tgid == tgid && wants(first) ? first : task(tgid);
   if (!wants(target)) {
     Task* other = nullptr;
     for (auto& [tid, o] : tasks_)

@@ -189,7 +189,7 @@ int64_t Socket::readable_bytes() const {
   return inbox.empty() ? 0 : int64_t(inbox.front().data.size());
 }
 
-uint64_t Socket::wake_count() const {
+uint64_t Socket::wake_count(const Kernel&) const {
   if (conn) return conn->dir[0].wakes + conn->dir[1].wakes;
   return dgram_wakes + backlog.size();
 }

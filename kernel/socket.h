@@ -57,7 +57,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   int64_t readable_bytes() const override;
   bool pollable() const override { return true; }
   uint32_t poll_events(Kernel& k) const override;
-  uint64_t wake_count() const override;
+  uint64_t wake_count(const Kernel&) const override;
 
   // One receive or send: bytes, 0 at end of stream, -errno, or kWouldBlock.
   // `from` receives the sender's address (datagrams); `to` names the

@@ -334,6 +334,7 @@ int64_t sys_close_range(Kernel& k, const uint64_t* a) {
 int64_t sys_lseek(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
+  if (uint32_t(a[2]) > 4) return -kEINVAL;  // past SEEK_HOLE, for every kind of file (ksys_lseek())
   return f->seek(int64_t(a[1]), int(a[2]));
 }
 

@@ -21,9 +21,9 @@ struct Itimerspec {
   Timespec interval, value;
 };
 
-class TimerFd : public File {
+class TimerFd : public AnonFile {
  public:
-  TimerFd(InodeRef inode, int clock, uint32_t flags) : File(std::move(inode), flags), clock_(clock) {}
+  TimerFd(InodeRef inode, int clock, uint32_t flags) : AnonFile(std::move(inode), flags), clock_(clock) {}
   int64_t read(Kernel& k, char* buf, size_t n) override {
     if (n < 8) return -kEINVAL;
     expire(k);
@@ -33,15 +33,12 @@ class TimerFd : public File {
     return 8;
   }
   int64_t write(Kernel&, const char*, size_t) override { return -kEINVAL; }
-  int64_t pread(Kernel&, char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -kESPIPE; }
-  int64_t seek(int64_t, int) override { return -kESPIPE; }
   bool pollable() const override { return true; }
   uint32_t poll_events(Kernel& k) const override {
     return ticks_ || (deadline_ && now(k) >= deadline_) ? kPOLLIN | kPOLLRDNORM : 0;
   }
   // Each expiration wakes the file's waiters.
-  uint64_t wake_count() const override { return expirations_; }
+  uint64_t wake_count(const Kernel&) const override { return expirations_; }
   int64_t next_ready_ns(Kernel& k) const override {
     if (ticks_) return k.monotonic_ns();
     if (!deadline_) return -1;
