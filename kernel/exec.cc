@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernel/elf.h"
+#include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -36,6 +37,23 @@ int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out
 // descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink), and
 // "#!" scripts, which run their interpreter (up to 5 nested, then ELOOP:
 // fs/exec.c exec_binprm()).
+// bprm_fill_uid() and the rest of execve(2)'s id rules: a set-user-ID file
+// runs with its owner as the effective uid, a set-group-ID one (with group
+// execute) with its group, unless no_new_privs or a child user namespace
+// (which maps neither) stops it; the saved and fs ids then follow the
+// effective ones. A #! script's own bits count for nothing: `file` is the
+// program that runs.
+void take_exec_ids(Task& t, const Inode& file) {
+  constexpr uint32_t kS_ISUID = 04000, kS_ISGID = 02000, kS_IXGRP = 010;
+  Credentials& c = t.creds;
+  if (!t.no_new_privs && !c.userns) {
+    if (file.perm & kS_ISUID) c.euid = file.uid;
+    if ((file.perm & (kS_ISGID | kS_IXGRP)) == (kS_ISGID | kS_IXGRP)) c.egid = file.gid;
+  }
+  c.suid = c.fsuid = c.euid;
+  c.sgid = c.fsgid = c.egid;
+}
+
 int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, uint32_t flags) {
   if (flags & ~(kAT_EMPTY_PATH | kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
   std::string path;
@@ -70,7 +88,8 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     if (!l.node) return -kENOENT;
     if (l.node->kind == InodeKind::kSymlink) return -kELOOP;
   }
-  if (!l.node || l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+  if (!l.node || l.node->kind != InodeKind::kRegular) return -kEACCES;
+  if (int64_t r = inode_permission(k.current().creds, *l.node, kMayExec); r < 0) return r;
   if (int e = k.vfs().load_contents(l.node)) return -e;
   std::string content(l.node->bytes());
   // Scripts: argv becomes interpreter, its argument, the script's name, then
@@ -90,7 +109,8 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
     l = lookup_at(k, kAT_FDCWD, interp, true, &err);
     if (err) return err;
     if (!l.node) return -kENOENT;
-    if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return -kEACCES;
+    if (l.node->kind != InodeKind::kRegular) return -kEACCES;
+    if (int64_t r = inode_permission(k.current().creds, *l.node, kMayExec); r < 0) return r;
     if (int e = k.vfs().load_contents(l.node)) return -e;
     content = std::string(l.node->bytes());
     script_name = interp;
@@ -109,6 +129,7 @@ int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, 
   std::string comm = named.substr(named.rfind('/') + 1);
   Task& t = k.current();
   k.de_thread(t);
+  take_exec_ids(t, *l.node);
   LoadError le = k.exec_image(t, l.path, filename, comm, content, argv, envp, img.interp.empty() ? nullptr : &interp);
   if (le.status) {
     // Past the point of no return: Linux kills the process with SIGSEGV.

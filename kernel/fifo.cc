@@ -3,6 +3,7 @@
 // for the other (O_NONBLOCK: a reader does not wait, a writer fails with
 // ENXIO), and a wait ends when the other side has opened, even if it has
 // closed again since. O_RDWR opens both ends and never waits.
+#include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -66,6 +67,7 @@ int64_t do_mknodat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uint6
   if (path.back() == '/') return -kENOENT;
   if (l.parent->read_only) return -kEROFS;
   const Credentials& c = k.current().creds;
+  if (int64_t r = may_create_in(c, *l.parent); r < 0) return r;  // vfs_mknod(): before CAP_MKNOD
   if ((type == kS_IFCHR || type == kS_IFBLK) && (c.userns || !c.capable())) return -kEPERM;  // CAP_MKNOD
   if (type == kS_IFBLK) return k.unsupported(259, "mknod of a block device");
   InodeKind kind = type == kS_IFIFO ? InodeKind::kFifo

@@ -1,4 +1,5 @@
 #include "kernel/kernel.h"
+#include "kernel/permission.h"
 
 #include "kernel/socket.h"
 
@@ -32,6 +33,10 @@ Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io), rng_(cfg.seed) {
   memory_ = std::make_shared<MemoryBudget>(cfg.memory_bytes);
   tmpfs_ = std::make_shared<FileSpace>(memory_, cfg.memory_bytes / 2);
   vfs_ = std::make_unique<Vfs>(io_, [this] { return realtime_ns(); }, tmpfs_);
+  // Walks on behalf of a task need search permission on every directory.
+  vfs_->set_search_check([this](const Inode& dir) {
+    return current_ ? int(-inode_permission(current_->creds, dir, kMayExec)) : 0;
+  });
 }
 
 Kernel::~Kernel() = default;

@@ -7,6 +7,7 @@
 
 #include "kernel/elf.h"
 #include "kernel/kernel.h"
+#include "kernel/permission.h"
 
 namespace kernel {
 
@@ -47,7 +48,9 @@ int Kernel::open_interpreter(const std::string& cwd, const std::string& path, In
   if (l.err) return l.err;
   if (!l.node) return kENOENT;
   // open_exec(): a regular file the caller may execute.
-  if (l.node->kind != InodeKind::kRegular || !(l.node->perm & 0111)) return kEACCES;
+  if (l.node->kind != InodeKind::kRegular) return kEACCES;
+  if (current_ && inode_permission(current_->creds, *l.node, kMayExec) < 0) return kEACCES;
+  if (!current_ && !(l.node->perm & 0111)) return kEACCES;  // the first program: Ditto's own start
   if (int e = vfs_->load_contents(l.node)) return e;
   // An interpreter that is not an ELF file for this machine: ELIBBAD.
   if (!parse_elf(l.node->bytes(), out.image).empty()) return kELIBBAD;
@@ -162,6 +165,7 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   uint64_t at_random = push_bytes(random, sizeof random);
 
   const auto& leaf1 = cpu::cpuid_table()[1];
+  const Credentials& c = t.creds;
   std::vector<std::pair<uint64_t, uint64_t>> auxv = {
       {kAT_HWCAP, leaf1.edx},
       {kAT_PAGESZ, cpu::kPageSize},
@@ -172,11 +176,12 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
       {kAT_BASE, interp_bias},
       {kAT_FLAGS, 0},
       {kAT_ENTRY, img.entry + bias},
-      {kAT_UID, 0},
-      {kAT_EUID, 0},
-      {kAT_GID, 0},
-      {kAT_EGID, 0},
-      {kAT_SECURE, 0},
+      {kAT_UID, c.view(c.uid)},
+      {kAT_EUID, c.view(c.euid)},
+      {kAT_GID, c.view(c.gid)},
+      {kAT_EGID, c.view(c.egid)},
+      // A set-id program: the dynamic linker and libc distrust the environment.
+      {kAT_SECURE, c.euid != c.uid || c.egid != c.gid},
       {kAT_RANDOM, at_random},
       {kAT_HWCAP2, 0},
       {kAT_EXECFN, execfn},

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 
+#include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 #include "kernel/user_buffers.h"
@@ -370,15 +371,17 @@ int64_t unix_key(Kernel& k, const Addr& addr, bool create, std::string& key) {
     if (l.node) return -kEADDRINUSE;
     if (!l.parent) return -kENOENT;
     if (l.parent->read_only) return -kEROFS;
+    if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
     auto n = k.vfs().make_node(InodeKind::kSocket, 0777 & ~k.current().fs->umask);
-    n->uid = k.current().creds.fsuid;
-    n->gid = k.current().creds.fsgid;
+    set_creator(k, *n, *l.parent);
     n->parent = l.parent;
     l.parent->children[l.name] = n;
     key = "#" + std::to_string(n->ino);
     return 0;
   }
   if (!l.node) return -kENOENT;
+  // unix_find_bsd(): connecting writes to the socket file.
+  if (int64_t r = inode_permission(k.current().creds, *l.node, kMayWrite); r < 0) return r;
   if (l.node->kind != InodeKind::kSocket) return -kECONNREFUSED;
   key = "#" + std::to_string(l.node->ino);
   return 0;

@@ -3,6 +3,7 @@
 // rules (fs/attr.c setattr_prepare(), fs/open.c chmod_common() and
 // chown_common(), fs/utimes.c). Capabilities count in the initial user
 // namespace, where every inode's owner is mapped.
+#include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 
@@ -14,15 +15,6 @@ namespace {
 
 constexpr uint32_t kS_ISUID = 04000, kS_ISGID = 02000, kS_IXGRP = 010;
 constexpr int64_t kUTIME_NOW = (1LL << 30) - 1, kUTIME_OMIT = (1LL << 30) - 2;
-
-bool owner_or_capable(const Credentials& c, const Inode& n) { return c.fsuid == n.uid || c.capable_in(nullptr); }
-
-bool in_group(const Credentials& c, uint32_t gid) {
-  if (c.fsgid == gid) return true;
-  for (uint32_t g : c.groups)
-    if (g == gid) return true;
-  return false;
-}
 
 // The inode a path names, or with an empty path (AT_EMPTY_PATH) or a null
 // one where `null_is_fd` (utimensat's futimens form) the descriptor itself.
@@ -142,8 +134,7 @@ int64_t set_times(Kernel& k, Inode& n, const Timespec* times) {
   const Credentials& c = k.current().creds;
   if (!owner_or_capable(c, n)) {
     if (!both_now) return -kEPERM;
-    uint32_t w = c.fsuid == n.uid ? 0200 : in_group(c, n.gid) ? 020 : 02;
-    if (!(n.perm & w)) return -kEACCES;
+    if (int64_t r = inode_permission(c, n, kMayWrite); r < 0) return r;
   }
   int64_t now = k.realtime_ns();
   auto pick = [&](const Timespec* t, int64_t old) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
 #include "kernel/user_buffers.h"
@@ -242,6 +243,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (!l.parent) return -kENOENT;
     if (path.back() == '/') return -kEISDIR;
     if (l.parent->read_only) return -kEROFS;
+    if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
     node = k.vfs().make_node(InodeKind::kRegular, mode & 07777 & ~k.current().fs->umask);
     set_creator(k, *node, *l.parent);
     node->parent = l.parent;
@@ -257,6 +259,14 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (node->is_dir() && (wants_write || (flags & kO_CREAT))) return -kEISDIR;
     if (wants_write && node->read_only && !(flags & kO_PATH) && node->kind != InodeKind::kCharDevice)
       return -kEROFS;
+    if (!(flags & kO_PATH)) {
+      // may_open(): the mode bits for what the open asks (O_TRUNC writes),
+      // and O_NOATIME for the owner only.
+      uint32_t want = (acc != kO_WRONLY ? kMayRead : 0) | (wants_write ? kMayWrite : 0);
+      if (acc == 3) want = kMayRead | kMayWrite;  // ACC_MODE(3)
+      if (int64_t r = inode_permission(k.current().creds, *node, want); r < 0) return r;
+      if ((flags & kO_NOATIME) && !owner_or_capable(k.current().creds, *node)) return -kEPERM;
+    }
     if (wants_write && !(flags & kO_PATH) && node->kind == InodeKind::kRegular) {
       // A host file the guest changes is copied up first (the host's copy
       // is never written); one it truncates need not be read at all.
@@ -436,6 +446,14 @@ int64_t do_faccessat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uin
   if (flags & ~(kAT_EACCESS | kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path, flags & kAT_EMPTY_PATH); r < 0) return r;
+  // The walk and the check use the real ids unless AT_EACCESS
+  // (do_faccessat(): access_override_creds()).
+  struct Override {
+    Credentials& creds;
+    Credentials saved;
+    ~Override() { creds = saved; }
+  } override_{k.current().creds, k.current().creds};
+  if (!(flags & kAT_EACCESS)) k.current().creds = access_credentials(override_.saved);
   InodeRef node;
   if (path.empty()) {
     auto f = get_file(k, uint64_t(uint32_t(dirfd)));
@@ -448,11 +466,8 @@ int64_t do_faccessat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uin
     if (!l.node) return -kENOENT;
     node = l.node;
   }
-  // The guest is root: read and write are granted (save on a read-only file
-  // system), execute needs an x bit somewhere unless it is a directory.
   if ((mode & kW_OK) && node->read_only && node->kind != InodeKind::kCharDevice) return -kEROFS;
-  if ((mode & kX_OK) && !node->is_dir() && !(node->perm & 0111)) return -kEACCES;
-  return 0;
+  return inode_permission(k.current().creds, *node, mode & (kR_OK | kW_OK | kX_OK));
 }
 
 int64_t sys_access(Kernel& k, const uint64_t* a) { return do_faccessat(k, kAT_FDCWD, a[0], uint32_t(a[1]), 0); }
@@ -649,6 +664,7 @@ int64_t sys_chdir(Kernel& k, const uint64_t* a) {
   Lookup l;
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
   if (!l.node->is_dir()) return -kENOTDIR;
+  if (int64_t r = inode_permission(k.current().creds, *l.node, kMayExec); r < 0) return r;
   if (l.node->host_search_err) return -l.node->host_search_err;  // the host's answer
   k.current().fs->set_cwd(l.node, std::move(l.path), k.vfs().layout_generation());
   return 0;
@@ -658,6 +674,7 @@ int64_t sys_fchdir(Kernel& k, const uint64_t* a) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
+  if (int64_t r = inode_permission(k.current().creds, *f->inode(), kMayExec); r < 0) return r;
   if (f->inode()->host_search_err) return -f->inode()->host_search_err;
   // The directory may have been removed since it was opened: checked when used.
   k.current().fs->set_cwd(f->inode(), k.vfs().path_of(f->inode()), FsContext::kUnchecked);
@@ -674,6 +691,7 @@ int64_t do_mkdirat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode) {
   if (l.node) return -kEEXIST;
   if (!l.parent) return -kENOENT;
   if (l.parent->read_only) return -kEROFS;
+  if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
   auto d = k.vfs().make_node(InodeKind::kDirectory, mode & 01777 & ~k.current().fs->umask);
   set_creator(k, *d, *l.parent);
   d->parent = l.parent;
@@ -701,13 +719,17 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
     if (l.name == ".") return -kEINVAL;
     if (l.name == "..") return -kENOTEMPTY;
     if (l.node == k.vfs().root()) return -kEBUSY;
+  }
+  if (l.parent->read_only) return -kEROFS;
+  // may_delete(): permission before the kind of file.
+  if (int64_t r = may_delete_from(k.current().creds, *l.parent, *l.node); r < 0) return r;
+  if (rmdir) {
     if (!l.node->is_dir()) return -kENOTDIR;
     k.vfs().materialize(l.node);
     if (!l.node->children.empty()) return -kENOTEMPTY;
   } else {
     if (l.node->is_dir()) return -kEISDIR;
   }
-  if (l.parent->read_only) return -kEROFS;
   if (l.node->kind == InodeKind::kDirectory && !l.node->children.empty()) return -kENOTEMPTY;
   l.node->drop_entry();  // a removed directory is empty: only a cwd in it is affected, and sees this
   l.parent->children.erase(l.name);
@@ -746,8 +768,24 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
   if (!to.parent) return -kENOENT;
   if (from.name == "." || from.name == ".." || to.name == "." || to.name == "..") return -kEBUSY;
   if (from.parent->read_only || to.parent->read_only) return -kEROFS;
+  const Credentials& c = k.current().creds;
+  // vfs_rename(): the old entry may be deleted, the new one deleted or
+  // created; a directory changing parents has its ".." rewritten (write).
+  auto permitted = [&]() -> int64_t {
+    if (int64_t r = may_delete_from(c, *from.parent, *from.node); r < 0) return r;
+    if (int64_t r = to.node ? may_delete_from(c, *to.parent, *to.node) : may_create_in(c, *to.parent); r < 0) return r;
+    if (from.parent != to.parent) {
+      if (from.node->is_dir())
+        if (int64_t r = inode_permission(c, *from.node, kMayWrite); r < 0) return r;
+      if ((flags & kRENAME_EXCHANGE) && to.node->is_dir())
+        if (int64_t r = inode_permission(c, *to.node, kMayWrite); r < 0) return r;
+    }
+    return 0;
+  };
   if (flags & kRENAME_EXCHANGE) {
     if (!to.node) return -kENOENT;
+    if (to.node != from.node)
+      if (int64_t r = permitted(); r < 0) return r;
     std::swap(from.parent->children[from.name], to.parent->children[to.name]);
     k.vfs().directories_changed();
     from.parent->children[from.name]->parent = from.parent;
@@ -756,8 +794,9 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
   }
   if (to.node == from.node) return 0;  // same file: nothing to do (rename(2))
   if (to.node && (flags & kRENAME_NOREPLACE)) return -kEEXIST;
+  if (from.node->is_dir() && is_ancestor(from.node, to.parent)) return -kEINVAL;  // into its own subtree
+  if (int64_t r = permitted(); r < 0) return r;
   if (from.node->is_dir()) {
-    if (is_ancestor(from.node, to.parent)) return -kEINVAL;  // into its own subtree
     if (to.node && !to.node->is_dir()) return -kENOTDIR;
     if (to.node && !to.node->children.empty()) return -kENOTEMPTY;
   } else if (to.node && to.node->is_dir()) {
@@ -797,6 +836,7 @@ int64_t do_symlinkat(Kernel& k, uint64_t target_ptr, int dirfd, uint64_t path_pt
   if (l.node) return -kEEXIST;
   if (!l.parent) return -kENOENT;
   if (l.parent->read_only) return -kEROFS;
+  if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
   auto s = k.vfs().make_node(InodeKind::kSymlink, 0777);
   s->target = target;
   set_creator(k, *s, *l.parent);
@@ -836,6 +876,8 @@ int64_t do_linkat(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint64_t
   if (!to.parent) return -kENOENT;
   if (to.parent->read_only) return -kEROFS;
   if (from.node->read_only) return -kEXDEV;
+  if (int64_t r = may_link(k.current().creds, *from.node); r < 0) return r;
+  if (int64_t r = may_create_in(k.current().creds, *to.parent); r < 0) return r;
   if (from.node->is_dir()) return -kEPERM;
   k.vfs().materialize(from.node);
   ++from.node->links;
@@ -880,11 +922,15 @@ int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
   return r;
 }
 
-int64_t do_truncate(Kernel& k, Inode& n, int64_t len) {
+// `by_path`: truncate(2), which needs write permission (an open file was
+// checked when opened).
+int64_t do_truncate(Kernel& k, Inode& n, int64_t len, bool by_path) {
   if (len < 0) return -kEINVAL;
   if (n.is_dir()) return -kEISDIR;
   if (n.kind != InodeKind::kRegular) return -kEINVAL;
   if (n.read_only) return -kEROFS;
+  if (by_path)
+    if (int64_t r = inode_permission(k.current().creds, n, kMayWrite); r < 0) return r;
   if (n.contents_pending) {  // a host file: copied up, the host's left alone
     if (len == 0 && !n.host_read_err) n.contents_pending = false;
     if (int e = k.vfs().load_contents(n)) return -e;
@@ -902,13 +948,14 @@ int64_t sys_ftruncate(Kernel& k, const uint64_t* a) {
       dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get()))
     return -kEINVAL;
   if (f->flags() & kO_APPEND) return -kEPERM;  // Linux refuses O_APPEND files
-  return do_truncate(k, *f->inode(), int64_t(a[1]));
+  return do_truncate(k, *f->inode(), int64_t(a[1]), false);
 }
 
 int64_t sys_truncate(Kernel& k, const uint64_t* a) {
+  if (int64_t(a[1]) < 0) return -kEINVAL;  // before the path (do_sys_truncate())
   Lookup l;
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
-  return do_truncate(k, *l.node, int64_t(a[1]));
+  return do_truncate(k, *l.node, int64_t(a[1]), true);
 }
 
 int64_t sys_memfd_create(Kernel& k, const uint64_t* a) {

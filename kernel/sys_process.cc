@@ -85,6 +85,20 @@ int64_t set_id(Kernel& k, uint32_t v, bool gid) {
   return 0;
 }
 
+// setfsuid(2)/setfsgid(2): the caller may pick its real, effective, saved
+// or current fs id, or any with CAP_SETUID/CAP_SETGID; an id its namespace
+// does not map is ignored. Either way the old fs id comes back.
+int64_t set_fs(Kernel& k, uint32_t v, bool gid) {
+  Credentials& c = k.current().creds;
+  IdSet id = ids(c, gid);
+  uint32_t old = c.view(id.fs);
+  if (v == kNoChange || c.userns) return old;
+  if (v == id.real || v == id.eff || v == id.saved || v == id.fs || c.capable()) id.fs = v;
+  return old;
+}
+int64_t sys_setfsuid(Kernel& k, const uint64_t* a) { return set_fs(k, uint32_t(a[0]), false); }
+int64_t sys_setfsgid(Kernel& k, const uint64_t* a) { return set_fs(k, uint32_t(a[0]), true); }
+
 int64_t sys_setresuid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), false); }
 int64_t sys_setresgid(Kernel& k, const uint64_t* a) { return set_res(k, uint32_t(a[0]), uint32_t(a[1]), uint32_t(a[2]), true); }
 int64_t sys_setreuid(Kernel& k, const uint64_t* a) { return set_re(k, uint32_t(a[0]), uint32_t(a[1]), false); }

@@ -495,12 +495,18 @@ Lookup Vfs::resolve_from(const InodeRef& dir, const std::string& dir_path, const
     std::string comp = std::move(pending.front());
     pending.pop_front();
     bool last = pending.empty();
-    if (comp.size() > kNameMax) {
-      r.err = kENAMETOOLONG;
-      return r;
-    }
     if (!cur->is_dir()) {
       r.err = kENOTDIR;
+      return r;
+    }
+    materialize(cur);
+    if (search_check_)
+      if (int e = search_check_(*cur)) {
+        r.err = e;
+        return r;
+      }
+    if (comp.size() > kNameMax) {
+      r.err = kENAMETOOLONG;
       return r;
     }
     if (comp == "." || comp == "..") {

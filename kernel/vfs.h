@@ -162,6 +162,10 @@ class Vfs {
   // (null: all of them), so it always describes the current tasks.
   using ProcFiller = std::function<void(const InodeRef& dir, const std::string* only)>;
   void set_proc_generator(ProcFiller fn) { proc_gen_ = std::move(fn); }
+  // Asked of every directory a walk goes through, before the component in
+  // it (fs/namei.c may_lookup()): 0, or the positive errno the walk fails with.
+  using SearchCheck = std::function<int(const Inode& dir)>;
+  void set_search_check(SearchCheck fn) { search_check_ = std::move(fn); }
   void refresh_proc(const InodeRef& dir, const std::string* only = nullptr);
   // Counts changes that can move or detach a directory other than by
   // removing it (rename; a /proc directory, with its subdirectories, whose
@@ -207,6 +211,7 @@ class Vfs {
   void probe_host_entry(const InodeRef& dir, const std::string& name);
   Io& io_;
   std::function<int64_t()> now_ns_;
+  SearchCheck search_check_;
   std::shared_ptr<FileSpace> space_;
   InodeRef root_;
   uint64_t next_ino_ = 2;
