@@ -183,7 +183,7 @@ void Kernel::make_world() {
   vfs_->add_file("/sys/devices/system/cpu/kernel_max", std::to_string(kMaxCpuIds - 1) + "\n");
   for (int c = 0; c < cfg_.cpus; ++c)
     vfs_->add_file("/sys/devices/system/cpu/cpu" + std::to_string(c) + "/online", "1\n");
-
+  if (Lookup sys = vfs_->resolve("/", "/sys", true); sys.node) sys.node->perm = 0555;  // sysfs's root: dr-xr-xr-x
 }
 
 LoadError Kernel::create_init_task(const std::string& program_file) {

@@ -132,9 +132,16 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     at->children.clear();
   }
   auto want = [&](const std::string& name) { return !only || *only == name; };
+  // What a process's directory holds belongs to its effective ids
+  // (fs/proc/base.c task_dump_owner()).
+  const Task* owner = nullptr;
   auto add = [&](const std::string& name, InodeRef n) {
     n->read_only = true;
     n->parent = at;
+    if (owner) {
+      n->uid = owner->creds.euid;
+      n->gid = owner->creds.egid;
+    }
     at->children[name] = n;
   };
   auto file = [&](const std::string& name, const auto& make_text) {
@@ -222,10 +229,10 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     });
     dir("sys");
     if (only) {
-      if (uint32_t pid = number(*only); pid && process(pid)) dir(*only);
+      if (uint32_t pid = number(*only); pid && (owner = process(pid))) dir(*only);
     } else {
       for (auto& [tid, t] : tasks_)
-        if (process(tid)) dir(std::to_string(tid));
+        if ((owner = process(tid))) dir(std::to_string(tid));
     }
     return;
   }
@@ -243,6 +250,7 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
   Task* leader = process(number(where[0]));
   if (!leader) return;  // gone: the directory is empty
   Task& t = *leader;
+  owner = leader;
   int threads = live_threads(t.tgid);
   auto stat_of = [&](const Task& x) {
     char s[512];
@@ -313,6 +321,7 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
       return maps;
     });
     dir("fd");
+    if (auto fd = at->children.find("fd"); fd != at->children.end()) fd->second->perm = 0500;  // dr-x------
     dir("task");
   } else if (where.size() == 2 && where[1] == "fd") {
     if (!t.fds) return;
@@ -323,6 +332,9 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
       const InodeRef& n = f.inode();
       bool deleted = n && n->unlinked && !f.path.empty() && f.path[0] == '/';
       link(std::to_string(fd), f.path + (deleted ? " (deleted)" : ""), n);
+      // The link's mode says how the descriptor is open (proc_fd_link's i_mode).
+      if (auto l = at->children.find(std::to_string(fd)); l != at->children.end())
+        l->second->perm = (f.readable() ? 0500 : 0) | (f.writable() ? 0300 : 0);
     };
     if (only) {
       // "0" is a descriptor, though number() refuses it as a pid.

@@ -310,7 +310,16 @@ void Vfs::materialize(const InodeRef& node) {
   if (node->implied) {
     // A directory of Ditto's own under a mount: it keeps what it holds (the
     // program file) and its kind, and shows the host directory's entries too.
-    if (hf.err == 0 && hf.kind == HostFileKind::kDirectory) add_host_entries(node, hf.entries);
+    // The host's owner, mode and times too: permission checks see them.
+    if (hf.err == 0 && hf.kind == HostFileKind::kDirectory) {
+      add_host_entries(node, hf.entries);
+      node->perm = hf.mode & 07777;
+      node->uid = hf.uid;
+      node->gid = hf.gid;
+      node->atime_ns = hf.atime_ns;
+      node->mtime_ns = hf.mtime_ns;
+      node->ctime_ns = hf.ctime_ns;
+    }
     return;
   }
   if (hf.err != 0 || hf.kind == HostFileKind::kMissing) {
