@@ -54,6 +54,8 @@ int64_t sys_fallocate(Kernel& k, const uint64_t* a) {
   if (n->contents_pending) {  // a host file: copied up first, the host's left alone
     if (int e = k.vfs().load_contents(*n)) return -e;
   }
+  if (!(mode & (kFALLOC_FL_KEEP_SIZE | kFALLOC_FL_PUNCH_HOLE)))
+    if (int64_t r = limit_file_growth(k, n->size(), uint64_t(off + len)); r < 0) return r;
   if (mode & kFALLOC_FL_PUNCH_HOLE) {
     n->punch_hole(uint64_t(off), uint64_t(len));
   } else if (int e = n->allocate(uint64_t(off + len), mode & kFALLOC_FL_KEEP_SIZE)) {

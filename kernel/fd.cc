@@ -37,11 +37,30 @@ int64_t File::pread(Kernel&, char* buf, size_t n, uint64_t off) {
   return int64_t(take);
 }
 
+namespace {
+uint64_t file_size_limit(Kernel& k) { return k.task(k.current().tgid)->rlimits[kRLIMIT_FSIZE].cur; }
+}  // namespace
+
+int64_t limit_file_growth(Kernel& k, uint64_t old_size, uint64_t new_size) {
+  if (new_size <= old_size || new_size <= file_size_limit(k)) return 0;
+  k.send_signal_to_self(kSIGXFSZ);
+  return -kEFBIG;
+}
+
 int64_t File::pwrite(Kernel& k, const char* buf, size_t n, uint64_t off) {
   if (inode_->is_dir()) return -kEISDIR;
   if (inode_->read_only) return -kEROFS;
-  // A file larger than 1 GiB is refused with EFBIG (Ditto's limit, like
-  // RLIMIT_FSIZE, instead of exhausting the host).
+  if (n == 0) return 0;  // generic_write_checks(): nothing to write, nothing checked or changed
+  // generic_write_check_limits(): a write starting at RLIMIT_FSIZE or past
+  // it raises SIGXFSZ and is EFBIG; one that crosses it is cut short there.
+  if (uint64_t limit = file_size_limit(k); limit != kRlimInfinity && inode_->kind == InodeKind::kRegular) {
+    if (off >= limit) {
+      k.send_signal_to_self(kSIGXFSZ);
+      return -kEFBIG;
+    }
+    n = size_t(std::min<uint64_t>(n, limit - off));
+  }
+  // Past Ditto's own file size bound (Inode::kMaxFileSize) a write is EFBIG.
   int64_t w = inode_->write_at(off, buf, n);
   if (w < 0) return w;
   n = size_t(w);

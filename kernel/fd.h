@@ -96,6 +96,11 @@ class File {
   uint64_t lock_owner_ = ++next_lock_owner_;
 };
 
+// RLIMIT_FSIZE (fs/attr.c inode_newsize_ok()): growing a file from
+// `old_size` to `new_size` past the process's limit raises SIGXFSZ and is
+// EFBIG; 0 when it may.
+int64_t limit_file_growth(Kernel& k, uint64_t old_size, uint64_t new_size);
+
 // A file on an anonymous inode that has no position (eventfd, epoll,
 // timerfd, signalfd): pread and pwrite are ESPIPE, and lseek is Linux's
 // noop_llseek, which succeeds and moves nothing.

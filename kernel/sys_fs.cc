@@ -931,6 +931,7 @@ int64_t do_truncate(Kernel& k, Inode& n, int64_t len, bool by_path) {
   if (n.read_only) return -kEROFS;
   if (by_path)
     if (int64_t r = inode_permission(k.current().creds, n, kMayWrite); r < 0) return r;
+  if (int64_t r = limit_file_growth(k, n.size(), uint64_t(len)); r < 0) return r;
   if (n.contents_pending) {  // a host file: copied up, the host's left alone
     if (len == 0 && !n.host_read_err) n.contents_pending = false;
     if (int e = k.vfs().load_contents(n)) return -e;
