@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "kernel/capability.h"
 #include "kernel/kernel.h"
 
 namespace kernel {
@@ -278,7 +279,7 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
       return std::to_string(me.view(a)) + "\t" + std::to_string(me.view(b)) + "\t" + std::to_string(me.view(d)) +
              "\t" + std::to_string(me.view(e));
     };
-    bool permitted = c.userns ? c.userns_caps : (c.uid == 0 || c.euid == 0 || c.suid == 0);
+    CapSets caps = capability_sets(c);
     std::string s = "Name:\t" + x.comm + "\nUmask:\t0022\nState:\t" + state_name(st) +
                     "\nTgid:\t" + std::to_string(x.tgid) + "\nNgid:\t0\nPid:\t" + std::to_string(x.tid) +
                     "\nPPid:\t" + std::to_string(x.ppid) +
@@ -289,8 +290,8 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
                     "Threads:\t" + std::to_string(threads) + "\nSigQ:\t0/4096\nSigPnd:\t" +
                     hex16(x.sigpending) + "\nShdPnd:\t" + hex16(shared_pending(x)) + "\nSigBlk:\t" + hex16(x.sigmask) +
                     "\nSigIgn:\t" + hex16(ignored) + "\nSigCgt:\t" + hex16(caught) +
-                    "\nCapInh:\t0000000000000000\nCapPrm:\t" + (permitted ? "000001ffffffffff" : "0000000000000000") +
-                    "\nCapEff:\t" + (c.capable() ? "000001ffffffffff" : "0000000000000000") + "\n"
+                    "\nCapInh:\t" + hex16(caps.inheritable) + "\nCapPrm:\t" + hex16(caps.permitted) +
+                    "\nCapEff:\t" + hex16(caps.effective) + "\n"
                     "NoNewPrivs:\t" + std::to_string(x.no_new_privs ? 1 : 0) +
                     "\nSeccomp:\t0\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n";
     return s;

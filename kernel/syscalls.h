@@ -46,6 +46,7 @@ void register_epoll_syscalls(SyscallFn* table);
 void register_eventfd_syscalls(SyscallFn* table);
 void register_timerfd_syscalls(SyscallFn* table);
 void register_signalfd_syscalls(SyscallFn* table);
+void register_capability_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);
 void register_fallocate_syscalls(SyscallFn* table);
