@@ -27,7 +27,7 @@ constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_WAITALL = 0x100,
 constexpr int kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
               kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,
               kEPROTOTYPE = 91, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93, kEOPNOTSUPP = 95,
-              kEDESTADDRREQ = 89, kEMSGSIZE = 90;
+              kEDESTADDRREQ = 89, kEMSGSIZE = 90, kENOBUFS = 105;
 constexpr size_t kStreamBuffer = 1 << 20;  // bytes a direction holds before a writer waits
 constexpr size_t kDgramQueue = 212992;     // net.core.rmem_default
 constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
@@ -214,7 +214,7 @@ uint32_t Socket::poll_events(Kernel&) const {
   return ev;
 }
 
-int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, std::string* from) {
+int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) {
   (void)k;
   bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
   if (!is_stream(type)) {
@@ -223,7 +223,11 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, std::string* fro
     size_t take = std::min(n, d.data.size());
     std::memcpy(buf, d.data.data(), take);
     int64_t r = (flags & kMSG_TRUNC) ? int64_t(d.data.size()) : int64_t(take);
-    if (from) *from = d.from;
+    if (info) {
+      info->from = d.from;
+      info->files = d.files;  // a peek sees them too (scm_fp_dup())
+      info->truncated = take < d.data.size();
+    }
     if (!(flags & kMSG_PEEK)) {
       inbox_bytes -= d.data.size();
       inbox.pop_front();
@@ -238,16 +242,28 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, std::string* fro
     return nonblock ? -kEAGAIN : kWouldBlock;
   }
   size_t take = std::min(n, in.data.size());
+  // Bytes sent with files end the read where their send ends; the files
+  // come with it.
+  auto with_files = in.attachments.begin();
+  if (with_files != in.attachments.end() && with_files->at < in.taken + take) {
+    take = size_t(std::min<uint64_t>(take, with_files->at + with_files->len - in.taken));
+    if (info) info->files = with_files->files;
+  } else {
+    with_files = in.attachments.end();
+  }
   std::memcpy(buf, in.data.data(), take);
   if (!(flags & kMSG_PEEK)) {
     in.data.erase(0, take);
+    in.taken += take;
+    if (with_files != in.attachments.end()) in.attachments.erase(with_files);
     ++in.wakes;
   }
-  if (from) *from = peer;
+  if (info) info->from = peer;
   return int64_t(take);
 }
 
-int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to) {
+int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to,
+                     const PassedFiles* files) {
   bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
   auto pipe_error = [&]() -> int64_t {
     if (!(flags & kMSG_NOSIGNAL)) k.send_signal_to_self(kSIGPIPE);
@@ -277,7 +293,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
       if (family != kAF_UNIX) return int64_t(n);  // a full UDP queue drops it
       return nonblock ? -kEAGAIN : kWouldBlock;
     }
-    dst->inbox.push_back({std::string(buf, n), local});
+    dst->inbox.push_back({std::string(buf, n), local, files ? *files : PassedFiles{}});
     dst->inbox_bytes += n;
     ++dst->dgram_wakes;
     return int64_t(n);
@@ -288,6 +304,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
   size_t room = kStreamBuffer - std::min(kStreamBuffer, out.data.size());
   if (room == 0) return nonblock ? -kEAGAIN : kWouldBlock;
   size_t take = std::min(n, room);
+  if (files && !files->empty() && take) out.attachments.push_back({out.taken + out.data.size(), take, *files});
   out.data.append(buf, take);
   ++out.wakes;
   return int64_t(take);
@@ -553,7 +570,7 @@ int64_t sys_getpeername(Kernel& k, const uint64_t* a) { return do_name(k, a, tru
 
 // Sends and receives over guest buffers, blocking as the socket says.
 int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> iov, int flags,
-                std::optional<std::string> to) {
+                std::optional<std::string> to, PassedFiles files = {}) {
   uint64_t total = 0;
   for (const Iovec& v : iov) total += v.len;
   std::string data(total, '\0');
@@ -561,9 +578,12 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   if (total && !src.copy_in(k.mm(), 0, data.data(), total)) return -kEFAULT;
   auto done = std::make_shared<uint64_t>(0);
   bool all = is_stream(s->type);
-  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all]() -> int64_t {
+  auto passed = std::make_shared<PassedFiles>(std::move(files));
+  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed]() -> int64_t {
     do {
-      int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr);
+      // The files go with the first bytes that leave.
+      const PassedFiles* with = *done == 0 ? passed.get() : nullptr;
+      int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr, with);
       if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kBlocked;
       if (r < 0) return *done ? int64_t(*done) : r;
       *done += uint64_t(r);
@@ -572,26 +592,28 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   });
 }
 
+// `give_from` hands the sender's address and the files that came to the
+// caller (recvfrom, recvmsg); without it files are dropped.
 int64_t do_recv(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> iov, int flags,
-                std::function<int64_t(const std::string&)> give_from) {
+                std::function<int64_t(RecvInfo&)> give_from) {
   uint64_t total = 0;
   for (const Iovec& v : iov) total += v.len;
   UserBuffers dst(std::move(iov));
   return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from]() -> int64_t {
     std::string buf(std::min<uint64_t>(total, 1 << 20), '\0');
-    std::string from;
     // MSG_WAITALL on a stream: wait until all of it is there (or the end).
     if ((flags & kMSG_WAITALL) && is_stream(s->type) && s->conn &&
         s->conn->dir[1 - s->side].data.size() < buf.size() && !s->conn->dir[1 - s->side].closed &&
         !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT))
       return kBlocked;
-    int64_t r = s->recv(k, buf.data(), buf.size(), flags, &from);
+    RecvInfo info;
+    int64_t r = s->recv(k, buf.data(), buf.size(), flags, &info);
     if (r == kWouldBlock) return kBlocked;
     if (r < 0) return r;
     size_t copied = std::min<size_t>(size_t(r), buf.size());
     if (copied && !dst.copy_out(k.mm(), 0, buf.data(), copied)) return -kEFAULT;
     if (give_from)
-      if (int64_t e = give_from(from); e < 0) return e;
+      if (int64_t e = give_from(info); e < 0) return e;
     return r;
   });
 }
@@ -633,7 +655,8 @@ int64_t sys_recvfrom(Kernel& k, const uint64_t* a) {
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
   uint64_t addr = a[4], len_ptr = a[5];
-  return do_recv(k, s, {{a[1], a[2]}}, int(a[3]), [&k, addr, len_ptr](const std::string& from) -> int64_t {
+  return do_recv(k, s, {{a[1], a[2]}}, int(a[3]), [&k, addr, len_ptr](RecvInfo& info) -> int64_t {
+    const std::string& from = info.from;
     return from.empty() ? (addr ? k.mm().write(UserPtr(len_ptr), int32_t(0)) ? 0 : -kEFAULT : 0)
                         : write_addr(k, addr, len_ptr, from);
   });
@@ -647,6 +670,84 @@ struct Msghdr {
 };
 static_assert(sizeof(Msghdr) == 56);
 
+constexpr uint64_t kCmsgHeader = 16;  // struct cmsghdr: size_t len; int level, type
+constexpr int kSOL_SOCKET = 1, kSCM_RIGHTS = 1, kSCM_CREDENTIALS = 2, kSCM_MAX_FD = 253;
+constexpr int kMSG_CTRUNC = 8, kMSG_CMSG_CLOEXEC = 0x40000000;
+constexpr uint64_t kMaxControl = 128 * 1024;  // net.core.optmem_max: a larger buffer is ENOBUFS
+uint64_t cmsg_align(uint64_t n) { return (n + 7) & ~uint64_t(7); }
+
+// A sendmsg's ancillary data (net/core/scm.c __scm_send()): SCM_RIGHTS
+// carries open files over AF_UNIX, at most 253 of them; a malformed header
+// or another SOL_SOCKET message is EINVAL, messages of other levels are
+// not for AF_UNIX and are skipped.
+int64_t read_control(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, PassedFiles& files) {
+  if (len > kMaxControl) return -kENOBUFS;
+  std::string ctl(len, '\0');
+  if (len && !k.mm().copy_in(UserPtr(ptr), ctl.data(), len)) return -kEFAULT;
+  for (uint64_t at = 0; at + kCmsgHeader <= len;) {
+    uint64_t cmsg_len;
+    int32_t level, type;
+    std::memcpy(&cmsg_len, ctl.data() + at, 8);
+    std::memcpy(&level, ctl.data() + at + 8, 4);
+    std::memcpy(&type, ctl.data() + at + 12, 4);
+    if (cmsg_len < kCmsgHeader || cmsg_len > len - at) return -kEINVAL;
+    if (level == kSOL_SOCKET) {
+      if (type == kSCM_RIGHTS && s.family == kAF_UNIX) {
+        for (uint64_t i = 0; i < (cmsg_len - kCmsgHeader) / 4; ++i) {
+          if (files.size() >= size_t(kSCM_MAX_FD)) return -kEINVAL;
+          int32_t fd;
+          std::memcpy(&fd, ctl.data() + at + kCmsgHeader + 4 * i, 4);
+          auto f = k.current().fds->get(fd);  // O_PATH descriptors travel too (fget_raw())
+          if (!f) return -kEBADF;
+          files.push_back(std::move(f));
+        }
+      } else if (type == kSCM_CREDENTIALS && s.family == kAF_UNIX) {
+        return k.unsupported(46, "sendmsg SCM_CREDENTIALS");
+      } else if (s.family != kAF_UNIX && (type == kSCM_RIGHTS || type == kSCM_CREDENTIALS)) {
+        // IP sockets pass them over in silence (__sock_cmsg_send()).
+      } else if (s.family != kAF_UNIX && (type == 36 || type == 37 || type == 61)) {
+        return k.unsupported(46, "sendmsg SO_MARK, SO_TIMESTAMPING or SCM_TXTIME");
+      } else {
+        return -kEINVAL;
+      }
+    } else if (s.family != kAF_UNIX) {
+      return k.unsupported(46, "sendmsg ancillary data of level " + std::to_string(level));
+    }
+    at += cmsg_align(cmsg_len);
+  }
+  return 0;
+}
+
+// Installs received files in the caller's table and writes their SCM_RIGHTS
+// message (net/core/scm.c scm_detach_fds()): as many as the buffer and the
+// table hold, MSG_CTRUNC when some are left out (and closed). `used` is
+// how much of the buffer the message took.
+void deliver_files(Kernel& k, PassedFiles& files, uint64_t ptr, uint64_t len, int flags, uint64_t& used,
+                   int32_t& msg_flags) {
+  used = 0;
+  if (files.empty()) return;
+  size_t room = len > kCmsgHeader ? size_t((len - kCmsgHeader) / 4) : 0;
+  std::vector<int32_t> fds;
+  for (size_t i = 0; i < std::min(room, files.size()); ++i) {
+    int fd = k.current().fds->alloc(files[i], flags & kMSG_CMSG_CLOEXEC);
+    if (fd < 0) break;
+    fds.push_back(fd);
+  }
+  bool written = true;
+  if (!fds.empty()) {
+    uint64_t cmsg_len = kCmsgHeader + 4 * fds.size();
+    std::string msg(cmsg_len, '\0');
+    int32_t level = kSOL_SOCKET, type = kSCM_RIGHTS;
+    std::memcpy(msg.data(), &cmsg_len, 8);
+    std::memcpy(msg.data() + 8, &level, 4);
+    std::memcpy(msg.data() + 12, &type, 4);
+    std::memcpy(msg.data() + kCmsgHeader, fds.data(), 4 * fds.size());
+    written = k.mm().copy_out(UserPtr(ptr), msg.data(), msg.size());
+    used = std::min(cmsg_align(cmsg_len), len);
+  }
+  if (fds.size() < files.size() || !written) msg_flags |= kMSG_CTRUNC;
+}
+
 int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
@@ -654,7 +755,9 @@ int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
   if (!k.mm().copy_in(UserPtr(a[1]), &m, sizeof m)) return -kEFAULT;
   std::vector<Iovec> iov;
   if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
-  if (m.control && m.controllen) return k.unsupported(46, "sendmsg with ancillary data (SCM_RIGHTS, SCM_CREDENTIALS)");
+  PassedFiles files;
+  if (m.controllen)
+    if (int64_t r = read_control(k, *s, m.control, m.controllen, files); r < 0) return r;
   std::optional<std::string> to;
   if (m.name && !is_stream(s->type)) {
     Addr addr;
@@ -667,7 +770,7 @@ int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
       to = addr.bytes;
     }
   }
-  return do_send(k, s, std::move(iov), int(a[2]), to);
+  return do_send(k, s, std::move(iov), int(a[2]), to, std::move(files));
 }
 
 int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
@@ -678,15 +781,17 @@ int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
   std::vector<Iovec> iov;
   if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
   uint64_t hdr = a[1];
-  return do_recv(k, s, std::move(iov), int(a[2]), [&k, m, hdr](const std::string& from) -> int64_t {
+  int flags = int(a[2]);
+  return do_recv(k, s, std::move(iov), flags, [&k, m, hdr, flags](RecvInfo& info) -> int64_t {
+    const std::string& from = info.from;
     Msghdr out = m;
     if (m.name) {
       size_t n = std::min<size_t>(m.namelen, from.size());
       if (n && !k.mm().copy_out(UserPtr(m.name), from.data(), n)) return -kEFAULT;
       out.namelen = uint32_t(from.size());
     }
-    out.controllen = 0;  // no ancillary data
-    out.flags = 0;
+    out.flags = info.truncated ? kMSG_TRUNC : 0;
+    deliver_files(k, info.files, m.control, m.controllen, flags, out.controllen, out.flags);
     return k.mm().copy_out(UserPtr(hdr), &out, sizeof out) ? 0 : -kEFAULT;
   });
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernel/fd.h"
 
@@ -15,9 +16,27 @@ namespace kernel {
 
 class Socket;
 
+// Open files in flight (SCM_RIGHTS): they travel with the bytes of one send.
+using PassedFiles = std::vector<std::shared_ptr<File>>;
+
+// Files sent with the stream bytes [at, at + len) (one skb in Linux).
+struct StreamAttachment {
+  uint64_t at, len;
+  PassedFiles files;
+};
+
+// What a receive learns besides the bytes.
+struct RecvInfo {
+  std::string from;     // the sender's address (sockaddr bytes), "" unnamed
+  PassedFiles files;    // files that came with the bytes
+  bool truncated = false;  // a datagram longer than the buffer (MSG_TRUNC in msg_flags)
+};
+
 // One direction of a stream connection.
 struct StreamPipe {
   std::string data;
+  uint64_t taken = 0;  // bytes read from the stream so far: where data[0] sits in it
+  std::deque<StreamAttachment> attachments;  // in stream order
   bool closed = false;  // the writer shut down writing or went away
   uint64_t wakes = 0;
 };
@@ -32,6 +51,7 @@ struct Connection {
 struct Datagram {
   std::string data;
   std::string from;  // the sender's address (sockaddr bytes), "" unnamed
+  PassedFiles files;
 };
 
 // The loopback's names: bound ports, abstract and path AF_UNIX names.
@@ -60,10 +80,14 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   uint64_t wake_count(const Kernel&) const override;
 
   // One receive or send: bytes, 0 at end of stream, -errno, or kWouldBlock.
-  // `from` receives the sender's address (datagrams); `to` names the
-  // destination of an unconnected datagram socket.
-  int64_t recv(Kernel& k, char* buf, size_t n, int flags, std::string* from);
-  int64_t send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to);
+  // `info` learns the sender and the files that came with the bytes (a
+  // receive that takes files ends with the send that carried them, as
+  // unix_stream_read_generic() does; with no `info` they are dropped,
+  // closed). `to` names the destination of an unconnected datagram socket;
+  // `files` go with the bytes sent.
+  int64_t recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info);
+  int64_t send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to,
+               const PassedFiles* files = nullptr);
 
   // An unbound TCP or UDP socket takes an ephemeral loopback port (its
   // first connect or send).
