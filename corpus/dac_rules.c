@@ -53,6 +53,12 @@ static int open_result(const char *name, int flags) {
   return fd < 0 ? -1 : 0;
 }
 
+static int open_result_abs(const char *path, int flags) {
+  int fd = open(path, flags);
+  if (fd >= 0) close(fd);
+  return fd < 0 ? -1 : 0;
+}
+
 static int opendir_result(const char *name) {
   DIR *dir = opendir(at(name));
   if (!dir) return -1;
@@ -120,6 +126,19 @@ static void as_user(void) {
   show("chdir into a 0700 directory", chdir(at("private")));
   show("chdir into a 0711 directory", chdir(at("exec_only")));
   show("stat a relative name there", stat("known", &st));
+  show("unlink \".\" there", unlink("."));
+  int pp[2];
+  pipe(pp);
+  fstat(pp[0], &st);
+  printf("our pipe: owner %u group %u\n", st.st_uid, st.st_gid);
+  char self_fd[64];
+  snprintf(self_fd, sizeof self_fd, "/proc/self/fd/%d", pp[0]);
+  show("reopen our pipe through /proc", open_result_abs(self_fd, O_RDONLY | O_NONBLOCK));
+  close(pp[0]), close(pp[1]);
+  int us = socket(AF_UNIX, SOCK_STREAM, 0);
+  fstat(us, &st);
+  printf("our socket: owner %u group %u\n", st.st_uid, st.st_gid);
+  close(us);
   int pd = open(at("private"), O_PATH | O_DIRECTORY);
   show("O_PATH open of the 0700 directory", pd >= 0);
   show("fchdir to it", fchdir(pd));

@@ -316,6 +316,7 @@ std::shared_ptr<Socket> make_socket(Kernel& k, int family, int type, int protoco
   auto s = std::make_shared<Socket>(k.vfs().make_node(InodeKind::kSocket, 0777), family, type, protocol,
                                     kO_RDWR | uint32_t(flags & kSOCK_NONBLOCK));
   s->net = k.network();
+  set_caller_owner(k, *s->inode());
   s->path = "socket:[" + std::to_string(s->inode()->ino) + "]";
   return s;
 }

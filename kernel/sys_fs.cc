@@ -482,6 +482,7 @@ int64_t do_pipe2(Kernel& k, uint64_t fds_ptr, uint32_t flags) {
   if (flags & ~(kO_CLOEXEC | kO_NONBLOCK | kO_DIRECT)) return -kEINVAL;
   auto pipe = std::make_shared<Pipe>();
   auto node = k.vfs().make_node(InodeKind::kFifo, 0600);
+  set_caller_owner(k, *node);
   node->fifo = pipe;  // reopened through /proc/PID/fd/N as a FIFO
   node->pipefs = true;
   auto r = std::make_shared<PipeEnd>(node, pipe, kO_RDONLY | (flags & kO_NONBLOCK));
@@ -719,6 +720,8 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
     if (l.name == ".") return -kEINVAL;
     if (l.name == "..") return -kENOTEMPTY;
     if (l.node == k.vfs().root()) return -kEBUSY;
+  } else if (l.name == "." || l.name == ".." || l.node == k.vfs().root()) {
+    return -kEISDIR;  // do_unlinkat(): not a plain name
   }
   if (l.parent->read_only) return -kEROFS;
   // may_delete(): permission before the kind of file.
@@ -970,6 +973,7 @@ int64_t sys_memfd_create(Kernel& k, const uint64_t* a) {
   if (r < 0) return r;
   // An anonymous regular file that no directory holds (memfd_create(2)).
   auto node = k.vfs().make_node(InodeKind::kRegular, 0777);
+  set_caller_owner(k, *node);
   auto f = open_inode(node, kO_RDWR | kO_LARGEFILE);
   f->path = "/memfd:" + name + " (deleted)";
   return k.current().fds->alloc(f, flags & kMFD_CLOEXEC);

@@ -86,6 +86,13 @@ inline int64_t read_timespec_ns(Kernel& k, uint64_t ptr, int64_t* ns) {
   return 0;
 }
 
+// A file with no directory (a pipe, a socket, a memfd) belongs to the
+// caller's fsuid and fsgid (get_pipe_inode(), sock_alloc()).
+inline void set_caller_owner(Kernel& k, Inode& n) {
+  n.uid = k.current().creds.fsuid;
+  n.gid = k.current().creds.fsgid;
+}
+
 // A new file belongs to its creator's fsuid, and to its fsgid unless the
 // directory is set-group-ID: then to the directory's group, and a new
 // directory inherits the bit (inode_init_owner()).
