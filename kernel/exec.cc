@@ -32,11 +32,6 @@ int64_t read_string_array(Kernel& k, uint64_t ptr, std::vector<std::string>& out
   }
 }
 
-
-// execve(2) and execveat(2): dirfd-relative paths, AT_EMPTY_PATH (the
-// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink), and
-// "#!" scripts, which run their interpreter (up to 5 nested, then ELOOP:
-// fs/exec.c exec_binprm()).
 // bprm_fill_uid() and the rest of execve(2)'s id rules: a set-user-ID file
 // runs with its owner as the effective uid, a set-group-ID one (with group
 // execute) with its group, unless no_new_privs or a child user namespace
@@ -54,6 +49,10 @@ void take_exec_ids(Task& t, const Inode& file) {
   c.sgid = c.fsgid = c.egid;
 }
 
+// execve(2) and execveat(2): dirfd-relative paths, AT_EMPTY_PATH (the
+// descriptor itself), AT_SYMLINK_NOFOLLOW (ELOOP on a final symlink), and
+// "#!" scripts, which run their interpreter (up to 5 nested, then ELOOP:
+// fs/exec.c exec_binprm()).
 int64_t do_execveat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t argv_ptr, uint64_t envp_ptr, uint32_t flags) {
   if (flags & ~(kAT_EMPTY_PATH | kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
   std::string path;
