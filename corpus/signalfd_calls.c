@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -21,6 +22,28 @@
 
 static volatile sig_atomic_t handled;
 static void on_usr1(int sig) { (void)sig; handled++; }
+
+/* The lines of /proc/self/fdinfo/FD that do not depend on the host (not
+ * mnt_id, ino, eventfd-id, nor eventfd-semaphore, which kernels before 6.3
+ * lack). */
+static void show_fdinfo(const char *what, int fd) {
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int f = open(path, O_RDONLY);
+  ssize_t n = f < 0 ? -1 : read(f, text, sizeof text - 1);
+  if (f >= 0) close(f);
+  if (n < 0) {
+    printf("%s fdinfo: -1\n", what);
+    return;
+  }
+  text[n] = 0;
+  printf("%s fdinfo:", what);
+  for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+    if (strncmp(line, "mnt_id", 6) && strncmp(line, "ino", 3) && strncmp(line, "eventfd-id", 10) &&
+        strncmp(line, "eventfd-semaphore", 17))
+      printf(" [%s]", line);
+  printf("\n");
+}
 
 static int readable(int fd) {
   struct pollfd p = {fd, POLLIN, 0};
@@ -82,6 +105,15 @@ int main(void) {
   show("lseek bad whence", lseek(fd, 0, 5));
   show("pread", pread(fd, rec, sizeof rec, 0));
   show("poll, nothing pending", readable(fd));
+  show_fdinfo("signalfd", fd);
+  int efd = eventfd(26, EFD_SEMAPHORE);
+  show_fdinfo("eventfd", efd);
+  close(efd);
+  int pfd[2];
+  pipe2(pfd, O_NONBLOCK);
+  show_fdinfo("pipe read end", pfd[0]);
+  show_fdinfo("pipe write end", pfd[1]);
+  close(pfd[0]), close(pfd[1]);
 
   /* One record per signal. */
   kill(getpid(), SIGUSR1);

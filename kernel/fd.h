@@ -60,6 +60,9 @@ class File {
   // Counts the events that wake the file's waiters (data in, room out, a
   // close): an edge-triggered epoll reports again after each.
   virtual uint64_t wake_count(const Kernel&) const { return 0; }
+  // Lines /proc/PID/fdinfo/N shows after pos, flags, mnt_id and ino (each
+  // kind of file its own: eventfd-count, sigmask, ...).
+  virtual std::string fdinfo() const { return ""; }
   // When the file becomes ready by itself (a timer), on the monotonic
   // clock; -1 never.
   virtual int64_t next_ready_ns(Kernel& k) const {

@@ -323,6 +323,8 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     });
     dir("fd");
     if (auto fd = at->children.find("fd"); fd != at->children.end()) fd->second->perm = 0500;  // dr-x------
+    dir("fdinfo");
+    if (auto fd = at->children.find("fdinfo"); fd != at->children.end()) fd->second->perm = 0500;
     dir("task");
   } else if (where.size() == 2 && where[1] == "fd") {
     if (!t.fds) return;
@@ -339,6 +341,28 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     };
     if (only) {
       // "0" is a descriptor, though number() refuses it as a pid.
+      if (*only == "0") one(0);
+      else if (uint32_t fd = number(*only)) one(fd);
+    } else {
+      for (size_t fd = 0; fd < fds.size(); ++fd) one(fd);
+    }
+  } else if (where.size() == 2 && where[1] == "fdinfo") {
+    // fs/proc/fd.c seq_show(): the position, the status flags (with
+    // O_CLOEXEC for a close-on-exec descriptor), the mount and the inode.
+    if (!t.fds) return;
+    const auto& fds = t.fds->entries();
+    auto one = [&](size_t fd) {
+      if (fd >= fds.size() || !fds[fd].file) return;
+      const File& f = *fds[fd].file;
+      char head[128];
+      std::snprintf(head, sizeof head, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
+                    f.offset(), f.flags() | (fds[fd].cloexec ? uint32_t(kO_CLOEXEC) : 0u), 1,
+                    f.inode() ? f.inode()->ino : 0);
+      std::string text = head + f.fdinfo();
+      file(std::to_string(fd), [&] { return text; });
+      if (auto n = at->children.find(std::to_string(fd)); n != at->children.end()) n->second->perm = 0400;
+    };
+    if (only) {
       if (*only == "0") one(0);
       else if (uint32_t fd = number(*only)) one(fd);
     } else {

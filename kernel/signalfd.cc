@@ -3,6 +3,7 @@
 // them delivered. What it reads is always the calling thread's (its own
 // pending set, then its group's), whoever created the file; poll says
 // readable when such a signal is pending for the poller.
+#include <cstdio>
 #include <cstring>
 
 #include "kernel/siginfo.h"
@@ -129,6 +130,11 @@ class SignalFd : public AnonFile {
     return ready ? kPOLLIN | kPOLLRDNORM : 0;
   }
   uint64_t wake_count(const Kernel& k) const override { return k.signals_queued(); }
+  std::string fdinfo() const override {  // signalfd_show_fdinfo()
+    char line[40];
+    std::snprintf(line, sizeof line, "sigmask:\t%016llx\n", static_cast<unsigned long long>(mask_));
+    return line;
+  }
 
  private:
   uint64_t mask_;  // the signals it reads (never SIGKILL or SIGSTOP)
