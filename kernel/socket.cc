@@ -225,6 +225,7 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) 
     int64_t r = (flags & kMSG_TRUNC) ? int64_t(d.data.size()) : int64_t(take);
     if (info) {
       info->from = d.from;
+      info->creds = d.creds;
       info->files = d.files;  // a peek sees them too (scm_fp_dup())
       info->truncated = take < d.data.size();
     }
@@ -242,28 +243,53 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) 
     return nonblock ? -kEAGAIN : kWouldBlock;
   }
   size_t take = std::min(n, in.data.size());
-  // Bytes sent with files end the read where their send ends; the files
-  // come with it.
-  auto with_files = in.attachments.begin();
-  if (with_files != in.attachments.end() && with_files->at < in.taken + take) {
-    take = size_t(std::min<uint64_t>(take, with_files->at + with_files->len - in.taken));
-    if (info) info->files = with_files->files;
-  } else {
-    with_files = in.attachments.end();
+  // unix_stream_read_generic(): bytes sent with files end the read where
+  // their send ends, and the files come with it; with SO_PASSCRED the read
+  // also ends where another sender's bytes begin.
+  bool creds = family == kAF_UNIX && passes_creds();
+  auto& segs = in.attachments;
+  StreamAttachment* with_files = nullptr;
+  if (!segs.empty()) {
+    if (info) info->creds = segs.front().creds;
+    for (auto& seg : segs) {
+      if (seg.at >= in.taken + take) break;
+      if (creds && !(seg.creds == segs.front().creds)) {
+        take = size_t(seg.at - in.taken);
+        break;
+      }
+      if (!seg.files.empty()) {
+        take = size_t(std::min<uint64_t>(take, seg.at + seg.len - in.taken));
+        with_files = &seg;
+        if (info) info->files = seg.files;
+        break;
+      }
+    }
   }
   std::memcpy(buf, in.data.data(), take);
   if (!(flags & kMSG_PEEK)) {
     in.data.erase(0, take);
     in.taken += take;
-    if (with_files != in.attachments.end()) in.attachments.erase(with_files);
+    if (with_files) with_files->files.clear();  // taken, even if bytes of that send remain
+    while (!segs.empty() && segs.front().at + segs.front().len <= in.taken) segs.pop_front();
     ++in.wakes;
   }
   if (info) info->from = peer;
   return int64_t(take);
 }
 
+bool Socket::passes_creds() const {
+  auto it = options.find({1, 16});  // SOL_SOCKET, SO_PASSCRED
+  if (it == options.end() || it->second.size() < 4) return false;
+  int32_t v;
+  std::memcpy(&v, it->second.data(), 4);
+  return v != 0;
+}
+
 int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to,
-                     const PassedFiles* files) {
+                     const PassedFiles* files, const SenderCreds* creds) {
+  // By default a send says who made it: the process and its real ids (scm_send()).
+  const Credentials& c = k.current().creds;
+  SenderCreds who = creds ? *creds : SenderCreds{k.current().tgid, c.uid, c.gid};
   bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
   auto pipe_error = [&]() -> int64_t {
     if (!(flags & kMSG_NOSIGNAL)) k.send_signal_to_self(kSIGPIPE);
@@ -293,7 +319,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
       if (family != kAF_UNIX) return int64_t(n);  // a full UDP queue drops it
       return nonblock ? -kEAGAIN : kWouldBlock;
     }
-    dst->inbox.push_back({std::string(buf, n), local, files ? *files : PassedFiles{}});
+    dst->inbox.push_back({std::string(buf, n), local, who, files ? *files : PassedFiles{}});
     dst->inbox_bytes += n;
     ++dst->dgram_wakes;
     return int64_t(n);
@@ -304,7 +330,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
   size_t room = kStreamBuffer - std::min(kStreamBuffer, out.data.size());
   if (room == 0) return nonblock ? -kEAGAIN : kWouldBlock;
   size_t take = std::min(n, room);
-  if (files && !files->empty() && take) out.attachments.push_back({out.taken + out.data.size(), take, *files});
+  if (take) out.attachments.push_back({out.taken + out.data.size(), take, who, files ? *files : PassedFiles{}});
   out.data.append(buf, take);
   ++out.wakes;
   return int64_t(take);
@@ -571,7 +597,8 @@ int64_t sys_getpeername(Kernel& k, const uint64_t* a) { return do_name(k, a, tru
 
 // Sends and receives over guest buffers, blocking as the socket says.
 int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> iov, int flags,
-                std::optional<std::string> to, PassedFiles files = {}) {
+                std::optional<std::string> to, PassedFiles files = {},
+                std::optional<SenderCreds> creds = std::nullopt) {
   uint64_t total = 0;
   for (const Iovec& v : iov) total += v.len;
   std::string data(total, '\0');
@@ -580,11 +607,12 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   auto done = std::make_shared<uint64_t>(0);
   bool all = is_stream(s->type);
   auto passed = std::make_shared<PassedFiles>(std::move(files));
-  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed]() -> int64_t {
+  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed, creds]() -> int64_t {
     do {
       // The files go with the first bytes that leave.
       const PassedFiles* with = *done == 0 ? passed.get() : nullptr;
-      int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr, with);
+      int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr, with,
+                          creds ? &*creds : nullptr);
       if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kBlocked;
       if (r < 0) return *done ? int64_t(*done) : r;
       *done += uint64_t(r);
@@ -681,7 +709,8 @@ uint64_t cmsg_align(uint64_t n) { return (n + 7) & ~uint64_t(7); }
 // carries open files over AF_UNIX, at most 253 of them; a malformed header
 // or another SOL_SOCKET message is EINVAL, messages of other levels are
 // not for AF_UNIX and are skipped.
-int64_t read_control(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, PassedFiles& files) {
+int64_t read_control(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, PassedFiles& files,
+                     std::optional<SenderCreds>& creds) {
   if (len > kMaxControl) return -kENOBUFS;
   std::string ctl(len, '\0');
   if (len && !k.mm().copy_in(UserPtr(ptr), ctl.data(), len)) return -kEFAULT;
@@ -703,7 +732,24 @@ int64_t read_control(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, Pas
           files.push_back(std::move(f));
         }
       } else if (type == kSCM_CREDENTIALS && s.family == kAF_UNIX) {
-        return k.unsupported(46, "sendmsg SCM_CREDENTIALS");
+        // scm_check_creds(): one's own pid unless CAP_SYS_ADMIN (then one
+        // that exists), one's real, effective or saved ids unless
+        // CAP_SETUID/CAP_SETGID; -1 is no id at all.
+        if (cmsg_len != kCmsgHeader + 12) return -kEINVAL;
+        int32_t u[3];
+        std::memcpy(u, ctl.data() + at + kCmsgHeader, 12);
+        const Task& t = k.current();
+        const Credentials& c = t.creds;
+        uint32_t pid = uint32_t(u[0]), uid = uint32_t(u[1]), gid = uint32_t(u[2]);
+        if (uid == ~0u || gid == ~0u || c.userns) return -kEINVAL;  // unmapped
+        bool own_pid = pid == k.vpid(*t.pidns, t.tgid);
+        if (!(own_pid || c.capable()) || !(uid == c.uid || uid == c.euid || uid == c.suid || c.capable()) ||
+            !(gid == c.gid || gid == c.egid || gid == c.sgid || c.capable()))
+          return -kEPERM;
+        uint32_t global = own_pid ? t.tgid : k.gpid(pid);
+        Task* named = global ? k.task(global) : nullptr;
+        if (!named || named->run_state == RunState::kExited) return -kESRCH;
+        creds = SenderCreds{named->tgid, uid, gid};
       } else if (s.family != kAF_UNIX && (type == kSCM_RIGHTS || type == kSCM_CREDENTIALS)) {
         // IP sockets pass them over in silence (__sock_cmsg_send()).
       } else if (s.family != kAF_UNIX && (type == 36 || type == 37 || type == 61)) {
@@ -719,6 +765,33 @@ int64_t read_control(Kernel& k, const Socket& s, uint64_t ptr, uint64_t len, Pas
   return 0;
 }
 
+// put_cmsg(): one control message into what is left of the buffer at
+// `ptr` (`room` bytes), cut short with MSG_CTRUNC if it does not fit;
+// moves `ptr` and `room` past it and adds what it took to `used`.
+void put_cmsg(Kernel& k, uint64_t& ptr, uint64_t& room, int type, const void* data, uint64_t len, uint64_t& used,
+              int32_t& msg_flags) {
+  if (!ptr || room < kCmsgHeader) {
+    msg_flags |= kMSG_CTRUNC;
+    return;
+  }
+  uint64_t cmsg_len = kCmsgHeader + len;
+  if (room < cmsg_len) {
+    msg_flags |= kMSG_CTRUNC;
+    cmsg_len = room;
+  }
+  std::string msg(cmsg_len, '\0');
+  int32_t level = kSOL_SOCKET;
+  std::memcpy(msg.data(), &cmsg_len, 8);
+  std::memcpy(msg.data() + 8, &level, 4);
+  std::memcpy(msg.data() + 12, &type, 4);
+  std::memcpy(msg.data() + kCmsgHeader, data, cmsg_len - kCmsgHeader);
+  if (!k.mm().copy_out(UserPtr(ptr), msg.data(), msg.size())) msg_flags |= kMSG_CTRUNC;
+  uint64_t step = std::min(cmsg_align(kCmsgHeader + len), room);
+  ptr += step;
+  room -= step;
+  used += step;
+}
+
 // Installs received files in the caller's table and writes their SCM_RIGHTS
 // message (net/core/scm.c scm_detach_fds()): as many as the buffer and the
 // table hold, MSG_CTRUNC when some are left out (and closed). `used` is
@@ -727,6 +800,10 @@ void deliver_files(Kernel& k, PassedFiles& files, uint64_t ptr, uint64_t len, in
                    int32_t& msg_flags) {
   used = 0;
   if (files.empty()) return;
+  if (!ptr) {
+    msg_flags |= kMSG_CTRUNC;
+    return;
+  }
   size_t room = len > kCmsgHeader ? size_t((len - kCmsgHeader) / 4) : 0;
   std::vector<int32_t> fds;
   for (size_t i = 0; i < std::min(room, files.size()); ++i) {
@@ -757,8 +834,9 @@ int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
   std::vector<Iovec> iov;
   if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
   PassedFiles files;
+  std::optional<SenderCreds> creds;
   if (m.controllen)
-    if (int64_t r = read_control(k, *s, m.control, m.controllen, files); r < 0) return r;
+    if (int64_t r = read_control(k, *s, m.control, m.controllen, files, creds); r < 0) return r;
   std::optional<std::string> to;
   if (m.name && !is_stream(s->type)) {
     Addr addr;
@@ -771,7 +849,7 @@ int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
       to = addr.bytes;
     }
   }
-  return do_send(k, s, std::move(iov), int(a[2]), to, std::move(files));
+  return do_send(k, s, std::move(iov), int(a[2]), to, std::move(files), creds);
 }
 
 int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
@@ -783,7 +861,7 @@ int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
   if (int64_t r = read_iov(k, m.iov, m.iovlen, iov); r < 0) return r;
   uint64_t hdr = a[1];
   int flags = int(a[2]);
-  return do_recv(k, s, std::move(iov), flags, [&k, m, hdr, flags](RecvInfo& info) -> int64_t {
+  return do_recv(k, s, std::move(iov), flags, [&k, s, m, hdr, flags](RecvInfo& info) -> int64_t {
     const std::string& from = info.from;
     Msghdr out = m;
     if (m.name) {
@@ -792,7 +870,18 @@ int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
       out.namelen = uint32_t(from.size());
     }
     out.flags = info.truncated ? kMSG_TRUNC : 0;
-    deliver_files(k, info.files, m.control, m.controllen, flags, out.controllen, out.flags);
+    // scm_recv(): the sender's credentials first (SO_PASSCRED), then the files.
+    uint64_t ctl = m.control, room = m.controllen, used = 0;
+    if (s->family == kAF_UNIX && s->passes_creds()) {
+      const Task& me = k.current();
+      const Task* sender = k.task(info.creds.pid);
+      int32_t ucred[3] = {int32_t(sender ? k.vpid(*me.pidns, info.creds.pid) : 0),
+                          int32_t(me.creds.view(info.creds.uid)), int32_t(me.creds.view(info.creds.gid))};
+      put_cmsg(k, ctl, room, kSCM_CREDENTIALS, ucred, sizeof ucred, used, out.flags);
+    }
+    uint64_t files_used = 0;
+    deliver_files(k, info.files, ctl, room, flags, files_used, out.flags);
+    out.controllen = used + files_used;
     return k.mm().copy_out(UserPtr(hdr), &out, sizeof out) ? 0 : -kEFAULT;
   });
 }

@@ -19,9 +19,18 @@ class Socket;
 // Open files in flight (SCM_RIGHTS): they travel with the bytes of one send.
 using PassedFiles = std::vector<std::shared_ptr<File>>;
 
-// Files sent with the stream bytes [at, at + len) (one skb in Linux).
+// Who sent bytes (SCM_CREDENTIALS): a global pid and kernel ids; the
+// sender's own, or what it named in an SCM_CREDENTIALS message.
+struct SenderCreds {
+  uint32_t pid = 0, uid = 0, gid = 0;
+  bool operator==(const SenderCreds&) const = default;
+};
+
+// What one send put in a stream: bytes [at, at + len) (one skb in Linux),
+// who sent them, and the files that came with them.
 struct StreamAttachment {
   uint64_t at, len;
+  SenderCreds creds;
   PassedFiles files;
 };
 
@@ -29,6 +38,7 @@ struct StreamAttachment {
 struct RecvInfo {
   std::string from;     // the sender's address (sockaddr bytes), "" unnamed
   PassedFiles files;    // files that came with the bytes
+  SenderCreds creds;    // who sent them
   bool truncated = false;  // a datagram longer than the buffer (MSG_TRUNC in msg_flags)
 };
 
@@ -36,7 +46,7 @@ struct RecvInfo {
 struct StreamPipe {
   std::string data;
   uint64_t taken = 0;  // bytes read from the stream so far: where data[0] sits in it
-  std::deque<StreamAttachment> attachments;  // in stream order
+  std::deque<StreamAttachment> attachments;  // one per send, in stream order
   bool closed = false;  // the writer shut down writing or went away
   uint64_t wakes = 0;
 };
@@ -51,6 +61,7 @@ struct Connection {
 struct Datagram {
   std::string data;
   std::string from;  // the sender's address (sockaddr bytes), "" unnamed
+  SenderCreds creds;
   PassedFiles files;
 };
 
@@ -87,7 +98,10 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // `files` go with the bytes sent.
   int64_t recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info);
   int64_t send(Kernel& k, const char* buf, size_t n, int flags, const std::string* to,
-               const PassedFiles* files = nullptr);
+               const PassedFiles* files = nullptr, const SenderCreds* creds = nullptr);
+  // SO_PASSCRED: receives say who sent, and a stream read never joins the
+  // bytes of two senders.
+  bool passes_creds() const;
 
   // An unbound TCP or UDP socket takes an ephemeral loopback port (its
   // first connect or send).
