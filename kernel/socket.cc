@@ -792,38 +792,21 @@ void put_cmsg(Kernel& k, uint64_t& ptr, uint64_t& room, int type, const void* da
   used += step;
 }
 
-// Installs received files in the caller's table and writes their SCM_RIGHTS
-// message (net/core/scm.c scm_detach_fds()): as many as the buffer and the
-// table hold, MSG_CTRUNC when some are left out (and closed). `used` is
-// how much of the buffer the message took.
-void deliver_files(Kernel& k, PassedFiles& files, uint64_t ptr, uint64_t len, int flags, uint64_t& used,
+// Installs received files in the caller's table and puts their SCM_RIGHTS
+// message in the buffer (net/core/scm.c scm_detach_fds()): as many as the
+// buffer and the table hold, MSG_CTRUNC when some are left out (and closed).
+void deliver_files(Kernel& k, PassedFiles& files, uint64_t& ptr, uint64_t& room, int flags, uint64_t& used,
                    int32_t& msg_flags) {
-  used = 0;
   if (files.empty()) return;
-  if (!ptr) {
-    msg_flags |= kMSG_CTRUNC;
-    return;
-  }
-  size_t room = len > kCmsgHeader ? size_t((len - kCmsgHeader) / 4) : 0;
+  size_t fit = ptr && room > kCmsgHeader ? size_t((room - kCmsgHeader) / 4) : 0;
   std::vector<int32_t> fds;
-  for (size_t i = 0; i < std::min(room, files.size()); ++i) {
+  for (size_t i = 0; i < std::min(fit, files.size()); ++i) {
     int fd = k.current().fds->alloc(files[i], flags & kMSG_CMSG_CLOEXEC);
     if (fd < 0) break;
     fds.push_back(fd);
   }
-  bool written = true;
-  if (!fds.empty()) {
-    uint64_t cmsg_len = kCmsgHeader + 4 * fds.size();
-    std::string msg(cmsg_len, '\0');
-    int32_t level = kSOL_SOCKET, type = kSCM_RIGHTS;
-    std::memcpy(msg.data(), &cmsg_len, 8);
-    std::memcpy(msg.data() + 8, &level, 4);
-    std::memcpy(msg.data() + 12, &type, 4);
-    std::memcpy(msg.data() + kCmsgHeader, fds.data(), 4 * fds.size());
-    written = k.mm().copy_out(UserPtr(ptr), msg.data(), msg.size());
-    used = std::min(cmsg_align(cmsg_len), len);
-  }
-  if (fds.size() < files.size() || !written) msg_flags |= kMSG_CTRUNC;
+  if (!fds.empty()) put_cmsg(k, ptr, room, kSCM_RIGHTS, fds.data(), 4 * fds.size(), used, msg_flags);
+  if (fds.size() < files.size()) msg_flags |= kMSG_CTRUNC;
 }
 
 int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
@@ -879,9 +862,8 @@ int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
                           int32_t(me.creds.view(info.creds.uid)), int32_t(me.creds.view(info.creds.gid))};
       put_cmsg(k, ctl, room, kSCM_CREDENTIALS, ucred, sizeof ucred, used, out.flags);
     }
-    uint64_t files_used = 0;
-    deliver_files(k, info.files, ctl, room, flags, files_used, out.flags);
-    out.controllen = used + files_used;
+    deliver_files(k, info.files, ctl, room, flags, used, out.flags);
+    out.controllen = used;
     return k.mm().copy_out(UserPtr(hdr), &out, sizeof out) ? 0 : -kEFAULT;
   });
 }
