@@ -92,7 +92,7 @@ int64_t sys_capset(Kernel& k, const uint64_t* a) {
   CapData d[2] = {};
   if (!k.mm().copy_in(UserPtr(a[1]), d, words * sizeof(CapData))) return -kEFAULT;
   CapSets want;
-  for (size_t i = 0; i < words; ++i) {
+  for (size_t i = 0; i < words && i < 2; ++i) {
     want.effective |= uint64_t(d[i].effective) << (32 * i);
     want.permitted |= uint64_t(d[i].permitted) << (32 * i);
     want.inheritable |= uint64_t(d[i].inheritable) << (32 * i);
