@@ -303,6 +303,18 @@ void Vfs::refresh_proc(const InodeRef& dir, const std::string* only) {
   proc_gen_(dir, only);
 }
 
+namespace {
+// The host file's owner, mode and times, as the guest sees them.
+void take_host_attributes(Inode& node, const HostFile& hf) {
+  node.perm = hf.mode & 07777;
+  node.uid = hf.uid;
+  node.gid = hf.gid;
+  node.atime_ns = hf.atime_ns;
+  node.mtime_ns = hf.mtime_ns;
+  node.ctime_ns = hf.ctime_ns;
+}
+}  // namespace
+
 void Vfs::materialize(const InodeRef& node) {
   if (!node || !node->host_pending) return;
   node->host_pending = false;
@@ -313,12 +325,7 @@ void Vfs::materialize(const InodeRef& node) {
     // The host's owner, mode and times too: permission checks see them.
     if (hf.err == 0 && hf.kind == HostFileKind::kDirectory) {
       add_host_entries(node, hf.entries);
-      node->perm = hf.mode & 07777;
-      node->uid = hf.uid;
-      node->gid = hf.gid;
-      node->atime_ns = hf.atime_ns;
-      node->mtime_ns = hf.mtime_ns;
-      node->ctime_ns = hf.ctime_ns;
+      take_host_attributes(*node, hf);
     }
     return;
   }
@@ -337,12 +344,7 @@ void Vfs::materialize(const InodeRef& node) {
     node->perm = 0;
     return;
   }
-  node->perm = hf.mode & 07777;
-  node->uid = hf.uid;
-  node->gid = hf.gid;
-  node->atime_ns = hf.atime_ns;
-  node->mtime_ns = hf.mtime_ns;
-  node->ctime_ns = hf.ctime_ns;
+  take_host_attributes(*node, hf);
   node->host_read_err = hf.read_err;
   node->host_search_err = hf.search_err;
   switch (hf.kind) {
