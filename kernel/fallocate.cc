@@ -62,6 +62,7 @@ int64_t sys_fallocate(Kernel& k, const uint64_t* a) {
     return e;
   }
   n->mtime_ns = n->ctime_ns = k.realtime_ns();
+  fsnotify::modified(*f);
   return 0;
 }
 

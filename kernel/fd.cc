@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernel/fsnotify.h"
 #include "kernel/kernel.h"
 
 namespace kernel {
@@ -391,7 +392,11 @@ FdEntry* FdTable::entry(int fd) {
 }
 
 File::~File() {
-  if (inode_ && !inode_->locks.empty()) inode_->locks.release_file(lock_owner_);
+  if (!inode_) return;
+  if (!inode_->locks.empty()) inode_->locks.release_file(lock_owner_);
+  fsnotify::closed(*this);
+  --inode_->open_files;
+  fsnotify::released(*inode_);
 }
 
 void FdTable::release_locks(const File& f) const {

@@ -26,8 +26,10 @@ constexpr int64_t kWouldBlock = -(1LL << 40);
 // offset and status flags.
 class File {
  public:
-  explicit File(InodeRef inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  // The open file's OFD and flock locks go with it.
+  explicit File(InodeRef inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {
+    if (inode_) ++inode_->open_files;
+  }
+  // The open file's OFD and flock locks go with it; inotify hears it close.
   virtual ~File();
   File(const File&) = delete;
   File& operator=(const File&) = delete;
@@ -44,6 +46,8 @@ class File {
   virtual int64_t getdents(char* buf, size_t n);
   virtual void stat(abi::Stat& st) const { fill_stat(*inode_, st); }
   virtual int64_t readable_bytes() const { return 0; }
+  // Whether FIONREAD answers readable_bytes() (a pipe, an inotify file).
+  virtual bool counts_readable_bytes() const { return false; }
   // read(2) into a guest buffer that takes only its first `room` of the `n`
   // bytes asked for (room < n; `buf` holds min(n, room + 1)): puts in `buf`
   // the `placed` bytes the guest gets even so and returns the bytes the
@@ -88,6 +92,10 @@ class File {
   // guest succeeded (a failed copy_to_user leaves f_pos alone).
   bool positional() const { return inode_ && inode_->kind == InodeKind::kRegular && typeid(*this) == typeid(File); }
   std::string path;  // as opened (canonical), for /proc and messages
+  // The name the file was opened by, for inotify's events on a watched
+  // directory (null: none, as for a pipe).
+  const std::shared_ptr<EntryName>& entry() const { return entry_; }
+  void set_entry(std::shared_ptr<EntryName> e) { entry_ = std::move(e); }
 
  protected:
   InodeRef inode_;
@@ -97,6 +105,7 @@ class File {
   // Lock owners are numbered in creation order, never reused in a run.
   static inline uint64_t next_lock_owner_ = 0;
   uint64_t lock_owner_ = ++next_lock_owner_;
+  std::shared_ptr<EntryName> entry_;
 };
 
 // RLIMIT_FSIZE (fs/attr.c inode_newsize_ok()): growing a file from
@@ -148,6 +157,7 @@ class PipeEnd : public File {
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
   int64_t readable_bytes() const override { return int64_t(pipe_->bytes()); }
+  bool counts_readable_bytes() const override { return true; }
   // fs/pipe.c:pipe_read() copies each pipe buffer's share whole or stops:
   // a share the guest cannot take stays in the pipe (EFAULT if it is the first).
   int64_t read_into(Kernel& k, char* buf, size_t n, size_t room, size_t& placed) override;

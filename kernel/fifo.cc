@@ -11,7 +11,8 @@ namespace kernel {
 
 using namespace abi;
 
-int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path) {
+int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path,
+                  std::shared_ptr<EntryName> entry) {
   uint32_t acc = flags & kO_ACCMODE;
   // The pipe (and what it held) goes when the last opener closes it.
   if (!node->fifo || (!node->pipefs && node->fifo->readers == 0 && node->fifo->writers == 0))
@@ -22,6 +23,7 @@ int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::st
   uint32_t file_flags = (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC);
   auto end = std::make_shared<PipeEnd>(node, pipe, file_flags);
   end->path = path;
+  end->set_entry(std::move(entry));
   if (end->readable()) ++pipe->reader_opens;
   if (end->writable()) ++pipe->writer_opens;
   ++pipe->wakes;
@@ -29,13 +31,17 @@ int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::st
   if (acc == kO_RDONLY && nonblock && !node->pipefs && pipe->writers == 0) end->hide_hangup_until_writer();
   bool cloexec = flags & kO_CLOEXEC;
   // O_RDWR is both ends at once: POSIX leaves it undefined, Linux never waits.
-  if (nonblock || node->pipefs || acc == kO_RDWR) return k.current().fds->alloc(end, cloexec);
+  if (nonblock || node->pipefs || acc == kO_RDWR) {
+    fsnotify::opened(*end);
+    return k.current().fds->alloc(end, cloexec);
+  }
   bool write = acc == kO_WRONLY;
   uint64_t seen = write ? pipe->reader_opens : pipe->writer_opens;
   auto attempt = [&k, end, pipe, write, seen, cloexec]() -> int64_t {
     bool partner = write ? (pipe->readers > 0 || pipe->reader_opens != seen)
                          : (pipe->writers > 0 || pipe->writer_opens != seen);
     if (!partner) return kBlocked;
+    fsnotify::opened(*end);
     return k.current().fds->alloc(end, cloexec);
   };
   return k.attempt_or_block("open fifo", attempt);
@@ -91,9 +97,7 @@ int64_t do_mknodat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uint6
     }
   }
   set_creator(k, *n, *l.parent);
-  n->parent = l.parent;
-  l.parent->children[l.name] = n;
-  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  add_entry(k, l, n);
   return 0;
 }
 

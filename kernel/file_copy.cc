@@ -252,6 +252,10 @@ int64_t run_copy(Kernel& k, const char* name, Side in, Side out, uint64_t len, b
     if (r == kWouldBlock || r < 0) return r;
     bool stored = in.finish(k, r, in_pos);
     stored = out.finish(k, r, out_pos) && stored;
+    if (r > 0) {  // do_sendfile(), do_splice(), vfs_copy_file_range()
+      fsnotify::accessed(*in.file);
+      fsnotify::modified(*out.file);
+    }
     return stored ? r : -kEFAULT;
   });
 }

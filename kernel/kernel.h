@@ -435,6 +435,8 @@ class Kernel : public cpu::TrapHandler {
   void advance_clock(int64_t ns) { sleep_ns_ += ns; }
   // Deterministic randomness from the run's seed.
   void random_bytes(char* out, size_t n);
+  // The cookie pairing a rename's IN_MOVED_FROM and IN_MOVED_TO (fsnotify_get_cookie()).
+  uint32_t next_fsnotify_cookie() { return ++fsnotify_cookie_; }
   // Attach bytes that crossed the guest boundary to this syscall's event.
   void set_event_data(std::string data) { event_data_ = std::move(data); }
   void append_event_data(const char* p, size_t n) { event_data_.append(p, n); }
@@ -646,6 +648,7 @@ class Kernel : public cpu::TrapHandler {
   TimerTable timers_;
   bool cpu_limits_armed_ = false;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
+  uint32_t fsnotify_cookie_ = 0;
   Outcome outcome_;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernel/capability.h"
+#include "kernel/fsnotify.h"
 #include "kernel/kernel.h"
 
 namespace kernel {
@@ -240,6 +241,16 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
   if (where[0] == "sys") {
     if (where.size() == 1) {
       dir("kernel");
+      dir("fs");
+    } else if (where.size() == 2 && where[1] == "fs") {
+      dir("inotify");
+    } else if (where.size() == 3 && where[1] == "fs" && where[2] == "inotify") {
+      auto number_file = [&](const char* name, long v) {
+        file(name, [v] { return std::to_string(v) + "\n"; });
+      };
+      number_file("max_queued_events", long(fsn::kMaxQueuedEvents));
+      number_file("max_user_instances", fsn::kMaxUserInstances);
+      number_file("max_user_watches", fsn::kMaxUserWatches);
     } else if (where.size() == 2 && where[1] == "kernel") {
       file("pid_max", [] { return std::string("4194304\n"); });
       file("ostype", [] { return std::string("Linux\n"); });

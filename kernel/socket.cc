@@ -418,8 +418,7 @@ int64_t unix_key(Kernel& k, const Addr& addr, bool create, std::string& key) {
     if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
     auto n = k.vfs().make_node(InodeKind::kSocket, 0777 & ~k.current().fs->umask);
     set_creator(k, *n, *l.parent);
-    n->parent = l.parent;
-    l.parent->children[l.name] = n;
+    add_entry(k, l, n);
     key = "#" + std::to_string(n->ino);
     return 0;
   }

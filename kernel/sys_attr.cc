@@ -16,33 +16,58 @@ namespace {
 constexpr uint32_t kS_ISUID = 04000, kS_ISGID = 02000, kS_IXGRP = 010;
 constexpr int64_t kUTIME_NOW = (1LL << 30) - 1, kUTIME_OMIT = (1LL << 30) - 2;
 
+// What an attribute call changes, and the name it was reached by: a
+// change is IN_ATTRIB to inotify, on the node and its directory's watch.
+struct Target {
+  InodeRef node;
+  InodeRef dir;
+  std::string name;
+};
+
+// The node an open file is on, by the name it was opened by.
+Target file_target(const File& f) {
+  Target t{f.inode(), nullptr, ""};
+  if (const auto& e = f.entry()) t.dir = e->dir.lock(), t.name = e->name;
+  return t;
+}
+
+// A change that succeeded is heard (notify_change(): fsnotify_change()).
+int64_t heard(int64_t r, const Target& t) {
+  if (r == 0) fsnotify::changed(t.node, t.dir, t.name, fsn::kAttrib);
+  return r;
+}
+
 // The inode a path names, or with an empty path (AT_EMPTY_PATH) or a null
 // one where `null_is_fd` (utimensat's futimens form) the descriptor itself.
-int64_t target_inode(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, bool empty_ok, InodeRef& out,
+int64_t target_inode(Kernel& k, int dirfd, uint64_t path_ptr, bool follow, bool empty_ok, Target& out,
                      bool null_is_fd = false) {
   std::string path;
   if (path_ptr || !null_is_fd) {
     if (int64_t r = read_path(k, path_ptr, path, empty_ok); r < 0) return r;
   }
-  if (path.empty()) return empty_path_inode(k, dirfd, -kEBADF, out);
+  if (path.empty()) {
+    if (int64_t r = empty_path_inode(k, dirfd, -kEBADF, out.node); r < 0) return r;
+    if (dirfd != kAT_FDCWD) out = file_target(*get_file(k, uint64_t(uint32_t(dirfd))));
+    return 0;
+  }
   int64_t err;
   Lookup l = lookup_at(k, dirfd, path, follow, &err);
   if (err) return err;
   if (!l.node) return -kENOENT;
-  out = l.node;
+  out = {l.node, l.parent, l.name};
   return 0;
 }
 
 // The *at() form: AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH, any other flag EINVAL.
-int64_t target_at(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, InodeRef& out) {
+int64_t target_at(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, Target& out) {
   if (flags & ~(kAT_SYMLINK_NOFOLLOW | kAT_EMPTY_PATH)) return -kEINVAL;
   return target_inode(k, dirfd, path_ptr, !(flags & kAT_SYMLINK_NOFOLLOW), flags & kAT_EMPTY_PATH, out);
 }
 
-// The inode an open descriptor refers to; EBADF for none or an O_PATH one.
-InodeRef descriptor_inode(Kernel& k, uint64_t fd) {
+// The inode an open descriptor refers to (null for none or an O_PATH one: EBADF).
+Target descriptor_target(Kernel& k, uint64_t fd) {
   auto f = get_file(k, fd);
-  return f && !(f->flags() & kO_PATH) ? f->inode() : nullptr;
+  return f && !(f->flags() & kO_PATH) ? file_target(*f) : Target{};
 }
 
 int64_t change_mode(Kernel& k, Inode& n, uint32_t mode) {
@@ -58,22 +83,22 @@ int64_t change_mode(Kernel& k, Inode& n, uint32_t mode) {
 }
 
 int64_t sys_chmod(Kernel& k, const uint64_t* a) {
-  InodeRef n;
-  if (int64_t r = target_inode(k, kAT_FDCWD, a[0], true, false, n); r < 0) return r;
-  return change_mode(k, *n, uint32_t(a[1]));
+  Target t;
+  if (int64_t r = target_inode(k, kAT_FDCWD, a[0], true, false, t); r < 0) return r;
+  return heard(change_mode(k, *t.node, uint32_t(a[1])), t);
 }
 
 int64_t sys_fchmod(Kernel& k, const uint64_t* a) {
-  InodeRef n = descriptor_inode(k, a[0]);
-  return n ? change_mode(k, *n, uint32_t(a[1])) : -kEBADF;
+  Target t = descriptor_target(k, a[0]);
+  return t.node ? heard(change_mode(k, *t.node, uint32_t(a[1])), t) : -kEBADF;
 }
 
 int64_t do_fchmodat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode, uint32_t flags) {
-  InodeRef n;
-  if (int64_t r = target_at(k, dirfd, path_ptr, flags, n); r < 0) return r;
+  Target t;
+  if (int64_t r = target_at(k, dirfd, path_ptr, flags, t); r < 0) return r;
   // A symlink's own mode cannot change (fchmodat2 with AT_SYMLINK_NOFOLLOW).
-  if (n->kind == InodeKind::kSymlink) return -kENOTSUP;
-  return change_mode(k, *n, mode);
+  if (t.node->kind == InodeKind::kSymlink) return -kENOTSUP;
+  return heard(change_mode(k, *t.node, mode), t);
 }
 
 int64_t sys_fchmodat(Kernel& k, const uint64_t* a) { return do_fchmodat(k, int(a[0]), a[1], uint32_t(a[2]), 0); }
@@ -105,9 +130,9 @@ int64_t change_owner(Kernel& k, Inode& n, uint32_t uid, uint32_t gid) {
 }
 
 int64_t do_fchownat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t uid, uint32_t gid, uint32_t flags) {
-  InodeRef n;
-  if (int64_t r = target_at(k, dirfd, path_ptr, flags, n); r < 0) return r;
-  return change_owner(k, *n, uid, gid);
+  Target t;
+  if (int64_t r = target_at(k, dirfd, path_ptr, flags, t); r < 0) return r;
+  return heard(change_owner(k, *t.node, uid, gid), t);
 }
 
 int64_t sys_chown(Kernel& k, const uint64_t* a) {
@@ -120,8 +145,8 @@ int64_t sys_fchownat(Kernel& k, const uint64_t* a) {
   return do_fchownat(k, int(a[0]), a[1], uint32_t(a[2]), uint32_t(a[3]), uint32_t(a[4]));
 }
 int64_t sys_fchown(Kernel& k, const uint64_t* a) {
-  InodeRef n = descriptor_inode(k, a[0]);
-  return n ? change_owner(k, *n, uint32_t(a[1]), uint32_t(a[2])) : -kEBADF;
+  Target t = descriptor_target(k, a[0]);
+  return t.node ? heard(change_owner(k, *t.node, uint32_t(a[1]), uint32_t(a[2])), t) : -kEBADF;
 }
 
 // Sets atime and mtime (UTIME_NOW, UTIME_OMIT or a time; null: both now).
@@ -164,11 +189,11 @@ int64_t sys_utimensat(Kernel& k, const uint64_t* a) {
   // A null path is the descriptor itself (futimens), without flags.
   if (!a[1] && dirfd != kAT_FDCWD && (flags & kAT_SYMLINK_NOFOLLOW)) return -kEINVAL;
   if (!a[1] && dirfd == kAT_FDCWD) return -kEFAULT;
-  InodeRef n;
-  if (int64_t r = target_inode(k, dirfd, a[1], !(flags & kAT_SYMLINK_NOFOLLOW), flags & kAT_EMPTY_PATH, n, true);
+  Target t;
+  if (int64_t r = target_inode(k, dirfd, a[1], !(flags & kAT_SYMLINK_NOFOLLOW), flags & kAT_EMPTY_PATH, t, true);
       r < 0)
     return r;
-  return set_times(k, *n, a[2] ? times : nullptr);
+  return heard(set_times(k, *t.node, a[2] ? times : nullptr), t);
 }
 
 // utimes/futimesat: microseconds, no UTIME_* values (EINVAL outside 0..999999).
@@ -182,9 +207,9 @@ int64_t do_futimesat(Kernel& k, int dirfd, uint64_t path_ptr, uint64_t times_ptr
       times[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
     }
   }
-  InodeRef n;
-  if (int64_t r = target_inode(k, dirfd, path_ptr, true, false, n); r < 0) return r;
-  return set_times(k, *n, times_ptr ? times : nullptr);
+  Target t;
+  if (int64_t r = target_inode(k, dirfd, path_ptr, true, false, t); r < 0) return r;
+  return heard(set_times(k, *t.node, times_ptr ? times : nullptr), t);
 }
 
 int64_t sys_utimes(Kernel& k, const uint64_t* a) { return do_futimesat(k, kAT_FDCWD, a[0], a[1]); }
@@ -199,9 +224,9 @@ int64_t sys_utime(Kernel& k, const uint64_t* a) {
     times[0] = {secs[0], 0};
     times[1] = {secs[1], 0};
   }
-  InodeRef n;
-  if (int64_t r = target_inode(k, kAT_FDCWD, a[0], true, false, n); r < 0) return r;
-  return set_times(k, *n, a[1] ? times : nullptr);
+  Target t;
+  if (int64_t r = target_inode(k, kAT_FDCWD, a[0], true, false, t); r < 0) return r;
+  return heard(set_times(k, *t.node, a[1] ? times : nullptr), t);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernel/fsnotify.h"
 #include "kernel/permission.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
@@ -20,7 +21,7 @@ constexpr size_t kMaxChunk = 16u << 20;  // largest single host buffer for one r
 
 // read(2) and its forms into `dst`, at *pos if given: bytes or -errno. A
 // buffer that faults part of the way gets what fits (see File::read_into).
-int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
+int64_t read_some(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
   if (!f.readable()) return -kEBADF;
   if (f.inode() && f.inode()->is_dir()) return -kEISDIR;
   uint64_t count = std::min<uint64_t>(dst.total(), kMaxRwCount);
@@ -56,10 +57,17 @@ int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos)
   return r;
 }
 
+// A read that got bytes is IN_ACCESS to inotify (vfs_read()).
+int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
+  int64_t r = read_some(k, f, dst, pos);
+  if (r > 0) fsnotify::accessed(f);
+  return r;
+}
+
 // One write of bytes [from, total) of `src`, at *pos if given: bytes or
 // -errno. A buffer that faults part of the way writes what comes before the
 // fault (a pipe: its whole pages before it), or is EFAULT.
-int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, const uint64_t* pos) {
+int64_t write_some(Kernel& k, File& f, const UserBuffers& src, uint64_t from, const uint64_t* pos) {
   if (!f.writable()) return -kEBADF;
   uint64_t count = std::min<uint64_t>(src.total(), kMaxRwCount) - from;
   auto write_at = [&](const char* data, uint64_t n, uint64_t done) {
@@ -87,6 +95,13 @@ int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, cons
     if (uint64_t(r) < n) break;
   }
   return done ? int64_t(done) : -kEFAULT;
+}
+
+// A write that wrote bytes is IN_MODIFY to inotify (vfs_write()).
+int64_t do_write(Kernel& k, File& f, const UserBuffers& src, uint64_t from, const uint64_t* pos) {
+  int64_t r = write_some(k, f, src, from, pos);
+  if (r > 0) fsnotify::modified(f);
+  return r;
 }
 
 // The descriptor and buffer checks of read(2) and write(2) in
@@ -227,6 +242,15 @@ int64_t sys_pwritev(Kernel& k, const uint64_t* a) { return positional_v(k, a, 0,
 int64_t sys_preadv2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], false, 327); }
 int64_t sys_pwritev2(Kernel& k, const uint64_t* a) { return positional_v(k, a, a[5], true, 328); }
 
+// An opened file gets its descriptor; inotify hears IN_OPEN, then the
+// truncation of O_TRUNC (do_open(): handle_truncate() after vfs_open()).
+int64_t install_opened(Kernel& k, const std::shared_ptr<File>& f, const Lookup& l, uint32_t flags, bool truncated) {
+  f->set_entry(fsnotify::entry_for(f->inode(), l.parent, l.name));
+  fsnotify::opened(*f);
+  if (truncated) fsnotify::changed(*f, fsn::kModify);
+  return k.current().fds->alloc(f, flags & kO_CLOEXEC);
+}
+
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
@@ -238,6 +262,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
   uint32_t acc = flags & kO_ACCMODE;
   bool wants_write = acc == kO_WRONLY || acc == kO_RDWR || (flags & kO_TRUNC);
   InodeRef node = l.node;
+  bool truncated = false;
   if (!node) {
     if (!(flags & kO_CREAT)) return -kENOENT;
     if (!l.parent) return -kENOENT;
@@ -246,9 +271,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
     node = k.vfs().make_node(InodeKind::kRegular, mode & 07777 & ~k.current().fs->umask);
     set_creator(k, *node, *l.parent);
-    node->parent = l.parent;
-    l.parent->children[l.name] = node;
-    l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+    add_entry(k, l, node);
   } else {
     if ((flags & kO_CREAT) && (flags & kO_EXCL)) return -kEEXIST;
     if (node->kind == InodeKind::kSymlink) {
@@ -276,6 +299,7 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
     if ((flags & kO_TRUNC) && node->kind == InodeKind::kRegular && wants_write && !(flags & kO_PATH)) {
       node->truncate(0);
       node->mtime_ns = node->ctime_ns = k.realtime_ns();
+      truncated = true;
     }
   }
   // A host file's bytes are captured when it is first opened to be read
@@ -293,17 +317,18 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
       if (acc != (out ? kO_WRONLY : kO_RDONLY)) return -kENXIO;
       auto f = std::make_shared<HostStdio>(node, node->host_stdio_fd, acc | (flags & kO_NONBLOCK) | kO_LARGEFILE);
       f->path = l.path;
-      return k.current().fds->alloc(f, flags & kO_CLOEXEC);
+      return install_opened(k, f, l, flags, false);
     }
   }
-  if (node->kind == InodeKind::kFifo && !(flags & kO_PATH)) return open_fifo(k, node, flags, l.path);
+  if (node->kind == InodeKind::kFifo && !(flags & kO_PATH))
+    return open_fifo(k, node, flags, l.path, fsnotify::entry_for(node, l.parent, l.name));
   // A device node of a device Ditto does not have (mknod): no such device.
   if (node->kind == InodeKind::kCharDevice && node->device == Device::kNone && !(flags & kO_PATH)) return -kENXIO;
   // 64-bit kernels open every file O_LARGEFILE (fs/open.c build_open_flags(),
   // force_o_largefile()): F_GETFL shows it.
   auto f = open_inode(node, (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
   f->path = l.path;
-  return k.current().fds->alloc(f, flags & kO_CLOEXEC);
+  return install_opened(k, f, l, flags, truncated);
 }
 
 int64_t sys_open(Kernel& k, const uint64_t* a) { return do_openat(k, kAT_FDCWD, a[0], uint32_t(a[1]), uint32_t(a[2])); }
@@ -634,7 +659,7 @@ int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
       int32_t n;
       if (regular)  // i_size - f_pos, as an int (negative past the end)
         n = int32_t(int64_t(node->size()) - int64_t(f.offset()));
-      else if (dynamic_cast<PipeEnd*>(&f))
+      else if (f.counts_readable_bytes())
         n = int32_t(f.readable_bytes());
       else
         return -kENOTTY;
@@ -695,9 +720,7 @@ int64_t do_mkdirat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t mode) {
   if (int64_t r = may_create_in(k.current().creds, *l.parent); r < 0) return r;
   auto d = k.vfs().make_node(InodeKind::kDirectory, mode & 01777 & ~k.current().fs->umask);
   set_creator(k, *d, *l.parent);
-  d->parent = l.parent;
-  l.parent->children[l.name] = d;
-  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  add_entry(k, l, d);
   return 0;
 }
 
@@ -737,6 +760,7 @@ int64_t do_unlinkat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags) {
   l.node->drop_entry();  // a removed directory is empty: only a cwd in it is affected, and sees this
   l.parent->children.erase(l.name);
   l.parent->mtime_ns = l.parent->ctime_ns = l.node->ctime_ns = k.realtime_ns();
+  fsnotify::removed(l.parent, l.name, l.node);
   return 0;
 }
 
@@ -793,6 +817,11 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
     k.vfs().directories_changed();
     from.parent->children[from.name]->parent = from.parent;
     to.parent->children[to.name]->parent = to.parent;
+    if (to.node != from.node) {
+      // vfs_rename(): one move each way.
+      fsnotify::renamed(from.parent, from.name, to.parent, to.name, from.node, nullptr, k.next_fsnotify_cookie());
+      fsnotify::renamed(to.parent, to.name, from.parent, from.name, to.node, nullptr, k.next_fsnotify_cookie());
+    }
     return 0;
   }
   if (to.node == from.node) return 0;  // same file: nothing to do (rename(2))
@@ -815,6 +844,7 @@ int64_t do_renameat2(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint6
   }
   int64_t now = k.realtime_ns();
   from.parent->mtime_ns = to.parent->mtime_ns = moving->ctime_ns = now;
+  fsnotify::renamed(from.parent, from.name, to.parent, to.name, moving, to.node, k.next_fsnotify_cookie());
   return 0;
 }
 
@@ -843,9 +873,7 @@ int64_t do_symlinkat(Kernel& k, uint64_t target_ptr, int dirfd, uint64_t path_pt
   auto s = k.vfs().make_node(InodeKind::kSymlink, 0777);
   s->target = target;
   set_creator(k, *s, *l.parent);
-  s->parent = l.parent;
-  l.parent->children[l.name] = s;
-  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  add_entry(k, l, s);
   return 0;
 }
 
@@ -887,6 +915,7 @@ int64_t do_linkat(Kernel& k, int olddirfd, uint64_t oldp, int newdirfd, uint64_t
   to.parent->children[to.name] = from.node;
   int64_t now = k.realtime_ns();
   to.parent->mtime_ns = to.parent->ctime_ns = from.node->ctime_ns = now;
+  fsnotify::linked(to.parent, to.name, from.node);
   return 0;
 }
 
@@ -920,6 +949,7 @@ int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
   uint64_t count = std::min<uint64_t>(a[2], 1 << 20);
   std::vector<char> tmp(count);
   int64_t r = f->getdents(tmp.data(), count);
+  if (r >= 0 && !f->inode()->unlinked) fsnotify::accessed(*f);  // iterate_dir(), even at the end
   if (r <= 0) return r;
   if (!k.mm().copy_out(UserPtr(a[1]), tmp.data(), size_t(r))) return -kEFAULT;
   return r;
@@ -952,14 +982,18 @@ int64_t sys_ftruncate(Kernel& k, const uint64_t* a) {
       dynamic_cast<PipeEnd*>(f.get()) || dynamic_cast<HostStdio*>(f.get()))
     return -kEINVAL;
   if (f->flags() & kO_APPEND) return -kEPERM;  // Linux refuses O_APPEND files
-  return do_truncate(k, *f->inode(), int64_t(a[1]), false);
+  int64_t r = do_truncate(k, *f->inode(), int64_t(a[1]), false);
+  if (r == 0) fsnotify::changed(*f, fsn::kModify);
+  return r;
 }
 
 int64_t sys_truncate(Kernel& k, const uint64_t* a) {
   if (int64_t(a[1]) < 0) return -kEINVAL;  // before the path (do_sys_truncate())
   Lookup l;
   if (int64_t r = lookup_existing(k, kAT_FDCWD, a[0], true, l); r < 0) return r;
-  return do_truncate(k, *l.node, int64_t(a[1]), true);
+  int64_t r = do_truncate(k, *l.node, int64_t(a[1]), true);
+  if (r == 0) fsnotify::changed(l.node, l.parent, l.name, fsn::kModify);
+  return r;
 }
 
 int64_t sys_memfd_create(Kernel& k, const uint64_t* a) {

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kernel/fsnotify.h"
 #include "kernel/kernel.h"
 
 namespace kernel {
@@ -104,6 +105,15 @@ inline void set_creator(Kernel& k, Inode& n, const Inode& dir) {
     n.gid = dir.gid;
     if (n.kind == InodeKind::kDirectory) n.perm |= 02000;
   }
+}
+
+// A new node takes the name a lookup ended at (open O_CREAT, mkdir, mknod,
+// symlink, bind): the directory's times change, and inotify hears IN_CREATE.
+inline void add_entry(Kernel& k, const Lookup& l, const InodeRef& node) {
+  node->parent = l.parent;
+  l.parent->children[l.name] = node;
+  l.parent->mtime_ns = l.parent->ctime_ns = k.realtime_ns();
+  fsnotify::created(l.parent, l.name, *node);
 }
 
 // A timeout argument (struct timespec, null for none) as a deadline on the

@@ -12,6 +12,7 @@ namespace kernel {
 class Kernel;
 class File;
 struct Inode;
+struct EntryName;
 using InodeRef = std::shared_ptr<Inode>;
 using SyscallFn = int64_t (*)(Kernel& k, const uint64_t* args);
 constexpr uint32_t kMaxSyscall = 512;
@@ -46,6 +47,7 @@ void register_epoll_syscalls(SyscallFn* table);
 void register_eventfd_syscalls(SyscallFn* table);
 void register_timerfd_syscalls(SyscallFn* table);
 void register_signalfd_syscalls(SyscallFn* table);
+void register_inotify_syscalls(SyscallFn* table);
 void register_capability_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);
@@ -55,7 +57,9 @@ void register_fifo_syscalls(SyscallFn* table);
 void register_sched_syscalls(SyscallFn* table);
 // open(2) of a named FIFO (kernel/fifo.cc): a pipe end, waiting for the
 // other side as fs/pipe.c fifo_open() does.
-int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path);
+// `entry`: the name it was opened by (File::entry()).
+int64_t open_fifo(Kernel& k, const InodeRef& node, uint32_t flags, const std::string& path,
+                  std::shared_ptr<EntryName> entry);
 // fcntl's F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* variants (kernel/locks.cc).
 int64_t fcntl_record_lock(Kernel& k, const std::shared_ptr<File>& f, int cmd, uint64_t arg);
 

@@ -22,6 +22,8 @@
 namespace kernel {
 
 struct Pipe;
+struct InotifyMark;
+struct EntryName;
 
 enum class InodeKind : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo, kSocket };
 enum class Device : uint8_t { kNone, kNull, kZero, kUrandom };
@@ -102,6 +104,11 @@ struct Inode {
   bool anonymous = false;
   // The guest's stdin/stdout/stderr, pipes to the host: which host fd.
   int host_stdio_fd = -1;
+  // inotify's watches on the node, the names its open files reached it by,
+  // and how many open files it has (kernel/fsnotify.h).
+  std::vector<std::shared_ptr<InotifyMark>> marks;
+  std::vector<std::weak_ptr<EntryName>> open_names;
+  uint32_t open_files = 0;
 
   bool is_dir() const { return kind == InodeKind::kDirectory; }
   uint32_t mode() const;  // S_IFMT bits | perm
