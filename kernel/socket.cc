@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 #include <functional>
 #include <optional>
 
@@ -27,13 +28,27 @@ constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_WAITALL = 0x100,
 constexpr int kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
               kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,
               kEPROTOTYPE = 91, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93, kEOPNOTSUPP = 95,
-              kEDESTADDRREQ = 89, kEMSGSIZE = 90, kENOBUFS = 105;
+              kEDESTADDRREQ = 89, kEMSGSIZE = 90, kECONNRESET = 104, kENOBUFS = 105;
 constexpr size_t kStreamBuffer = 1 << 20;  // bytes a direction holds before a writer waits
 constexpr size_t kDgramQueue = 212992;     // net.core.rmem_default
+constexpr size_t kMaxDgramQlen = 10;        // net.unix.max_dgram_qlen
 constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
                    kPOLLWRNORM = 0x100, kPOLLRDHUP = 0x2000;
 
-bool is_stream(int type) { return type == kSOCK_STREAM; }
+// Stream and seqpacket sockets connect (listen, accept, a peer for life);
+// seqpacket ones keep each send a message of its own.
+bool is_connected_kind(int type) { return type == kSOCK_STREAM || type == kSOCK_SEQPACKET; }
+// What an AF_UNIX datagram or seqpacket message of `len` bytes takes from
+// its sender's send buffer: the skb's truesize, a kmalloc'ed head (a
+// power-of-two cache) holding up to SKB_MAX_ALLOC bytes with the shared
+// info, the sk_buff, and whole pages for the rest (unix_dgram_sendmsg()).
+uint64_t unix_truesize(uint64_t len) {
+  constexpr uint64_t kShinfo = 320, kSkb = 256, kPage = 4096, kMaxLinear = 4 * kPage - kShinfo;
+  uint64_t frags = len > kMaxLinear ? std::min<uint64_t>(len - kMaxLinear, 17 * kPage) : 0;
+  uint64_t head = (len - frags + 63) / 64 * 64 + kShinfo, bucket = 512;
+  while (bucket < head) bucket *= 2;
+  return bucket + kSkb + (frags + kPage - 1) / kPage * kPage;
+}
 
 std::string inet_addr(uint32_t ip_be, uint16_t port) {
   std::string a(16, '\0');
@@ -174,6 +189,9 @@ Socket::~Socket() {
     conn->open[side] = false;
     conn->dir[side].closed = true;
     ++conn->dir[0].wakes, ++conn->dir[1].wakes;
+    // Bytes left unread reset the peer (an AF_UNIX peer learns it now).
+    if (family == kAF_UNIX && !conn->dir[1 - side].attachments.empty())
+      if (auto p = conn_peer.lock()) p->pending_error = kECONNRESET;
   }
   if (net && !name_key.empty()) {
     auto it = net->unix_names.find(name_key);
@@ -185,7 +203,9 @@ Socket::~Socket() {
   }
 }
 
+// SIOCINQ (unix_inq_len(), tcp_ioctl(), udp_ioctl()): a listener has none to give.
 int64_t Socket::readable_bytes() const {
+  if (state == State::kListening) return -abi::kEINVAL;
   if (conn) return int64_t(conn->dir[1 - side].data.size());
   return inbox.empty() ? 0 : int64_t(inbox.front().data.size());
 }
@@ -198,7 +218,7 @@ uint64_t Socket::wake_count(const Kernel&) const {
 uint32_t Socket::poll_events(Kernel&) const {
   uint32_t ev = pending_error ? kPOLLERR : 0;
   if (state == State::kListening) return ev | (backlog.empty() ? 0 : kPOLLIN | kPOLLRDNORM);
-  if (!is_stream(type)) return ev | (inbox.empty() ? 0 : kPOLLIN | kPOLLRDNORM) | kPOLLOUT | kPOLLWRNORM;
+  if (!is_connected_kind(type)) return ev | (inbox.empty() ? 0 : kPOLLIN | kPOLLRDNORM) | kPOLLOUT | kPOLLWRNORM;
   // Not connected (TCP_CLOSE): a TCP socket also reads as shut down.
   if (!conn)
     return ev | kPOLLOUT | kPOLLWRNORM | kPOLLHUP | (family == kAF_UNIX ? 0 : kPOLLIN | kPOLLRDNORM | kPOLLRDHUP);
@@ -217,7 +237,7 @@ uint32_t Socket::poll_events(Kernel&) const {
 int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) {
   (void)k;
   bool nonblock = (flags_ & kO_NONBLOCK) || (flags & kMSG_DONTWAIT);
-  if (!is_stream(type)) {
+  if (!is_connected_kind(type)) {
     if (inbox.empty()) return shut_rd ? 0 : nonblock ? -kEAGAIN : kWouldBlock;
     Datagram& d = inbox.front();
     size_t take = std::min(n, d.data.size());
@@ -231,6 +251,7 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) 
     }
     if (!(flags & kMSG_PEEK)) {
       inbox_bytes -= d.data.size();
+      if (d.charged_to) *d.charged_to -= d.charge;
       inbox.pop_front();
       ++dgram_wakes;
     }
@@ -238,9 +259,32 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) 
   }
   if (!conn) return -kENOTCONN;
   StreamPipe& in = conn->dir[1 - side];
-  if (in.data.empty()) {
+  if (type == kSOCK_SEQPACKET ? in.attachments.empty() : in.data.empty()) {
+    // A peer that closed with bytes unread left ECONNRESET (unix_release_sock()).
+    if (pending_error) return -std::exchange(pending_error, 0);
     if (in.closed || shut_rd) return 0;
     return nonblock ? -kEAGAIN : kWouldBlock;
+  }
+  if (type == kSOCK_SEQPACKET) {
+    // One message a receive; what the buffer cannot take is lost.
+    StreamAttachment& m = in.attachments.front();
+    size_t take = std::min<uint64_t>(n, m.len);
+    std::memcpy(buf, in.data.data(), take);
+    int64_t r = (flags & kMSG_TRUNC) ? int64_t(m.len) : int64_t(take);
+    if (info) {
+      info->from = peer;
+      info->creds = m.creds;
+      info->files = m.files;
+      info->truncated = take < m.len;
+    }
+    if (!(flags & kMSG_PEEK)) {
+      in.data.erase(0, m.len);
+      in.taken += m.len;
+      in.charged -= m.charge;
+      in.attachments.pop_front();
+      ++in.wakes;
+    }
+    return r;
   }
   size_t take = std::min(n, in.data.size());
   // unix_stream_read_generic(): bytes sent with files end the read where
@@ -277,6 +321,22 @@ int64_t Socket::recv(Kernel& k, char* buf, size_t n, int flags, RecvInfo* info) 
   return int64_t(take);
 }
 
+// sk_sndbuf and sk_rcvbuf: TCP's tcp_wmem/tcp_rmem defaults, else
+// net.core.wmem_default/rmem_default; a value set is doubled and clamped
+// (sock_setsockopt()).
+uint64_t Socket::send_buffer() const { return buffer_size(7, family != kAF_UNIX && type == kSOCK_STREAM ? 16384 : 212992); }
+uint64_t Socket::receive_buffer() const {
+  return buffer_size(8, family != kAF_UNIX && type == kSOCK_STREAM ? 131072 : 212992);
+}
+uint64_t Socket::buffer_size(int name, uint64_t default_size) const {
+  auto it = options.find({1, name});
+  if (it == options.end() || it->second.size() < 4) return default_size;
+  int32_t v;
+  std::memcpy(&v, it->second.data(), 4);
+  uint64_t min = name == 7 ? 4608 : 2304, max = 2 * 212992;
+  return std::clamp<uint64_t>(uint64_t(std::max(v, 0)) * 2, min, max);
+}
+
 bool Socket::passes_creds() const {
   auto it = options.find({1, 16});  // SOL_SOCKET, SO_PASSCRED
   if (it == options.end() || it->second.size() < 4) return false;
@@ -295,7 +355,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
     if (!(flags & kMSG_NOSIGNAL)) k.send_signal_to_self(kSIGPIPE);
     return -kEPIPE;
   };
-  if (!is_stream(type)) {
+  if (!is_connected_kind(type)) {
     std::shared_ptr<Socket> dst;
     if (to) {
       auto it = net->unix_names.find(*to);
@@ -312,25 +372,50 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
       if (!dst && family == kAF_UNIX) return -kECONNREFUSED;
     }
     if (shut_wr) return pipe_error();
+    if (family == kAF_UNIX) {
+      // unix_dgram_sendmsg(): the sender's buffer limits what it has in
+      // flight; a receiver that is not its peer takes max_dgram_qlen + 1.
+      if (n > send_buffer() - 32) return -kEMSGSIZE;
+      if (!dgram_charged) dgram_charged = std::make_shared<uint64_t>(0);
+      bool peers = dst->dgram_peer.lock().get() == this;
+      if (*dgram_charged >= send_buffer() || (dst.get() != this && !peers && dst->inbox.size() > kMaxDgramQlen))
+        return nonblock ? -kEAGAIN : kWouldBlock;
+      uint64_t charge = unix_truesize(n);
+      *dgram_charged += charge;
+      dst->inbox.push_back({std::string(buf, n), local, who, files ? *files : PassedFiles{}, dgram_charged, charge});
+      dst->inbox_bytes += n;
+      ++dst->dgram_wakes;
+      return int64_t(n);
+    }
     if (n > kDgramQueue) return -kEMSGSIZE;
     autobind();  // so that replies can come back
     if (!dst) return int64_t(n);  // UDP to a port no one holds: gone
-    if (dst->inbox_bytes + n > kDgramQueue) {
-      if (family != kAF_UNIX) return int64_t(n);  // a full UDP queue drops it
-      return nonblock ? -kEAGAIN : kWouldBlock;
-    }
-    dst->inbox.push_back({std::string(buf, n), local, who, files ? *files : PassedFiles{}});
+    if (dst->inbox_bytes + n > kDgramQueue) return int64_t(n);  // a full UDP queue drops it
+    dst->inbox.push_back({std::string(buf, n), local, who, files ? *files : PassedFiles{}, nullptr, 0});
     dst->inbox_bytes += n;
     ++dst->dgram_wakes;
     return int64_t(n);
   }
-  if (!conn) return to ? -kEOPNOTSUPP : -kENOTCONN;
+  if (!conn) return to && type == kSOCK_STREAM ? -kEOPNOTSUPP : -kENOTCONN;
   if (shut_wr || !conn->open[1 - side]) return pipe_error();
   StreamPipe& out = conn->dir[side];
+  if (type == kSOCK_SEQPACKET) {
+    // A message goes whole, or waits for room.
+    if (n > send_buffer() - 32) return -kEMSGSIZE;
+    // sock_alloc_send_pskb(): a send waits while the buffer is full, then
+    // takes what it needs, even past the size.
+    if (out.charged >= send_buffer()) return nonblock ? -kEAGAIN : kWouldBlock;
+    uint64_t charge = unix_truesize(n);
+    out.attachments.push_back({out.taken + out.data.size(), n, who, files ? *files : PassedFiles{}, charge});
+    out.charged += charge;
+    out.data.append(buf, n);
+    ++out.wakes;
+    return int64_t(n);
+  }
   size_t room = kStreamBuffer - std::min(kStreamBuffer, out.data.size());
   if (room == 0) return nonblock ? -kEAGAIN : kWouldBlock;
   size_t take = std::min(n, room);
-  if (take) out.attachments.push_back({out.taken + out.data.size(), take, who, files ? *files : PassedFiles{}});
+  if (take) out.attachments.push_back({out.taken + out.data.size(), take, who, files ? *files : PassedFiles{}, 0});
   out.data.append(buf, take);
   ++out.wakes;
   return int64_t(take);
@@ -362,7 +447,6 @@ int64_t sys_socket(Kernel& k, const uint64_t* a) {
   if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
   if (family == 16 || family == 17) return k.unsupported(41, family == 16 ? "socket AF_NETLINK" : "socket AF_PACKET");
   if (int64_t r = check_type(family, type, protocol); r < 0) return r;
-  if (type == kSOCK_SEQPACKET) return k.unsupported(41, "socket AF_UNIX SOCK_SEQPACKET");
   auto s = make_socket(k, family, type, protocol, flags);
   return k.current().fds->alloc(s, flags & kSOCK_CLOEXEC);
 }
@@ -372,13 +456,13 @@ int64_t sys_socketpair(Kernel& k, const uint64_t* a) {
   if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
   if (int64_t r = check_type(family, type, protocol); r < 0) return r;
   if (family != kAF_UNIX) return -kEOPNOTSUPP;
-  if (type == kSOCK_SEQPACKET) return k.unsupported(53, "socketpair SOCK_SEQPACKET");
   auto x = make_socket(k, family, type, protocol, flags), y = make_socket(k, family, type, protocol, flags);
   Task& t = k.current();
-  if (type == kSOCK_STREAM) {
+  if (is_connected_kind(type)) {
     auto c = std::make_shared<Connection>();
     for (int s = 0; s < 2; ++s) c->pid[s] = t.tgid, c->uid[s] = t.creds.euid, c->gid[s] = t.creds.egid;
     x->conn = y->conn = c;
+    x->conn_peer = y, y->conn_peer = x;
     x->side = 0, y->side = 1;
     x->state = y->state = Socket::State::kConnected;
   } else {
@@ -476,7 +560,7 @@ int64_t sys_bind(Kernel& k, const uint64_t* a) {
 int64_t sys_listen(Kernel& k, const uint64_t* a) {
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
-  if (!is_stream(s->type)) return -kEOPNOTSUPP;
+  if (!is_connected_kind(s->type)) return -kEOPNOTSUPP;
   if (s->state == Socket::State::kConnected) return -kEINVAL;
   if (s->local.empty()) {
     if (s->family == kAF_UNIX) return -kEINVAL;
@@ -507,12 +591,13 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
     auto it = s->net->unix_names.find(key);
     if (it != s->net->unix_names.end()) dst = it->second.lock();
     if (!dst) return -kECONNREFUSED;
-    if (dst->type != s->type) return -kEPROTOTYPE;
+    // Abstract names are looked up by type, socket files by inode (unix_find_other()).
+    if (dst->type != s->type) return key[0] == '\0' ? -kECONNREFUSED : -kEPROTOTYPE;
   } else {
     auto it = s->net->ports.find({s->type, addr.port});
     if (it != s->net->ports.end()) dst = it->second.lock();
   }
-  if (!is_stream(s->type)) {
+  if (!is_connected_kind(s->type)) {
     // A datagram socket's default destination.
     s->dgram_peer = dst;
     s->peer = addr.bytes;
@@ -532,6 +617,7 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
   c->pid[1] = dst->listen_pid, c->uid[1] = dst->listen_uid, c->gid[1] = dst->listen_gid;
   s->autobind();
   s->conn = server->conn = c;
+  s->conn_peer = server, server->conn_peer = s;
   s->side = 0, server->side = 1;
   s->state = server->state = Socket::State::kConnected;
   s->peer = s->family == kAF_UNIX ? dst->local : addr.bytes;
@@ -549,7 +635,7 @@ int64_t do_accept(Kernel& k, uint64_t fd, uint64_t addr, uint64_t len_ptr, int f
   if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, fd, s); r < 0) return r;
-  if (!is_stream(s->type)) return -kEOPNOTSUPP;
+  if (!is_connected_kind(s->type)) return -kEOPNOTSUPP;
   if (s->state != Socket::State::kListening) return -kEINVAL;
   auto attempt = [&k, s, addr, len_ptr, flags]() -> int64_t {
     if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) ? -kEAGAIN : kBlocked;
@@ -570,7 +656,7 @@ int64_t sys_shutdown(Kernel& k, const uint64_t* a) {
   if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
   int how = int(a[1]);
   if (how < 0 || how > 2) return -kEINVAL;
-  if (is_stream(s->type) && !s->conn) return -kENOTCONN;
+  if (is_connected_kind(s->type) && !s->conn) return -kENOTCONN;
   if (how != 1) s->shut_rd = true;
   if (how != 0) {
     s->shut_wr = true;
@@ -604,7 +690,7 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   UserBuffers src(std::move(iov));
   if (total && !src.copy_in(k.mm(), 0, data.data(), total)) return -kEFAULT;
   auto done = std::make_shared<uint64_t>(0);
-  bool all = is_stream(s->type);
+  bool all = s->type == kSOCK_STREAM;
   auto passed = std::make_shared<PassedFiles>(std::move(files));
   return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed, creds]() -> int64_t {
     do {
@@ -630,7 +716,7 @@ int64_t do_recv(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from]() -> int64_t {
     std::string buf(std::min<uint64_t>(total, 1 << 20), '\0');
     // MSG_WAITALL on a stream: wait until all of it is there (or the end).
-    if ((flags & kMSG_WAITALL) && is_stream(s->type) && s->conn &&
+    if ((flags & kMSG_WAITALL) && s->type == kSOCK_STREAM && s->conn &&
         s->conn->dir[1 - s->side].data.size() < buf.size() && !s->conn->dir[1 - s->side].closed &&
         !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT))
       return kBlocked;
@@ -662,7 +748,9 @@ int64_t sys_sendto(Kernel& k, const uint64_t* a) {
   if (a[4]) {
     Addr addr;
     if (int64_t r = read_addr(k, *s, a[4], a[5], addr, false); r < 0) return r;
-    if (is_stream(s->type)) {
+    if (s->type == kSOCK_SEQPACKET) {
+      // unix_seqpacket_sendmsg() drops the address.
+    } else if (is_connected_kind(s->type)) {
       // An address on a stream: AF_UNIX refuses it, TCP ignores it once
       // connected and says EPIPE before.
       if (s->family == kAF_UNIX) return s->conn ? -kEISCONN : -kEOPNOTSUPP;
@@ -820,7 +908,7 @@ int64_t sys_sendmsg(Kernel& k, const uint64_t* a) {
   if (m.controllen)
     if (int64_t r = read_control(k, *s, m.control, m.controllen, files, creds); r < 0) return r;
   std::optional<std::string> to;
-  if (m.name && !is_stream(s->type)) {
+  if (m.name && !is_connected_kind(s->type)) {
     Addr addr;
     if (int64_t r = read_addr(k, *s, m.name, m.namelen, addr, false); r < 0) return r;
     if (s->family == kAF_UNIX) {
@@ -925,9 +1013,7 @@ int64_t sys_getsockopt(Kernel& k, const uint64_t* a) {
     }
     v.assign(reinterpret_cast<const char*>(cred), 12);
   } else if (level == 1 && (name == 7 || name == 8)) {
-    int32_t x = name == 8 ? 131072 : 16384;  // what Linux reports: the kernel's doubled value
-    if (stored != s->options.end()) std::memcpy(&x, stored->second.data(), 4), x *= 2;
-    as_int(x);
+    as_int(int32_t(name == 7 ? s->send_buffer() : s->receive_buffer()));
   } else if (stored != s->options.end()) {
     v = stored->second;
   } else {

@@ -32,6 +32,7 @@ struct StreamAttachment {
   uint64_t at, len;
   SenderCreds creds;
   PassedFiles files;
+  uint64_t charge = 0;  // a seqpacket message's share of the send buffer
 };
 
 // What a receive learns besides the bytes.
@@ -49,6 +50,7 @@ struct StreamPipe {
   std::deque<StreamAttachment> attachments;  // one per send, in stream order
   bool closed = false;  // the writer shut down writing or went away
   uint64_t wakes = 0;
+  uint64_t charged = 0;  // seqpacket: the send buffer its queued messages take
 };
 
 // A connected pair of stream sockets: dir[s] carries what side s writes.
@@ -63,6 +65,8 @@ struct Datagram {
   std::string from;  // the sender's address (sockaddr bytes), "" unnamed
   SenderCreds creds;
   PassedFiles files;
+  std::shared_ptr<uint64_t> charged_to;  // an AF_UNIX sender's send buffer, given back when read
+  uint64_t charge = 0;
 };
 
 // The loopback's names: bound ports, abstract and path AF_UNIX names.
@@ -86,6 +90,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   int64_t pwrite(Kernel&, const char*, size_t, uint64_t) override { return -abi::kESPIPE; }
   int64_t seek(int64_t, int) override { return -abi::kESPIPE; }
   int64_t readable_bytes() const override;
+  bool counts_readable_bytes() const override { return true; }
   bool pollable() const override { return true; }
   uint32_t poll_events(Kernel& k) const override;
   uint64_t wake_count(const Kernel&) const override;
@@ -102,6 +107,9 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // SO_PASSCRED: receives say who sent, and a stream read never joins the
   // bytes of two senders.
   bool passes_creds() const;
+  // The send and receive buffer sizes (SO_SNDBUF, SO_RCVBUF).
+  uint64_t send_buffer() const;
+  uint64_t receive_buffer() const;
 
   // An unbound TCP or UDP socket takes an ephemeral loopback port (its
   // first connect or send).
@@ -112,6 +120,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   std::string local;   // bound address (sockaddr bytes), "" when unbound
   std::string peer;    // the connected peer's address
   std::shared_ptr<Connection> conn;  // streams
+  std::weak_ptr<Socket> conn_peer;   // the connection's other socket
   int side = 0;
   bool shut_rd = false, shut_wr = false;
   std::deque<std::shared_ptr<Socket>> backlog;  // listeners: connections to accept
@@ -121,11 +130,15 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   size_t inbox_bytes = 0;
   std::weak_ptr<Socket> dgram_peer;             // a connected datagram socket's peer
   uint64_t dgram_wakes = 0;
+  std::shared_ptr<uint64_t> dgram_charged;      // AF_UNIX: its send buffer that datagrams in flight take
   int pending_error = 0;                        // SO_ERROR
   std::map<std::pair<int, int>, std::string> options;  // set by setsockopt
   std::shared_ptr<Network> net;
   std::string name_key;  // its entry in net->unix_names or "" (released when it goes)
   uint16_t port = 0;     // its entry in net->ports, or 0
+
+ private:
+  uint64_t buffer_size(int name, uint64_t default_size) const;
 };
 
 }  // namespace kernel

@@ -659,6 +659,8 @@ int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
       int32_t n;
       if (regular)  // i_size - f_pos, as an int (negative past the end)
         n = int32_t(int64_t(node->size()) - int64_t(f.offset()));
+      else if (f.counts_readable_bytes() && f.readable_bytes() < 0)
+        return f.readable_bytes();
       else if (f.counts_readable_bytes())
         n = int32_t(f.readable_bytes());
       else
