@@ -85,6 +85,16 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   for (auto& [tid, t] : k.tasks())
     if (t->run_state != RunState::kExited) ++live;
   if (live >= kMaxLiveProcesses) return -kEAGAIN;
+  // RLIMIT_NPROC counts the tasks (threads too, zombies until reaped) of
+  // the caller's real user; root and CAP_SYS_RESOURCE/CAP_SYS_ADMIN are
+  // not held to it (copy_process()).
+  if (uint64_t limit = k.task(parent.tgid)->rlimits[kRLIMIT_NPROC].cur;
+      limit != kRlimInfinity && parent.creds.uid != 0 && !parent.creds.capable_in(nullptr)) {
+    uint64_t same_user = 0;
+    for (auto& [tid, t] : k.tasks())
+      if (t->exit_state != ExitState::kDead && t->creds.uid == parent.creds.uid) ++same_user;
+    if (same_user >= limit) return -kEAGAIN;
+  }
   // A new address space is charged what the parent's is (kernel/fork.c
   // dup_mmap(): ENOMEM past the commit limit).
   if (!(flags & kCLONE_VM) && parent.mm->committed_bytes() > k.memory().room()) return -kENOMEM;
@@ -141,10 +151,13 @@ int64_t do_clone(Kernel& k, uint64_t flags, uint64_t stack, uint64_t parent_tid,
   k.attach_pid(c.pidns, c.tid, set_tid);
   // sigaltstack(2): inherited by fork, cleared when sharing the address space.
   if (!(flags & kCLONE_VM) || (flags & kCLONE_VFORK)) c.altstack = parent.altstack;
+  // rseq_fork(): a new process keeps the registration; a new thread makes its own.
+  if (!(flags & kCLONE_VM)) c.rseq = parent.rseq;
   c.rlimits = k.task(parent.tgid)->rlimits;  // a process's limits live on its leader
   c.comm = parent.comm;
   c.nice = parent.nice;  // a child has its parent's nice value and policy
   c.sched_policy = parent.sched_policy;
+  c.affinity = parent.affinity;
   c.exe = parent.exe;
 
   cpu::Engine& pe = parent.mm->engine();

@@ -6,6 +6,7 @@
 // reported in a rotating order, as Linux's ready list moves a reported
 // level-triggered item to its tail.
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "kernel/sys_util.h"
@@ -83,6 +84,22 @@ class EpollFile : public AnonFile {
     return std::any_of(items_.begin(), items_.end(), [&](const EpollItem& it) { return it.file.lock().get() == f; });
   }
   const std::vector<EpollItem>& items() const { return items_; }
+  // fs/eventpoll.c ep_show_fdinfo(): a line per watched file (in the order
+  // they were added; Linux's is by kernel address).
+  std::string fdinfo(Kernel&) const override {
+    std::string out;
+    for (const EpollItem& it : items_) {
+      auto f = it.file.lock();
+      if (!f) continue;
+      char line[160];
+      std::snprintf(line, sizeof line, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%llx\n", it.fd,
+                    it.events, static_cast<unsigned long long>(it.data), static_cast<long long>(f->offset()),
+                    static_cast<unsigned long long>(f->inode() ? f->inode()->ino : 0),
+                    static_cast<unsigned long long>(f->inode() ? f->inode()->dev : 0));
+      out += line;
+    }
+    return out;
+  }
 
   // One look at every item: up to `max` events, with their side effects
   // (oneshot disarming, the edge state, the order's rotation).

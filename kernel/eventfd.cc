@@ -54,7 +54,7 @@ class EventFd : public AnonFile {
   uint64_t count() const { return count_; }
   // fs/eventfd.c eventfd_show_fdinfo() (its eventfd-id, a host-wide
   // allocation, is left out).
-  std::string fdinfo() const override {
+  std::string fdinfo(Kernel&) const override {
     char line[96];
     std::snprintf(line, sizeof line, "eventfd-count: %16llx\neventfd-semaphore: %d\n",
                   static_cast<unsigned long long>(count_), semaphore_ ? 1 : 0);

@@ -152,6 +152,7 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   // POSIX timers deleted (itimers and alarm stay).
   std::shared_ptr<MemoryManager> old = t.mm;
   t.mm = MemoryManager::create(engine_pool_, exe);
+  apply_memory_rlimits(t);
   t.mm->set_budget(memory_);
   adopt_engine(*t.mm);
   t.mm->active_tid = t.tid;
@@ -173,6 +174,8 @@ LoadError Kernel::exec_image(Task& t, const std::string& exe, const std::string&
   timers_.remove_posix(t.tgid);
   t.clear_child_tid = 0;
   t.robust_list = 0;
+  t.rseq = {};  // rseq_execve()
+  t.membarrier_registrations = 0;  // a new mm
   t.comm = comm.substr(0, 15);  // TASK_COMM_LEN - 1
   t.exe = exe;
   t.cmdline.clear();

@@ -66,7 +66,10 @@ class File {
   virtual uint64_t wake_count(const Kernel&) const { return 0; }
   // Lines /proc/PID/fdinfo/N shows after pos, flags, mnt_id and ino (each
   // kind of file its own: eventfd-count, sigmask, ...).
-  virtual std::string fdinfo() const { return ""; }
+  virtual std::string fdinfo(Kernel& k) const {
+    (void)k;
+    return "";
+  }
   // When the file becomes ready by itself (a timer), on the monotonic
   // clock; -1 never.
   virtual int64_t next_ready_ns(Kernel& k) const {

@@ -2,6 +2,7 @@
 // reads give the events kernel/fsnotify.cc queued for its watches, whole
 // records only (EINVAL when the first does not fit), readable by poll and
 // epoll, blocking when empty unless non-blocking.
+#include <cstdio>
 #include <cstring>
 
 #include "kernel/fsnotify.h"
@@ -63,6 +64,30 @@ class InotifyFile : public AnonFile {
   int64_t readable_bytes() const override { return int64_t(group_->queued_bytes()); }
   bool counts_readable_bytes() const override { return true; }
   const std::shared_ptr<InotifyGroup>& group() const { return group_; }
+  // fs/notify/fdinfo.c inotify_fdinfo(): a line per watch, the newest
+  // first, with the file handle tmpfs gives (shmem_encode_fh(): the
+  // generation, 0 here, then the inode number's two halves).
+  std::string fdinfo(Kernel&) const override {
+    std::string out;
+    for (auto it = group_->watches.rbegin(); it != group_->watches.rend(); ++it) {
+      const auto& [wd, w] = *it;
+      uint64_t ino = w.node->ino;
+      uint32_t handle[3] = {0, uint32_t(ino), uint32_t(ino >> 32)};
+      char line[256];
+      int n = std::snprintf(line, sizeof line,
+                            "inotify wd:%x ino:%llx sdev:%llx mask:%x ignored_mask:0 fhandle-bytes:c fhandle-type:1 f_handle:",
+                            wd, static_cast<unsigned long long>(ino), static_cast<unsigned long long>(w.node->dev),
+                            w.mark->mask);
+      out.append(line, size_t(n));
+      const auto* bytes = reinterpret_cast<const unsigned char*>(handle);
+      for (size_t i = 0; i < sizeof handle; ++i) {
+        std::snprintf(line, sizeof line, "%02x", bytes[i]);
+        out += line;
+      }
+      out += '\n';
+    }
+    return out;
+  }
 
  private:
   void pop() {

@@ -1,5 +1,6 @@
 #include "kernel/kernel.h"
 #include "kernel/permission.h"
+#include "kernel/rseq.h"
 
 #include "kernel/socket.h"
 
@@ -494,6 +495,11 @@ int Kernel::live_processes() const {
   return n;
 }
 
+void Kernel::apply_memory_rlimits(Task& t) {
+  const auto& r = task(t.tgid)->rlimits;
+  t.mm->set_rlimits(r[kRLIMIT_AS].cur, r[kRLIMIT_DATA].cur, r[kRLIMIT_DATA].max, r[kRLIMIT_STACK].cur);
+}
+
 void Kernel::begin_slice(Task& t) {
   // Only a live, runnable task with an address space can run: anything else
   // is a Ditto bug, which ends the run (exit 125), never the host process.
@@ -508,6 +514,9 @@ void Kernel::begin_slice(Task& t) {
   }
   slice_mm_ = t.mm;
   slice_start_ = slice_mm_->engine().ticks();
+  // A thread switched out inside its rseq critical section restarts it.
+  if (t.rseq.area && last_sliced_tid_ != t.tid) rseq_fixup(*this, t, t.resume_rip);
+  last_sliced_tid_ = t.tid;
   if (has_deliverable(t)) setup_signal_frame(t, t.resume_rip);
   resume_set_ = false;
   preempted_ = yielded_ = false;

@@ -232,6 +232,8 @@ struct Task {
   Credentials creds;
   int nice = 0;          // -20..19 (getpriority/setpriority); Ditto's scheduler ignores it
   int sched_policy = 0;  // SCHED_OTHER, SCHED_BATCH or SCHED_IDLE
+  uint64_t affinity = ~uint64_t(0);  // sched_setaffinity(2), before masking with the online CPUs
+  uint32_t membarrier_registrations = 0;  // the leader's: MEMBARRIER_CMD_REGISTER_* made
   std::shared_ptr<UtsNamespace> uts;
   std::shared_ptr<OpaqueNamespace> ipc_ns, net_ns;
   std::shared_ptr<PidNamespace> pidns;        // where this task's pid lives
@@ -257,7 +259,12 @@ struct Task {
   }
   uint64_t clear_child_tid = 0;
   uint64_t robust_list = 0, robust_list_len = 0;
-  uint64_t rseq = 0;
+  // rseq(2): the registered struct rseq (0: none), its length and the
+  // signature its abort handlers carry (kernel/rseq.h).
+  struct Rseq {
+    uint64_t area = 0;
+    uint32_t len = 0, sig = 0;
+  } rseq;
   ExitState exit_state = ExitState::kNone;
   int exit_code = 0;    // exit(2) status, when exit_signal == 0
   int exit_signal = 0;  // the signal that killed the task, or 0
@@ -433,6 +440,15 @@ class Kernel : public cpu::TrapHandler {
   int64_t monotonic_ns() const;
   int64_t realtime_ns() const;
   void advance_clock(int64_t ns) { sleep_ns_ += ns; }
+  // The CPUs online (--cpus), and the one `t` runs on: the first its
+  // affinity allows (Ditto runs one task at a time; getcpu, rseq).
+  uint64_t online_cpus() const { return cfg_.cpus >= 64 ? ~uint64_t(0) : (uint64_t(1) << cfg_.cpus) - 1; }
+  uint32_t cpu_of(const Task& t) const {
+    uint64_t m = t.affinity & online_cpus();
+    return m ? uint32_t(__builtin_ctzll(m)) : 0;
+  }
+  // The process's memory limits (RLIMIT_AS, DATA, STACK) to its address space.
+  void apply_memory_rlimits(Task& t);
   // Deterministic randomness from the run's seed.
   void random_bytes(char* out, size_t n);
   // The cookie pairing a rename's IN_MOVED_FROM and IN_MOVED_TO (fsnotify_get_cookie()).
@@ -649,6 +665,7 @@ class Kernel : public cpu::TrapHandler {
   bool cpu_limits_armed_ = false;
   std::map<std::string, std::pair<uint32_t, uint64_t>> unsupported_;
   uint32_t fsnotify_cookie_ = 0;
+  uint32_t last_sliced_tid_ = 0;  // the task the last slice ran (rseq preemption)
   Outcome outcome_;
 };
 

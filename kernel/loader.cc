@@ -115,6 +115,11 @@ LoadError Kernel::load_program(Task& t, const std::string& content, const std::v
   mm.load_bias = bias;
   if (!map_elf(t, img, content, bias, t.exe, nullptr)) return {126, "cannot map the program's ELF segments"};
   mm.set_brk_start(img.pie && !interp ? MemoryManager::kStaticPieBrk : hi + bias);
+  // binfmt_elf: start_data is the last segment's address, end_data the end
+  // of the file bytes furthest up.
+  uint64_t start_data = 0, end_data = 0;
+  for (const ElfSegment& s : img.loads) start_data = std::max(start_data, s.vaddr), end_data = std::max(end_data, s.vaddr + s.filesz);
+  mm.set_data_segment(end_data - start_data);
   uint64_t interp_bias = 0;
   if (interp) {
     const ElfImage& li = interp->image;

@@ -137,6 +137,8 @@ void MemoryManager::split_at(uint64_t addr) {
 bool MemoryManager::map_new(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags,
                             const std::string& name) {
   if (mapped_ + (end - start) > limit_ || vmas_.size() >= max_vmas_) return false;
+  bool data = (prot & kPROT_WRITE) && (flags & kMAP_TYPE) == kMAP_PRIVATE && !(flags & kMAP_GROWSDOWN);
+  if (data && !data_room(end - start)) return false;
   bool accounted = prot & kPROT_WRITE;
   if (accounted && !commit(end - start)) return false;
   if (!map_private(start, end, prot)) {
@@ -201,6 +203,22 @@ int64_t MemoryManager::place(uint64_t addr, uint64_t size, uint32_t flags) {
     return int64_t(addr);
   }
   uint64_t hint = page_down(addr);
+  if (flags & kMAP_32BIT) {
+    // x86-64's MAP_32BIT (arch_get_unmapped_area()): bottom-up in the
+    // second GiB, a hint only when it lies below its end.
+    constexpr uint64_t kLow = 1ULL << 30, kHigh = 2ULL << 30;
+    if (hint && hint + size <= kHigh && hint >= kMinAddr && range_free(hint, hint + size)) return int64_t(hint);
+    for (uint64_t at = kLow; at + size <= kHigh && at + size > at;) {
+      auto it = vmas_.upper_bound(at);
+      if (it != vmas_.begin() && std::prev(it)->second.end > at) {
+        at = std::prev(it)->second.end;
+        continue;
+      }
+      if (it == vmas_.end() || it->second.start >= at + size) return int64_t(at);
+      at = it->second.end;
+    }
+    return -kENOMEM;
+  }
   if (hint >= kMinAddr && hint + size <= kTaskSize && hint + size > hint && range_free(hint, hint + size))
     return int64_t(hint);
   uint64_t start = find_free(size, kMmapBase);
@@ -481,7 +499,7 @@ int64_t MemoryManager::madvise(uint64_t addr, uint64_t len, int advice) {
 }
 
 bool MemoryManager::grow_stack(uint64_t addr) {
-  if (addr >= kStackTop || addr < kStackTop - kStackSize) return false;
+  if (addr >= kStackTop || addr < kStackTop - stack_limit_) return false;
   auto it = vmas_.upper_bound(addr);
   if (it == vmas_.end() || !(it->second.flags & kMAP_GROWSDOWN)) return false;
   Vma v = it->second;
@@ -502,8 +520,25 @@ bool MemoryManager::grow_stack(uint64_t addr) {
 
 void MemoryManager::set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
 
+void MemoryManager::set_rlimits(uint64_t as, uint64_t data_cur, uint64_t data_max, uint64_t stack) {
+  limit_ = std::min(kDefaultMemoryLimit, as);
+  data_cur_ = data_cur, data_max_ = data_max;
+  // The stack grows at most to the mmap area below it.
+  stack_limit_ = std::min(stack, kStackTop - kMmapBase);
+}
+
+bool MemoryManager::data_room(uint64_t add) const {
+  if (data_cur_ == kNoLimit) return true;
+  uint64_t data = 0;
+  for (const auto& [start, v] : vmas_)
+    if ((v.prot & kPROT_WRITE) && !v.map_shared() && !(v.flags & kMAP_GROWSDOWN)) data += v.end - v.start;
+  // A soft limit of 0 lets the hard one decide (for programs that lower it to probe).
+  return data + add <= data_cur_ || (data_cur_ == 0 && data + add <= data_max_);
+}
+
 uint64_t MemoryManager::brk(uint64_t want) {
   if (want < brk_start_) return brk_;
+  if (data_cur_ != kNoLimit && (want - brk_start_) + data_segment_ > data_cur_) return brk_;  // check_data_rlimit()
   uint64_t old_end = page_up(brk_), new_end = page_up(want);
   if (new_end > old_end) {
     if (new_end > kMmapBase || !range_free(old_end, new_end)) return brk_;
@@ -830,6 +865,8 @@ std::shared_ptr<MemoryManager> MemoryManager::fork() {
   child->brk_ = brk_;
   child->mapped_ = mapped_;
   child->limit_ = limit_;
+  child->data_cur_ = data_cur_, child->data_max_ = data_max_, child->stack_limit_ = stack_limit_;
+  child->data_segment_ = data_segment_;
   // Charged whatever the room (clone checked it: Kernel::clone_memory_ok()).
   // Shared memory stays charged to the address space that made it.
   child->budget_ = budget_;

@@ -161,6 +161,14 @@ class MemoryManager {
   bool grow_stack(uint64_t addr);
   void set_brk_start(uint64_t start);
   uint64_t brk_start() const { return brk_start_; }
+  // The process's RLIMIT_AS, RLIMIT_DATA (soft and hard) and RLIMIT_STACK,
+  // kept current by the kernel: mappings, brk, mremap and stack growth fail
+  // past them as may_expand_vm(), check_data_rlimit() and
+  // acct_stack_growth() decide.
+  void set_rlimits(uint64_t as, uint64_t data_cur, uint64_t data_max, uint64_t stack);
+  // The program's data segment (end_data - start_data), which brk counts
+  // against RLIMIT_DATA with the heap.
+  void set_data_segment(uint64_t bytes) { data_segment_ = bytes; }
   // Where the program's ELF addresses were moved to (a static PIE), or 0.
   uint64_t load_bias = 0;
 
@@ -199,6 +207,8 @@ class MemoryManager {
     if (it != vmas_.begin() && std::prev(it)->second.end > addr) std::prev(it)->second.thread_stack = true;
   }
   uint64_t mapped_bytes() const { return mapped_; }
+  // Whether every page of [addr, addr + len) is mapped, whatever its protection.
+  bool mapped(uint64_t addr, uint64_t len) const { return accessible(addr, len, 0); }
   void set_memory_limit(uint64_t bytes) { limit_ = bytes; }
   // The machine's memory that this address space's accounted mappings
   // come from (none: only the per-process limit applies).
@@ -269,6 +279,11 @@ class MemoryManager {
   uint64_t brk_start_ = 0, brk_ = 0;
   uint64_t mapped_ = 0;
   uint64_t limit_ = kDefaultMemoryLimit;
+  static constexpr uint64_t kNoLimit = ~uint64_t(0);
+  uint64_t data_cur_ = kNoLimit, data_max_ = kNoLimit, stack_limit_ = kStackSize, data_segment_ = 0;
+  // may_expand_vm()'s RLIMIT_DATA test for `add` more bytes of private
+  // writable memory that is not a stack (data_vm).
+  bool data_room(uint64_t add) const;
   std::shared_ptr<MemoryBudget> budget_;
   uint64_t committed_ = 0;  // bytes of accounted mappings
   bool commit(uint64_t n);

@@ -369,7 +369,7 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
       std::snprintf(head, sizeof head, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
                     f.offset(), f.flags() | (fds[fd].cloexec ? uint32_t(kO_CLOEXEC) : 0u), 1,
                     f.inode() ? f.inode()->ino : 0);
-      std::string text = head + f.fdinfo();
+      std::string text = head + f.fdinfo(*this);
       file(std::to_string(fd), [&] { return text; });
       if (auto n = at->children.find(std::to_string(fd)); n != at->children.end()) n->second->perm = 0400;
     };

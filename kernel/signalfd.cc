@@ -130,7 +130,7 @@ class SignalFd : public AnonFile {
     return ready ? kPOLLIN | kPOLLRDNORM : 0;
   }
   uint64_t wake_count(const Kernel& k) const override { return k.signals_queued(); }
-  std::string fdinfo() const override {  // signalfd_show_fdinfo()
+  std::string fdinfo(Kernel&) const override {  // signalfd_show_fdinfo()
     char line[40];
     std::snprintf(line, sizeof line, "sigmask:\t%016llx\n", static_cast<unsigned long long>(mask_));
     return line;

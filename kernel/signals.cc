@@ -4,6 +4,7 @@
 // sigsuspend and pause. Job-control stops are not modelled yet.
 #include <cstring>
 
+#include "kernel/rseq.h"
 #include "kernel/siginfo.h"
 #include "kernel/sys_util.h"
 #include "kernel/syscalls.h"
@@ -284,6 +285,11 @@ bool Kernel::setup_signal_frame(Task& t, uint64_t rip) {
   if (t.run_state == RunState::kExited) return false;
   int sig = next_deliverable(t);
   if (!sig) return false;
+  // rseq_signal_deliver(): the frame saves the abort address of a critical section.
+  if (!rseq_fixup(*this, t, rip)) {
+    if (t.run_state == RunState::kExited) return false;
+    sig = next_deliverable(t);
+  }
   KernelSigaction act = t.sighand->actions[size_t(sig)];
   SigInfo info;
   dequeue_signal(t, bit(sig), info);

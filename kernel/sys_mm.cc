@@ -1,4 +1,4 @@
-// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise.
+// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, mlock.
 #include <algorithm>
 
 #include "kernel/sys_util.h"
@@ -84,6 +84,44 @@ int64_t sys_mremap(Kernel& k, const uint64_t* a) {
 int64_t sys_madvise(Kernel& k, const uint64_t* a) { return k.mm().madvise(a[0], a[1], int(a[2])); }
 
 }  // namespace
+
+// The mlock family (mm/mlock.c). Ditto's guest memory is never paged out,
+// so every page is as resident as mlock asks; the calls keep Linux's
+// checks: flags, RLIMIT_MEMLOCK for callers without CAP_IPC_LOCK (EPERM
+// when it is 0, ENOMEM past it: each request on its own, since Ditto keeps
+// no count of what is locked) and ENOMEM for a range with unmapped pages.
+int64_t lock_range(Kernel& k, uint64_t addr, uint64_t len, bool lock) {
+  const Credentials& c = k.current().creds;
+  uint64_t limit = k.task(k.current().tgid)->rlimits[kRLIMIT_MEMLOCK].cur;
+  if (lock && limit == 0 && !c.capable()) return -kEPERM;
+  uint64_t start = addr & ~(cpu::kPageSize - 1);
+  len = (len + (addr - start) + cpu::kPageSize - 1) & ~(cpu::kPageSize - 1);  // wraps to 0 as PAGE_ALIGN does
+  if (lock && len > limit && !c.capable()) return -kENOMEM;
+  if (start + len < start) return -kEINVAL;
+  if (len == 0) return 0;
+  return k.mm().mapped(start, len) ? 0 : -kENOMEM;
+}
+
+int64_t sys_mlock(Kernel& k, const uint64_t* a) { return lock_range(k, a[0], a[1], true); }
+int64_t sys_munlock(Kernel& k, const uint64_t* a) { return lock_range(k, a[0], a[1], false); }
+int64_t sys_mlock2(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kMLOCK_ONFAULT = 1;
+  if (a[2] & ~kMLOCK_ONFAULT) return -kEINVAL;
+  return lock_range(k, a[0], a[1], true);
+}
+
+int64_t sys_mlockall(Kernel& k, const uint64_t* a) {
+  constexpr uint64_t kMCL_CURRENT = 1, kMCL_FUTURE = 2, kMCL_ONFAULT = 4;
+  uint64_t flags = a[0];
+  if (!flags || (flags & ~(kMCL_CURRENT | kMCL_FUTURE | kMCL_ONFAULT)) || flags == kMCL_ONFAULT) return -kEINVAL;
+  const Credentials& c = k.current().creds;
+  uint64_t limit = k.task(k.current().tgid)->rlimits[kRLIMIT_MEMLOCK].cur;
+  if (limit == 0 && !c.capable()) return -kEPERM;
+  if ((flags & kMCL_CURRENT) && k.mm().mapped_bytes() > limit && !c.capable()) return -kENOMEM;
+  return 0;
+}
+
+int64_t sys_munlockall(Kernel&, const uint64_t*) { return 0; }
 
 void register_mm_syscalls(SyscallFn* t) {
 #define DITTO_SYSCALL(nr, name, arity, where) DITTO_IN_##where(t[nr] = sys_##name;)

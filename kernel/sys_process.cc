@@ -269,6 +269,8 @@ int64_t do_prlimit(Kernel& k, uint64_t pid, uint64_t resource, uint64_t new_ptr,
   if (new_ptr) {
     t.rlimits[resource] = nl;
     if (resource == uint64_t(kRLIMIT_NOFILE)) self.fds->set_max_fds(int(nl.cur));
+    if (resource == uint64_t(kRLIMIT_AS) || resource == uint64_t(kRLIMIT_DATA) || resource == uint64_t(kRLIMIT_STACK))
+      k.apply_memory_rlimits(self);
     // A CPU limit of 0 s acts as 1 s (kernel/time/posix-cpu-timers.c update_rlimit_cpu()).
     if (resource == uint64_t(kRLIMIT_CPU) && nl.cur != kRlimInfinity) k.arm_cpu_limits();
   }
@@ -308,14 +310,6 @@ int64_t sys_sysinfo(Kernel& k, const uint64_t* a) {
   return k.mm().write(UserPtr(a[0]), s) ? 0 : -kEFAULT;
 }
 
-int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
-  if (a[0] != 0 && k.gpid(uint32_t(a[0])) != k.current().tid) return -kESRCH;
-  // kernel/sched/core.c: the buffer must hold nr_cpu_ids bits, in whole longs.
-  if (a[1] < 8 || (a[1] & 7)) return -kEINVAL;
-  int cpus = k.config().cpus;
-  uint64_t mask = cpus >= 64 ? ~uint64_t(0) : (uint64_t(1) << cpus) - 1;
-  return k.mm().write(UserPtr(a[2]), mask) ? 8 : -kEFAULT;
-}
 
 
 // kernel/signal.c do_sigaltstack(): the old stack as it is now (SS_ONSTACK

@@ -30,6 +30,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_timerfd_syscalls(t.data());
   register_signalfd_syscalls(t.data());
   register_inotify_syscalls(t.data());
+  register_rseq_syscalls(t.data());
   register_capability_syscalls(t.data());
   register_socket_syscalls(t.data());
   register_statfs_syscalls(t.data());

@@ -48,6 +48,7 @@ void register_eventfd_syscalls(SyscallFn* table);
 void register_timerfd_syscalls(SyscallFn* table);
 void register_signalfd_syscalls(SyscallFn* table);
 void register_inotify_syscalls(SyscallFn* table);
+void register_rseq_syscalls(SyscallFn* table);
 void register_capability_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);

@@ -2,6 +2,7 @@
 // expirations are counted as the clock passes them and read as a 64-bit
 // count. It is ready (and wakes a blocked read, poll or epoll) at its
 // deadline, on the monotonic clock that virtual time runs on.
+#include <cstdio>
 #include <cstring>
 
 #include "kernel/sys_util.h"
@@ -71,6 +72,26 @@ class TimerFd : public AnonFile {
     }
     return v;
   }
+  // fs/timerfd.c timerfd_show(): the clock, expirations not read, the
+  // settime flags, the time left and the interval, as the timer stands now.
+  std::string fdinfo(Kernel& k) const override {
+    uint64_t ticks = ticks_;
+    int64_t deadline = deadline_, t = now(k);
+    if (deadline && t >= deadline) {
+      uint64_t n = interval_ ? 1 + uint64_t((t - deadline) / interval_) : 1;
+      ticks += n;
+      deadline = interval_ ? deadline + int64_t(n) * interval_ : 0;
+    }
+    int64_t left = deadline ? deadline - t : 0;
+    char s[256];
+    std::snprintf(s, sizeof s,
+                  "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%lld, %lld)\nit_interval: (%lld, %lld)\n",
+                  clock_, static_cast<unsigned long long>(ticks), settime_flags_,
+                  static_cast<long long>(left / kNsPerSec), static_cast<long long>(left % kNsPerSec),
+                  static_cast<long long>(interval_ / kNsPerSec), static_cast<long long>(interval_ % kNsPerSec));
+    return s;
+  }
+  void set_settime_flags(uint32_t f) { settime_flags_ = f; }
   void arm(Kernel& k, int64_t value_ns, int64_t interval_ns, bool absolute) {
     ticks_ = 0;
     interval_ = interval_ns;
@@ -89,6 +110,7 @@ class TimerFd : public AnonFile {
   int64_t interval_ = 0;
   uint64_t ticks_ = 0;        // expirations not read yet
   uint64_t expirations_ = 0;  // ever
+  uint32_t settime_flags_ = 0;  // of the last timerfd_settime
 };
 
 int64_t sys_timerfd_create(Kernel& k, const uint64_t* a) {
@@ -128,6 +150,7 @@ int64_t sys_timerfd_settime(Kernel& k, const uint64_t* a) {
   if (int64_t r = timerfd_of(k, a[0], t); r < 0) return r;
   Itimerspec old = t->current(k);
   t->arm(k, ns_of(nv.value), ns_of(nv.interval), flags & kTFD_TIMER_ABSTIME);
+  t->set_settime_flags(flags);
   if (a[3] && !k.mm().copy_out(UserPtr(a[3]), &old, sizeof old)) return -kEFAULT;
   return 0;
 }
