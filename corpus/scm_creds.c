@@ -5,9 +5,11 @@
  * files, and sendmsg's checks (scm_check_creds()). Run as root. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "corpus.h"
@@ -139,6 +141,33 @@ int main(void) {
   send_creds(dp[0], "dx", other, 0, 0, 0);
   receive("datagram", dp[1], 64, 64);
   receive("datagram with credentials", dp[1], 64, 64);
+
+  /* An unbound sender with SO_PASSCRED gets an abstract name of five hex
+   * digits when it sends or connects; without it, it stays unnamed. */
+  for (int passcred = 0; passcred < 2; passcred++) {
+    struct sockaddr_un to = {AF_UNIX, ""}, from;
+    snprintf(to.sun_path + 1, sizeof to.sun_path - 1, "scm-creds-%d-%d", getpid(), passcred);
+    socklen_t tolen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(to.sun_path + 1);
+    int r = socket(AF_UNIX, SOCK_DGRAM, 0), s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    bind(r, (struct sockaddr *)&to, tolen);
+    setsockopt(s, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof passcred);
+    sendto(s, "n", 1, 0, (struct sockaddr *)&to, tolen);
+    socklen_t flen = sizeof from;
+    char b;
+    recvfrom(r, &b, 1, 0, (struct sockaddr *)&from, &flen);
+    printf("datagram sender %s SO_PASSCRED: from length %u%s\n", passcred ? "with" : "without", (unsigned)flen,
+           flen == 8 && from.sun_path[0] == '\0' ? ", an abstract name" : "");
+    close(r), close(s);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), c = socket(AF_UNIX, SOCK_STREAM, 0);
+    bind(l, (struct sockaddr *)&to, tolen);
+    listen(l, 1);
+    setsockopt(c, SOL_SOCKET, SO_PASSCRED, &passcred, sizeof passcred);
+    connect(c, (struct sockaddr *)&to, tolen);
+    flen = sizeof from;
+    int a = accept(l, (struct sockaddr *)&from, &flen);
+    printf("stream client %s SO_PASSCRED: peer address length %u\n", passcred ? "with" : "without", (unsigned)flen);
+    close(a), close(c), close(l);
+  }
   write(hold[1], "x", 1);
   printf("other: %ld\n", wait_code(other));
   return 0;

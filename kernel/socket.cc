@@ -177,8 +177,30 @@ uint16_t Network::ephemeral(int type) {
   return 0;
 }
 
+void Socket::unix_autobind() {
+  // An abstract name of five hex digits (unix_autobind(); Linux starts at
+  // a random one, Ditto at 00000).
+  static const char hex[] = "0123456789abcdef";
+  std::string key;
+  for (uint32_t n = 0;; ++n) {
+    char name[6] = {'\0'};
+    for (int i = 0; i < 5; ++i) name[5 - i] = hex[(n >> (4 * i)) & 0xf];
+    key.assign(name, 6);
+    if (!net->unix_names.count(key)) break;
+  }
+  net->unix_names[key] = weak_from_this();
+  name_key = key;
+  local = std::string("\x01\x00", 2) + key;
+}
+
 void Socket::autobind() {
-  if (family == kAF_UNIX || !local.empty()) return;
+  // An unbound AF_UNIX socket with SO_PASSCRED takes a name before it
+  // connects or sends, so that the receiver learns one.
+  if (family == kAF_UNIX) {
+    if (local.empty() && passes_creds()) unix_autobind();
+    return;
+  }
+  if (!local.empty()) return;
   port = net->ephemeral(type);
   local = loopback_addr(family, port);
   net->ports[{type, port}] = weak_from_this();
@@ -376,6 +398,7 @@ int64_t Socket::send(Kernel& k, const char* buf, size_t n, int flags, const std:
       // unix_dgram_sendmsg(): the sender's buffer limits what it has in
       // flight; a receiver that is not its peer takes max_dgram_qlen + 1.
       if (n > send_buffer() - 32) return -kEMSGSIZE;
+      autobind();
       if (!dgram_charged) dgram_charged = std::make_shared<uint64_t>(0);
       bool peers = dst->dgram_peer.lock().get() == this;
       if (*dgram_charged >= send_buffer() || (dst.get() != this && !peers && dst->inbox.size() > kMaxDgramQlen))
@@ -523,19 +546,11 @@ int64_t sys_bind(Kernel& k, const uint64_t* a) {
   if (s->family == kAF_UNIX) {
     std::string key;
     if (addr.unix_autobind) {
-      // An abstract name of five hex digits (unix_autobind()).
-      static const char hex[] = "0123456789abcdef";
-      for (uint32_t n = 0;; ++n) {
-        char name[6] = {'\0'};
-        for (int i = 0; i < 5; ++i) name[5 - i] = hex[(n >> (4 * i)) & 0xf];
-        key.assign(name, 6);
-        if (!s->net->unix_names.count(key)) break;
-      }
-      addr.bytes = std::string("\x01\x00", 2) + key;
-    } else {
-      if (addr.unix_name[0] == '\0' && s->net->unix_names.count(addr.unix_name)) return -kEADDRINUSE;
-      if (int64_t r = unix_key(k, addr, true, key); r < 0) return r;
+      s->unix_autobind();
+      return 0;
     }
+    if (addr.unix_name[0] == '\0' && s->net->unix_names.count(addr.unix_name)) return -kEADDRINUSE;
+    if (int64_t r = unix_key(k, addr, true, key); r < 0) return r;
     s->net->unix_names[key] = s;
     s->name_key = key;
     s->local = addr.bytes;

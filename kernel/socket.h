@@ -112,8 +112,11 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   uint64_t receive_buffer() const;
 
   // An unbound TCP or UDP socket takes an ephemeral loopback port (its
-  // first connect or send).
+  // first connect or send), an AF_UNIX one with SO_PASSCRED an abstract
+  // name (unix_dgram_sendmsg(), unix_stream_connect()).
   void autobind();
+  // bind() with only the family: an abstract name of Ditto's choosing.
+  void unix_autobind();
 
   const int family, type, protocol;
   enum class State { kFree, kListening, kConnected } state = State::kFree;
