@@ -70,6 +70,12 @@ class File {
     (void)k;
     return "";
   }
+  // How long a blocking read (or write) of the file may wait before it
+  // fails with EAGAIN (a socket's SO_RCVTIMEO/SO_SNDTIMEO); -1: forever.
+  virtual int64_t block_timeout_ns(bool write) const {
+    (void)write;
+    return -1;
+  }
   // When the file becomes ready by itself (a timer), on the monotonic
   // clock; -1 never.
   virtual int64_t next_ready_ns(Kernel& k) const {

@@ -337,41 +337,33 @@ void Kernel::fill_proc(const InodeRef& at, const std::string* only) {
     dir("fdinfo");
     if (auto fd = at->children.find("fdinfo"); fd != at->children.end()) fd->second->perm = 0500;
     dir("task");
-  } else if (where.size() == 2 && where[1] == "fd") {
+  } else if (where.size() == 2 && (where[1] == "fd" || where[1] == "fdinfo")) {
+    // The descriptors the listing shows: the one looked up ("0" is a
+    // descriptor, though number() refuses it as a pid), or all of them.
     if (!t.fds) return;
     const auto& fds = t.fds->entries();
+    bool links = where[1] == "fd";
     auto one = [&](size_t fd) {
       if (fd >= fds.size() || !fds[fd].file) return;
       const File& f = *fds[fd].file;
-      const InodeRef& n = f.inode();
-      bool deleted = n && n->unlinked && !f.path.empty() && f.path[0] == '/';
-      link(std::to_string(fd), f.path + (deleted ? " (deleted)" : ""), n);
-      // The link's mode says how the descriptor is open (proc_fd_link's i_mode).
-      if (auto l = at->children.find(std::to_string(fd)); l != at->children.end())
-        l->second->perm = (f.readable() ? 0500 : 0) | (f.writable() ? 0300 : 0);
-    };
-    if (only) {
-      // "0" is a descriptor, though number() refuses it as a pid.
-      if (*only == "0") one(0);
-      else if (uint32_t fd = number(*only)) one(fd);
-    } else {
-      for (size_t fd = 0; fd < fds.size(); ++fd) one(fd);
-    }
-  } else if (where.size() == 2 && where[1] == "fdinfo") {
-    // fs/proc/fd.c seq_show(): the position, the status flags (with
-    // O_CLOEXEC for a close-on-exec descriptor), the mount and the inode.
-    if (!t.fds) return;
-    const auto& fds = t.fds->entries();
-    auto one = [&](size_t fd) {
-      if (fd >= fds.size() || !fds[fd].file) return;
-      const File& f = *fds[fd].file;
-      char head[128];
-      std::snprintf(head, sizeof head, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
-                    f.offset(), f.flags() | (fds[fd].cloexec ? uint32_t(kO_CLOEXEC) : 0u), 1,
-                    f.inode() ? f.inode()->ino : 0);
-      std::string text = head + f.fdinfo(*this);
-      file(std::to_string(fd), [&] { return text; });
-      if (auto n = at->children.find(std::to_string(fd)); n != at->children.end()) n->second->perm = 0400;
+      std::string name = std::to_string(fd);
+      if (links) {
+        const InodeRef& n = f.inode();
+        bool deleted = n && n->unlinked && !f.path.empty() && f.path[0] == '/';
+        link(name, f.path + (deleted ? " (deleted)" : ""), n);
+      } else {
+        // fs/proc/fd.c seq_show(): the position, the status flags (with
+        // O_CLOEXEC for a close-on-exec descriptor), the mount and the inode.
+        char head[128];
+        std::snprintf(head, sizeof head, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
+                      f.offset(), f.flags() | (fds[fd].cloexec ? uint32_t(kO_CLOEXEC) : 0u), 1,
+                      f.inode() ? f.inode()->ino : 0);
+        std::string text = head + f.fdinfo(*this);
+        file(name, [&] { return text; });
+      }
+      // A link's mode says how the descriptor is open (proc_fd_link's i_mode).
+      if (auto e = at->children.find(name); e != at->children.end())
+        e->second->perm = !links ? 0400 : (f.readable() ? 0500 : 0) | (f.writable() ? 0300 : 0);
     };
     if (only) {
       if (*only == "0") one(0);

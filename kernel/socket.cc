@@ -25,7 +25,7 @@ constexpr int kSOCK_STREAM = 1, kSOCK_DGRAM = 2, kSOCK_SEQPACKET = 5;
 constexpr int kSOCK_NONBLOCK = 04000, kSOCK_CLOEXEC = 02000000;
 constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_WAITALL = 0x100,
               kMSG_NOSIGNAL = 0x4000;
-constexpr int kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
+constexpr int kEDOM = 33, kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
               kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,
               kEPROTOTYPE = 91, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93, kEOPNOTSUPP = 95,
               kEDESTADDRREQ = 89, kEMSGSIZE = 90, kECONNRESET = 104, kENOBUFS = 105;
@@ -359,6 +359,11 @@ uint64_t Socket::buffer_size(int name, uint64_t default_size) const {
   return std::clamp<uint64_t>(uint64_t(std::max(v, 0)) * 2, min, max);
 }
 
+int64_t Socket::block_deadline(Kernel& k, bool send) const {
+  int64_t ns = block_timeout_ns(send);
+  return ns < 0 ? -1 : k.monotonic_ns() + ns;
+}
+
 bool Socket::passes_creds() const {
   auto it = options.find({1, 16});  // SOL_SOCKET, SO_PASSCRED
   if (it == options.end() || it->second.size() < 4) return false;
@@ -646,21 +651,25 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
   return 0;
 }
 
+// Whether a wait with this deadline (-1: none) is over.
+bool timed_out(Kernel& k, int64_t deadline) { return deadline >= 0 && k.monotonic_ns() >= deadline; }
+
 int64_t do_accept(Kernel& k, uint64_t fd, uint64_t addr, uint64_t len_ptr, int flags) {
   if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, fd, s); r < 0) return r;
   if (!is_connected_kind(s->type)) return -kEOPNOTSUPP;
   if (s->state != Socket::State::kListening) return -kEINVAL;
-  auto attempt = [&k, s, addr, len_ptr, flags]() -> int64_t {
-    if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) ? -kEAGAIN : kBlocked;
+  int64_t deadline = s->block_deadline(k, false);  // SO_RCVTIMEO (inet_csk_accept())
+  auto attempt = [&k, s, addr, len_ptr, flags, deadline]() -> int64_t {
+    if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) || timed_out(k, deadline) ? -kEAGAIN : kBlocked;
     std::shared_ptr<Socket> c = s->backlog.front();
     if (int64_t r = write_addr(k, addr, len_ptr, c->peer); r < 0) return r;
     s->backlog.pop_front();
     if (flags & kSOCK_NONBLOCK) c->set_status_flags(c->flags() | kO_NONBLOCK);
     return k.current().fds->alloc(c, flags & kSOCK_CLOEXEC);
   };
-  return k.attempt_or_block("accept", attempt);
+  return k.attempt_or_block("accept", attempt, deadline);
 }
 
 int64_t sys_accept(Kernel& k, const uint64_t* a) { return do_accept(k, a[0], a[1], a[2], 0); }
@@ -707,18 +716,23 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   auto done = std::make_shared<uint64_t>(0);
   bool all = s->type == kSOCK_STREAM;
   auto passed = std::make_shared<PassedFiles>(std::move(files));
-  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed, creds]() -> int64_t {
+  int64_t deadline = s->block_deadline(k, true);
+  return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed, creds, deadline]() -> int64_t {
     do {
       // The files go with the first bytes that leave.
       const PassedFiles* with = *done == 0 ? passed.get() : nullptr;
       int64_t r = s->send(k, data.data() + *done, data.size() - *done, flags, to ? &*to : nullptr, with,
                           creds ? &*creds : nullptr);
-      if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kBlocked;
+      if (r == kWouldBlock) {
+        if (*done && !all) return int64_t(*done);
+        if (!timed_out(k, deadline)) return kBlocked;
+        return *done ? int64_t(*done) : -kEAGAIN;  // SO_SNDTIMEO
+      }
       if (r < 0) return *done ? int64_t(*done) : r;
       *done += uint64_t(r);
     } while (all && *done < data.size());
     return int64_t(*done);
-  });
+  }, deadline);
 }
 
 // `give_from` hands the sender's address and the files that came to the
@@ -728,23 +742,24 @@ int64_t do_recv(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   uint64_t total = 0;
   for (const Iovec& v : iov) total += v.len;
   UserBuffers dst(std::move(iov));
-  return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from]() -> int64_t {
+  int64_t deadline = s->block_deadline(k, false);
+  return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from, deadline]() -> int64_t {
     std::string buf(std::min<uint64_t>(total, 1 << 20), '\0');
     // MSG_WAITALL on a stream: wait until all of it is there (or the end).
     if ((flags & kMSG_WAITALL) && s->type == kSOCK_STREAM && s->conn &&
         s->conn->dir[1 - s->side].data.size() < buf.size() && !s->conn->dir[1 - s->side].closed &&
-        !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT))
+        !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT) && !timed_out(k, deadline))
       return kBlocked;
     RecvInfo info;
     int64_t r = s->recv(k, buf.data(), buf.size(), flags, &info);
-    if (r == kWouldBlock) return kBlocked;
+    if (r == kWouldBlock) return timed_out(k, deadline) ? -kEAGAIN : kBlocked;  // SO_RCVTIMEO
     if (r < 0) return r;
     size_t copied = std::min<size_t>(size_t(r), buf.size());
     if (copied && !dst.copy_out(k.mm(), 0, buf.data(), copied)) return -kEFAULT;
     if (give_from)
       if (int64_t e = give_from(info); e < 0) return e;
     return r;
-  });
+  }, deadline);
 }
 
 int64_t read_iov(Kernel& k, uint64_t ptr, uint64_t count, std::vector<Iovec>& out) {
@@ -990,13 +1005,17 @@ int64_t sys_setsockopt(Kernel& k, const uint64_t* a) {
   std::string v(std::min<uint64_t>(len, 64), '\0');
   if (!k.mm().copy_in(UserPtr(a[3]), v.data(), v.size())) return -kEFAULT;
   if (level == 1 && (name == 20 || name == 21)) {
+    // sock_set_timeout(): a struct timeval, kept in jiffies of the host's
+    // HZ (Debian's 250): {0, 0} is no timeout, a negative one none at all.
     int64_t tv[2] = {0, 0};
     if (v.size() < 16) return -kEINVAL;
     std::memcpy(tv, v.data(), 16);
-    if (tv[0] || tv[1]) {  // receive and send timeouts are not modelled
-      k.unsupported(54, name == 20 ? "setsockopt SO_RCVTIMEO" : "setsockopt SO_SNDTIMEO");
-      return -kENOPROTOOPT;
-    }
+    if (tv[1] < 0 || tv[1] >= 1000000) return -kEDOM;
+    int64_t jiffies = tv[0] < 0 ? 0 : (tv[0] == 0 && tv[1] == 0) ? -1
+                      : tv[0] >= INT64_MAX / Socket::kHz / 2 ? -1
+                                                             : tv[0] * Socket::kHz + (tv[1] + 3999) / 4000;
+    s->timeout_jiffies[name == 21] = jiffies;
+    return 0;
   }
   s->options[{level, name}] = v;
   return 0;
@@ -1029,6 +1048,10 @@ int64_t sys_getsockopt(Kernel& k, const uint64_t* a) {
     v.assign(reinterpret_cast<const char*>(cred), 12);
   } else if (level == 1 && (name == 7 || name == 8)) {
     as_int(int32_t(name == 7 ? s->send_buffer() : s->receive_buffer()));
+  } else if (level == 1 && (name == 20 || name == 21)) {
+    int64_t j = s->timeout_jiffies[name == 21], tv[2] = {0, 0};
+    if (j >= 0) tv[0] = j / Socket::kHz, tv[1] = (j % Socket::kHz) * (1000000 / Socket::kHz);
+    v.assign(reinterpret_cast<const char*>(tv), 16);
   } else if (stored != s->options.end()) {
     v = stored->second;
   } else {

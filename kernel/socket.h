@@ -118,6 +118,16 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // bind() with only the family: an abstract name of Ditto's choosing.
   void unix_autobind();
 
+  // SO_RCVTIMEO and SO_SNDTIMEO in jiffies (-1: wait forever), and when a
+  // blocking receive or send starting now gives up (-1: never).
+  static constexpr int64_t kHz = 250;
+  int64_t timeout_jiffies[2] = {-1, -1};
+  int64_t block_deadline(Kernel& k, bool send) const;
+  int64_t block_timeout_ns(bool write) const override {
+    int64_t j = timeout_jiffies[write];
+    return j < 0 ? -1 : j * (1000000000 / kHz);
+  }
+
   const int family, type, protocol;
   enum class State { kFree, kListening, kConnected } state = State::kFree;
   std::string local;   // bound address (sockaddr bytes), "" when unbound

@@ -57,6 +57,14 @@ int64_t read_some(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* po
   return r;
 }
 
+// When a blocking read or write of `f` starting now gives up with EAGAIN
+// (SO_RCVTIMEO, SO_SNDTIMEO), -1 for never; and whether that time came.
+int64_t wait_deadline(Kernel& k, const File& f, bool write) {
+  int64_t ns = f.block_timeout_ns(write);
+  return ns < 0 ? -1 : k.monotonic_ns() + ns;
+}
+bool past(Kernel& k, int64_t deadline) { return deadline >= 0 && k.monotonic_ns() >= deadline; }
+
 // A read that got bytes is IN_ACCESS to inotify (vfs_read()).
 int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
   int64_t r = read_some(k, f, dst, pos);
@@ -120,7 +128,14 @@ int64_t sys_read(Kernel& k, const uint64_t* a) {
   if (!f) return err;
   UserBuffers dst(a[1], a[2]);
   // A file that becomes readable by itself (a timerfd) wakes its reader then.
-  return blocking(k, "read", [&k, f, dst] { return do_read(k, *f, dst, nullptr); }, f->next_ready_ns(k));
+  int64_t deadline = wait_deadline(k, *f, false), ready = f->next_ready_ns(k);
+  return blocking(
+      k, "read",
+      [&k, f, dst, deadline] {
+        int64_t r = do_read(k, *f, dst, nullptr);
+        return r == kWouldBlock && past(k, deadline) ? -kEAGAIN : r;
+      },
+      ready < 0 || (deadline >= 0 && deadline < ready) ? deadline : ready);
 }
 
 // Writes `total` bytes to `f`, `attempt(offset)` making one write of what
@@ -132,15 +147,17 @@ int64_t write_through(Kernel& k, const std::shared_ptr<File>& f, const char* rea
                       Attempt attempt) {
   bool all = dynamic_cast<PipeEnd*>(f.get()) && !(f->flags() & kO_NONBLOCK);
   auto done = std::make_shared<uint64_t>(0);
-  return blocking(k, reason, [total, attempt, all, done]() mutable -> int64_t {
+  int64_t deadline = wait_deadline(k, *f, true);
+  return blocking(k, reason, [&k, total, attempt, all, done, deadline]() mutable -> int64_t {
     do {
       int64_t r = attempt(*done);
+      if (r == kWouldBlock && past(k, deadline)) return *done ? int64_t(*done) : -kEAGAIN;
       if (r == kWouldBlock) return *done && !all ? int64_t(*done) : kWouldBlock;
       if (r < 0) return *done ? int64_t(*done) : r;
       *done += uint64_t(r);
     } while (all && *done < total);
     return int64_t(*done);
-  });
+  }, deadline);
 }
 
 int64_t sys_write(Kernel& k, const uint64_t* a) {
@@ -204,7 +221,15 @@ int64_t writev_buffers(Kernel& k, File& f, const uint64_t* a, std::shared_ptr<Us
 int64_t sys_readv(Kernel& k, const uint64_t* a) {
   std::array<uint64_t, 6> args;
   std::copy_n(a, 6, args.begin());
-  return blocking(k, "readv", [&k, args] { return do_readv(k, args.data()); });
+  auto f = get_file(k, a[0]);
+  int64_t deadline = f ? wait_deadline(k, *f, false) : -1;
+  return blocking(
+      k, "readv",
+      [&k, args, deadline] {
+        int64_t r = do_readv(k, args.data());
+        return r == kWouldBlock && past(k, deadline) ? -kEAGAIN : r;
+      },
+      deadline);
 }
 
 int64_t sys_writev(Kernel& k, const uint64_t* a) {
@@ -254,6 +279,9 @@ int64_t install_opened(Kernel& k, const std::shared_ptr<File>& f, const Lookup& 
 int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint32_t mode) {
   std::string path;
   if (int64_t r = read_path(k, path_ptr, path); r < 0) return r;
+  // build_open_how(): O_PATH keeps only the flags that go with it (no
+  // O_CREAT, no O_LARGEFILE).
+  if (flags & kO_PATH) flags &= kO_PATH | kO_DIRECTORY | kO_NOFOLLOW | kO_CLOEXEC;
   if ((flags & kO_TMPFILE) == kO_TMPFILE) return k.unsupported(257, "open O_TMPFILE");
   bool follow = !(flags & kO_NOFOLLOW);
   int64_t err;
@@ -326,7 +354,8 @@ int64_t do_openat(Kernel& k, int dirfd, uint64_t path_ptr, uint32_t flags, uint3
   if (node->kind == InodeKind::kCharDevice && node->device == Device::kNone && !(flags & kO_PATH)) return -kENXIO;
   // 64-bit kernels open every file O_LARGEFILE (fs/open.c build_open_flags(),
   // force_o_largefile()): F_GETFL shows it.
-  auto f = open_inode(node, (flags | kO_LARGEFILE) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
+  uint32_t large = (flags & kO_PATH) ? 0u : uint32_t(kO_LARGEFILE);
+  auto f = open_inode(node, (flags | large) & ~(kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_CLOEXEC));
   f->path = l.path;
   return install_opened(k, f, l, flags, truncated);
 }
@@ -335,6 +364,47 @@ int64_t sys_open(Kernel& k, const uint64_t* a) { return do_openat(k, kAT_FDCWD, 
 int64_t sys_openat(Kernel& k, const uint64_t* a) {
   return do_openat(k, int(a[0]), a[1], uint32_t(a[2]), uint32_t(a[3]));
 }
+// openat2(2) (fs/open.c build_open_flags()): struct open_how read as
+// copy_struct_from_user() does (EINVAL below its first 24 bytes, E2BIG past
+// a page or for nonzero bytes past what Ditto knows), then checks that
+// open() leaves out: unknown flags, a mode without O_CREAT, O_PATH's
+// companions, the resolve flags. RESOLVE_CACHED is honoured (every lookup
+// here is cached); the other RESOLVE_* restrictions are not modelled yet.
+int64_t sys_openat2(Kernel& k, const uint64_t* a) {
+  struct OpenHow {
+    uint64_t flags, mode, resolve;
+  } how{};
+  uint64_t usize = a[3];
+  if (usize < sizeof how) return -kEINVAL;
+  if (usize > cpu::kPageSize) return -kE2BIG;
+  if (!k.mm().read(UserPtr(a[2]), how)) return -kEFAULT;
+  for (uint64_t off = sizeof how; off < usize; ++off) {
+    uint8_t b;
+    if (!k.mm().read(UserPtr(a[2] + off), b)) return -kEFAULT;
+    if (b) return -kE2BIG;
+  }
+  constexpr uint64_t kFASYNC = 020000;
+  constexpr uint64_t kValidOpenFlags = kO_ACCMODE | kO_CREAT | kO_EXCL | kO_NOCTTY | kO_TRUNC | kO_APPEND |
+                                       kO_NONBLOCK | kO_SYNC | kO_DSYNC | kFASYNC | kO_DIRECT | kO_LARGEFILE |
+                                       kO_DIRECTORY | kO_NOFOLLOW | kO_NOATIME | kO_CLOEXEC | kO_PATH | kO_TMPFILE;
+  constexpr uint64_t kRESOLVE_NO_XDEV = 1, kRESOLVE_NO_MAGICLINKS = 2, kRESOLVE_NO_SYMLINKS = 4,
+                     kRESOLVE_BENEATH = 8, kRESOLVE_IN_ROOT = 0x10, kRESOLVE_CACHED = 0x20;
+  constexpr uint64_t kValidResolve = kRESOLVE_NO_XDEV | kRESOLVE_NO_MAGICLINKS | kRESOLVE_NO_SYMLINKS |
+                                     kRESOLVE_BENEATH | kRESOLVE_IN_ROOT | kRESOLVE_CACHED;
+  uint64_t flags = how.flags;
+  if (flags & ~kValidOpenFlags) return -kEINVAL;
+  if (how.resolve & ~kValidResolve) return -kEINVAL;
+  if ((how.resolve & kRESOLVE_BENEATH) && (how.resolve & kRESOLVE_IN_ROOT)) return -kEINVAL;
+  bool creates = (flags & kO_CREAT) || (flags & kO_TMPFILE) == kO_TMPFILE;
+  if (creates ? (how.mode & ~uint64_t(07777)) : how.mode) return -kEINVAL;
+  if ((flags & kO_DIRECTORY) && (flags & kO_CREAT)) return -kEINVAL;
+  constexpr uint64_t kPathFlags = kO_DIRECTORY | kO_NOFOLLOW | kO_PATH | kO_CLOEXEC;
+  if ((flags & kO_PATH) && (flags & ~kPathFlags)) return -kEINVAL;
+  if ((how.resolve & kRESOLVE_CACHED) && (flags & (kO_TRUNC | kO_CREAT | kO_TMPFILE))) return -kEAGAIN;
+  if (how.resolve & ~kRESOLVE_CACHED) return k.unsupported(437, "openat2 RESOLVE_* restrictions");
+  return do_openat(k, int(a[0]), a[1], uint32_t(flags), uint32_t(how.mode));
+}
+
 int64_t sys_creat(Kernel& k, const uint64_t* a) {
   return do_openat(k, kAT_FDCWD, a[0], kO_CREAT | kO_WRONLY | kO_TRUNC, uint32_t(a[1]));
 }
