@@ -3,7 +3,7 @@
  * the checks open() does not make (unknown flags, a mode without O_CREAT,
  * O_PATH's companions, O_DIRECTORY|O_CREAT, resolve flags), RESOLVE_CACHED
  * refusing to create or truncate, opens that work as openat's, and the
- * flags open() keeps with O_PATH. */
+ * flags open() keeps with O_PATH; and the old getdents(2) layout. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -72,6 +72,34 @@ int main(void) {
   char missing[80];
   snprintf(missing, sizeof missing, "%s/none", dir);
   show("open O_PATH|O_CREAT of a missing file", open(missing, O_PATH | O_CREAT, 0644));
+  /* The old getdents(2): the same entries as getdents64, d_type last. */
+  char sub[80], path2[120];
+  snprintf(sub, sizeof sub, "%s/sub", dir);
+  mkdir(sub, 0755);
+  snprintf(path2, sizeof path2, "%s/link", dir);
+  symlink("f", path2);
+  int d = open(dir, O_RDONLY | O_DIRECTORY);
+  char old[4096], new64[4096];
+  long n_old = syscall(SYS_getdents, d, old, sizeof old);
+  lseek(d, 0, SEEK_SET);
+  long n_new = syscall(SYS_getdents64, d, new64, sizeof new64);
+  printf("getdents %ld bytes, getdents64 %ld bytes\n", n_old, n_new);
+  char names[16][64];
+  int count = 0;
+  for (long at = 0; at < n_old && count < 16;) {
+    unsigned short reclen;
+    memcpy(&reclen, old + at + 16, 2);
+    snprintf(names[count++], sizeof names[0], "%s type %d", old + at + 18, old[at + reclen - 1]);
+    at += reclen;
+  }
+  qsort(names, (size_t)count, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+  for (int i = 0; i < count; i++) printf("  %s\n", names[i]);
+  lseek(d, 0, SEEK_SET);
+  show("getdents into 10 bytes", syscall(SYS_getdents, d, old, 10));
+  show("getdents of a file", syscall(SYS_getdents, open(file, O_RDONLY), old, sizeof old));
+  close(d);
+  unlink(path2);
+  rmdir(sub);
   unlink(file);
   rmdir(dir);
   return 0;

@@ -142,6 +142,37 @@ static void pair_checks(void) {
   printf("small messages queued: %s (%s)\n", count > 10 ? "more than 10" : "at most 10", errname(errno));
   close(sv[0]);
   close(sv[1]);
+
+  /* A receiver that is not the sender's peer takes 11 datagrams; one that
+   * is takes what the sender's buffer holds, and gives it back unread when
+   * it closes. */
+  struct sockaddr_un sa = {AF_UNIX, ""}, sb = {AF_UNIX, ""};
+  snprintf(sa.sun_path + 1, sizeof sa.sun_path - 1, "seqpacket-sa-%d", getpid());
+  snprintf(sb.sun_path + 1, sizeof sb.sun_path - 1, "seqpacket-sb-%d", getpid());
+  socklen_t salen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sa.sun_path + 1);
+  socklen_t sblen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sb.sun_path + 1);
+  int snd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0), rcv = socket(AF_UNIX, SOCK_DGRAM, 0);
+  bind(snd, (struct sockaddr *)&sa, salen);
+  bind(rcv, (struct sockaddr *)&sb, sblen);
+  count = 0;
+  while (sendto(snd, "m", 1, 0, (struct sockaddr *)&sb, sblen) == 1 && count < 1000) count++;
+  printf("datagrams to a receiver that is not the peer: %d (%s)\n", count, errname(errno));
+  close(rcv);
+  rcv = socket(AF_UNIX, SOCK_DGRAM, 0);
+  bind(rcv, (struct sockaddr *)&sb, sblen);
+  connect(rcv, (struct sockaddr *)&sa, salen);
+  connect(snd, (struct sockaddr *)&sb, sblen);
+  count = 0;
+  while (send(snd, "m", 1, 0) == 1 && count < 1000) count++;
+  printf("datagrams to the peer: %d (%s)\n", count, errname(errno));
+  close(rcv);
+  rcv = socket(AF_UNIX, SOCK_DGRAM, 0);
+  bind(rcv, (struct sockaddr *)&sb, sblen);
+  connect(rcv, (struct sockaddr *)&sa, salen);
+  connect(snd, (struct sockaddr *)&sb, sblen);
+  show("send after the peer closed unread", send(snd, "m", 1, 0));
+  close(rcv);
+  close(snd);
 }
 
 static void listen_checks(int abstract) {

@@ -215,6 +215,9 @@ Socket::~Socket() {
     if (family == kAF_UNIX && !conn->dir[1 - side].attachments.empty())
       if (auto p = conn_peer.lock()) p->pending_error = kECONNRESET;
   }
+  // Datagrams never read give their senders' buffers back (sock_wfree()).
+  for (const Datagram& d : inbox)
+    if (d.charged_to) *d.charged_to -= d.charge;
   if (net && !name_key.empty()) {
     auto it = net->unix_names.find(name_key);
     if (it != net->unix_names.end() && it->second.expired()) net->unix_names.erase(it);

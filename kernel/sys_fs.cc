@@ -1012,7 +1012,10 @@ int64_t sys_readlinkat(Kernel& k, const uint64_t* a) {
   return do_readlinkat(k, int(a[0]), a[1], a[2], a[3]);
 }
 
-int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
+// getdents64(2), or with `old_layout` getdents(2): struct linux_dirent,
+// whose records are as long as linux_dirent64's (the name one byte
+// earlier, d_type in the record's last byte), so the same entries fit.
+int64_t read_directory(Kernel& k, const uint64_t* a, bool old_layout) {
   auto f = get_file(k, a[0]);
   if (!f) return -kEBADF;
   if (!f->inode() || !f->inode()->is_dir()) return -kENOTDIR;
@@ -1023,9 +1026,25 @@ int64_t sys_getdents64(Kernel& k, const uint64_t* a) {
   int64_t r = f->getdents(tmp.data(), count);
   if (r >= 0 && !f->inode()->unlinked) fsnotify::accessed(*f);  // iterate_dir(), even at the end
   if (r <= 0) return r;
+  if (old_layout) {
+    // linux_dirent64: ino(8) off(8) reclen(2) type(1) name; linux_dirent:
+    // ino(8) off(8) reclen(2) name ... type at reclen - 1.
+    for (int64_t at = 0; at < r;) {
+      char* rec = tmp.data() + at;
+      uint16_t reclen;
+      std::memcpy(&reclen, rec + 16, 2);
+      char type = rec[18];
+      std::memmove(rec + 18, rec + 19, reclen - 19);
+      rec[reclen - 1] = type;
+      at += reclen;
+    }
+  }
   if (!k.mm().copy_out(UserPtr(a[1]), tmp.data(), size_t(r))) return -kEFAULT;
   return r;
 }
+
+int64_t sys_getdents64(Kernel& k, const uint64_t* a) { return read_directory(k, a, false); }
+int64_t sys_getdents(Kernel& k, const uint64_t* a) { return read_directory(k, a, true); }
 
 // `by_path`: truncate(2), which needs write permission (an open file was
 // checked when opened).
