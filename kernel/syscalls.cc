@@ -8,6 +8,7 @@ namespace {
 std::array<SyscallFn, kMaxSyscall> build_table() {
   std::array<SyscallFn, kMaxSyscall> t{};
   register_fs_syscalls(t.data());
+  register_dir_syscalls(t.data());
   register_mm_syscalls(t.data());
   register_process_syscalls(t.data());
   register_time_syscalls(t.data());

@@ -26,6 +26,7 @@ uint8_t syscall_arity(uint32_t nr);
 
 // Per-family registration, called once to build the table.
 void register_fs_syscalls(SyscallFn* table);
+void register_dir_syscalls(SyscallFn* table);
 void register_mm_syscalls(SyscallFn* table);
 void register_process_syscalls(SyscallFn* table);
 void register_time_syscalls(SyscallFn* table);
