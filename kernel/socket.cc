@@ -1,6 +1,7 @@
 // Sockets: the Socket file (kernel/socket.h) and the socket syscalls, with
 // Linux's checks in its order where programs can tell (net/socket.c first:
-// the descriptor, then the address, then the protocol's own).
+// the descriptor, then the address, then the protocol's own). Options are
+// kernel/socket_options.cc.
 #include "kernel/socket.h"
 
 #include <algorithm>
@@ -11,33 +12,17 @@
 
 #include "kernel/permission.h"
 #include "kernel/sys_util.h"
+#include "kernel/socket_abi.h"
 #include "kernel/syscalls.h"
 #include "kernel/user_buffers.h"
 
 namespace kernel {
 
 using namespace abi;
+using namespace sock;
 
 namespace {
 
-constexpr int kAF_UNIX = 1, kAF_INET = 2, kAF_INET6 = 10;
-constexpr int kSOCK_STREAM = 1, kSOCK_DGRAM = 2, kSOCK_SEQPACKET = 5;
-constexpr int kSOCK_NONBLOCK = 04000, kSOCK_CLOEXEC = 02000000;
-constexpr int kMSG_PEEK = 2, kMSG_TRUNC = 0x20, kMSG_WAITALL = 0x100,
-              kMSG_NOSIGNAL = 0x4000;
-constexpr int kEDOM = 33, kEAFNOSUPPORT = 97, kEADDRINUSE = 98, kEADDRNOTAVAIL = 99, kENETUNREACH = 101,
-              kEISCONN = 106, kENOTCONN = 107, kECONNREFUSED = 111, kEINPROGRESS = 115, kENOTSOCK = 88,
-              kEPROTOTYPE = 91, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93, kEOPNOTSUPP = 95,
-              kEDESTADDRREQ = 89, kEMSGSIZE = 90, kECONNRESET = 104, kENOBUFS = 105;
-constexpr size_t kStreamBuffer = 1 << 20;  // bytes a direction holds before a writer waits
-constexpr size_t kDgramQueue = 212992;     // net.core.rmem_default
-constexpr size_t kMaxDgramQlen = 10;        // net.unix.max_dgram_qlen
-constexpr uint32_t kPOLLIN = 1, kPOLLOUT = 4, kPOLLERR = 8, kPOLLHUP = 16, kPOLLRDNORM = 0x40,
-                   kPOLLWRNORM = 0x100, kPOLLRDHUP = 0x2000;
-
-// Stream and seqpacket sockets connect (listen, accept, a peer for life);
-// seqpacket ones keep each send a message of its own.
-bool is_connected_kind(int type) { return type == kSOCK_STREAM || type == kSOCK_SEQPACKET; }
 // What an AF_UNIX datagram or seqpacket message of `len` bytes takes from
 // its sender's send buffer: the skb's truesize, a kmalloc'ed head (a
 // power-of-two cache) holding up to SKB_MAX_ALLOC bytes with the shared
@@ -157,13 +142,6 @@ int64_t write_addr(Kernel& k, uint64_t addr, uint64_t len_ptr, const std::string
   return k.mm().write(UserPtr(len_ptr), real) ? 0 : -kEFAULT;
 }
 
-// The descriptor as a socket: EBADF for none, ENOTSOCK for another file.
-int64_t socket_of(Kernel& k, uint64_t fd, std::shared_ptr<Socket>& out) {
-  auto f = get_file(k, fd);
-  if (!f) return -kEBADF;
-  out = std::dynamic_pointer_cast<Socket>(f);
-  return out ? 0 : -kENOTSOCK;
-}
 
 }  // namespace
 
@@ -990,95 +968,6 @@ int64_t sys_recvmsg(Kernel& k, const uint64_t* a) {
 
 // Socket options: the ones programs set are kept (and read back); those
 // Ditto does not know are counted by name and ENOPROTOOPT.
-int64_t sys_setsockopt(Kernel& k, const uint64_t* a) {
-  std::shared_ptr<Socket> s;
-  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
-  int level = int(a[1]), name = int(a[2]);
-  uint64_t len = uint32_t(a[4]);
-  if (int32_t(a[4]) < 0) return -kEINVAL;
-  static const std::pair<int, int> known[] = {
-      {1, 1}, {1, 2}, {1, 5}, {1, 6}, {1, 7}, {1, 8}, {1, 9}, {1, 10}, {1, 13}, {1, 15}, {1, 16}, {1, 18},
-      {1, 20}, {1, 21}, {6, 1}, {6, 2}, {6, 4}, {6, 5}, {6, 6}, {6, 12}, {6, 18}, {0, 1}, {0, 2}, {41, 26}};
-  bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
-  if (!ok) {
-    k.unsupported(54, "setsockopt level " + std::to_string(level) + " option " + std::to_string(name));
-    return -kENOPROTOOPT;
-  }
-  if (len < 4) return -kEINVAL;
-  std::string v(std::min<uint64_t>(len, 64), '\0');
-  if (!k.mm().copy_in(UserPtr(a[3]), v.data(), v.size())) return -kEFAULT;
-  if (level == 1 && (name == 20 || name == 21)) {
-    // sock_set_timeout(): a struct timeval, kept in jiffies of the host's
-    // HZ (Debian's 250): {0, 0} is no timeout, a negative one none at all.
-    int64_t tv[2] = {0, 0};
-    if (v.size() < 16) return -kEINVAL;
-    std::memcpy(tv, v.data(), 16);
-    if (tv[1] < 0 || tv[1] >= 1000000) return -kEDOM;
-    int64_t jiffies = tv[0] < 0 ? 0 : (tv[0] == 0 && tv[1] == 0) ? -1
-                      : tv[0] >= INT64_MAX / Socket::kHz / 2 ? -1
-                                                             : tv[0] * Socket::kHz + (tv[1] + 3999) / 4000;
-    s->timeout_jiffies[name == 21] = jiffies;
-    return 0;
-  }
-  s->options[{level, name}] = v;
-  return 0;
-}
-
-int64_t sys_getsockopt(Kernel& k, const uint64_t* a) {
-  std::shared_ptr<Socket> s;
-  if (int64_t r = socket_of(k, a[0], s); r < 0) return r;
-  int level = int(a[1]), name = int(a[2]);
-  int32_t len;
-  if (!k.mm().read(UserPtr(a[4]), len)) return -kEFAULT;
-  if (len < 0) return -kEINVAL;
-  std::string v;
-  auto as_int = [&](int32_t x) { v.assign(reinterpret_cast<const char*>(&x), 4); };
-  auto stored = s->options.find({level, name});
-  if (level == 1 && name == 3) as_int(s->type);
-  else if (level == 1 && name == 39) as_int(s->family);
-  else if (level == 1 && name == 38) as_int(s->family == kAF_UNIX ? 0 : s->type == kSOCK_STREAM ? 6 : 17);
-  else if (level == 1 && name == 30) as_int(s->state == Socket::State::kListening);
-  else if (level == 1 && name == 4) as_int(s->pending_error), s->pending_error = 0;
-  else if (level == 1 && name == 17) {
-    if (s->family != kAF_UNIX) return -kENOPROTOOPT;
-    int32_t cred[3] = {0, -1, -1};
-    if (s->conn) {
-      int o = 1 - s->side;
-      cred[0] = int32_t(k.vpid(*k.current().pidns, s->conn->pid[o]));
-      cred[1] = int32_t(k.current().creds.view(s->conn->uid[o]));
-      cred[2] = int32_t(k.current().creds.view(s->conn->gid[o]));
-    }
-    v.assign(reinterpret_cast<const char*>(cred), 12);
-  } else if (level == 1 && (name == 7 || name == 8)) {
-    as_int(int32_t(name == 7 ? s->send_buffer() : s->receive_buffer()));
-  } else if (level == 1 && (name == 20 || name == 21)) {
-    int64_t j = s->timeout_jiffies[name == 21], tv[2] = {0, 0};
-    if (j >= 0) tv[0] = j / Socket::kHz, tv[1] = (j % Socket::kHz) * (1000000 / Socket::kHz);
-    v.assign(reinterpret_cast<const char*>(tv), 16);
-  } else if (stored != s->options.end()) {
-    v = stored->second;
-  } else {
-    static const std::pair<int, int> known[] = {{1, 1}, {1, 2}, {1, 5}, {1, 6}, {1, 9}, {1, 10}, {1, 15},
-                                                {1, 16}, {1, 18}, {6, 1}, {6, 4}, {6, 5}, {6, 6}, {0, 2},
-                                                {41, 26}, {1, 13}, {1, 20}, {1, 21}};
-    bool ok = std::find(std::begin(known), std::end(known), std::make_pair(level, name)) != std::end(known);
-    if (!ok) {
-      k.unsupported(55, "getsockopt level " + std::to_string(level) + " option " + std::to_string(name));
-      return -kENOPROTOOPT;
-    }
-    int32_t dflt = level == 1 && name == 18 ? 1 : level == 0 && name == 2 ? 64 : level == 6 && name == 4 ? 7200
-                   : level == 6 && name == 5 ? 75 : level == 6 && name == 6 ? 9 : 0;
-    if ((level == 1 && (name == 13 || name == 20 || name == 21)))
-      v.assign(name == 13 ? 8 : 16, '\0');
-    else
-      as_int(dflt);
-  }
-  size_t n = std::min<size_t>(size_t(len), v.size());
-  if (n && !k.mm().copy_out(UserPtr(a[3]), v.data(), n)) return -kEFAULT;
-  int32_t real = int32_t(n);
-  return k.mm().write(UserPtr(a[4]), real) ? 0 : -kEFAULT;
-}
-
 }  // namespace
 
 void register_socket_syscalls(SyscallFn* t) {

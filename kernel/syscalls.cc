@@ -34,6 +34,7 @@ std::array<SyscallFn, kMaxSyscall> build_table() {
   register_rseq_syscalls(t.data());
   register_capability_syscalls(t.data());
   register_socket_syscalls(t.data());
+  register_socket_option_syscalls(t.data());
   register_statfs_syscalls(t.data());
   register_fallocate_syscalls(t.data());
   register_file_copy_syscalls(t.data());

@@ -52,6 +52,7 @@ void register_inotify_syscalls(SyscallFn* table);
 void register_rseq_syscalls(SyscallFn* table);
 void register_capability_syscalls(SyscallFn* table);
 void register_socket_syscalls(SyscallFn* table);
+void register_socket_option_syscalls(SyscallFn* table);
 void register_statfs_syscalls(SyscallFn* table);
 void register_fallocate_syscalls(SyscallFn* table);
 void register_file_copy_syscalls(SyscallFn* table);
