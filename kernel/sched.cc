@@ -158,7 +158,7 @@ constexpr uint64_t kCpumaskBytes = 1024;
 // then the thread is found; CPUs that are not online do not count, and a
 // mask with none online is EINVAL.
 int64_t sys_sched_setaffinity(Kernel& k, const uint64_t* a) {
-  uint64_t len = std::min(a[1], kCpumaskBytes), mask = 0;
+  uint64_t len = std::min<uint64_t>(uint32_t(a[1]), kCpumaskBytes), mask = 0;  // an unsigned int
   if (!k.mm().copy_in(UserPtr(a[2]), &mask, std::min<uint64_t>(len, 8))) return -kEFAULT;
   if (len > 8 && !MemoryManager::user_range(a[2], len)) return -kEFAULT;
   Task* t;
@@ -174,7 +174,7 @@ int64_t sys_sched_setaffinity(Kernel& k, const uint64_t* a) {
 int64_t sys_sched_getaffinity(Kernel& k, const uint64_t* a) {
   Task* t;
   if (int64_t r = sched_target(k, a[0], t); r < 0) return r == -kEINVAL ? -kESRCH : r;
-  uint64_t len = a[1];
+  uint64_t len = uint32_t(a[1]);  // an unsigned int
   if (len * 8 < uint64_t(k.config().cpus) || (len & 7)) return -kEINVAL;
   uint64_t n = std::min(len, kCpumaskBytes);
   std::vector<char> out(n, 0);
