@@ -1,6 +1,7 @@
 #include "kernel/fsnotify.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "kernel/fd.h"
 
@@ -51,6 +52,21 @@ void each_entry(Inode& node, const InodeRef& dir, const std::string& name, Fn fn
   names.erase(std::remove_if(names.begin(), names.end(), [](const auto& w) { return w.expired(); }), names.end());
   for (const auto& w : names)
     if (auto e = w.lock(); e && !e->unlinked && e->name == name && e->dir.lock() == dir) fn(e);
+}
+
+// The directory and name `node` is reached by as `name` in `dir`: a
+// directory reached as ".", "..", or through a /proc link goes by its own
+// name in its parent.
+std::pair<InodeRef, std::string> name_in_directory(const InodeRef& node, const InodeRef& dir,
+                                                   const std::string& name) {
+  if (!is_dir(*node)) return {dir, name};
+  InodeRef d = node->parent.lock();
+  if (d && (name.empty() || name == "." || name == ".." || dir != d)) {
+    for (const auto& [child, ref] : d->children)
+      if (ref == node) return {d, child};
+    return {d, ""};
+  }
+  return {d, name};
 }
 
 // A file's event: to its directory's watches under its current name, then
@@ -115,17 +131,7 @@ namespace fsnotify {
 bool watching() { return live_marks != 0; }
 
 std::shared_ptr<EntryName> entry_for(const InodeRef& node, const InodeRef& dir, const std::string& name) {
-  InodeRef d = dir;
-  std::string n = name;
-  if (is_dir(*node)) {
-    // "." or a path through a /proc link: a directory's own name in its parent.
-    d = node->parent.lock();
-    if (d && (n.empty() || n == "." || n == ".." || dir != d)) {
-      n.clear();
-      for (const auto& [child, ref] : d->children)
-        if (ref == node) n = child;
-    }
-  }
+  auto [d, n] = name_in_directory(node, dir, name);
   if (!d || n.empty()) return nullptr;
   std::shared_ptr<EntryName> found;
   each_entry(*node, d, n, [&](const std::shared_ptr<EntryName>& e) { found = e; });
@@ -144,13 +150,9 @@ void changed(const InodeRef& node, const InodeRef& dir, const std::string& name,
   if (!watching()) return;
   mask |= dir_flag(*node);
   // A directory's own change reaches its parent's watch under its name.
-  InodeRef d = dir;
-  std::string n = name;
-  if (is_dir(*node) && (n == "." || n == ".." || n.empty())) {
-    if (auto e = entry_for(node, dir, name)) d = e->dir.lock(), n = e->name;
-    else d = nullptr;
-  }
-  if (d && d != node) deliver(*d, mask, 0, n);
+  bool self = is_dir(*node) && (name.empty() || name == "." || name == "..");
+  auto [d, n] = self ? name_in_directory(node, dir, name) : std::make_pair(dir, name);
+  if (d && !n.empty() && d != node) deliver(*d, mask, 0, n);
   deliver(*node, mask, 0, "");
 }
 

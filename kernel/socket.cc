@@ -340,11 +340,6 @@ uint64_t Socket::buffer_size(int name, uint64_t default_size) const {
   return std::clamp<uint64_t>(uint64_t(std::max(v, 0)) * 2, min, max);
 }
 
-int64_t Socket::block_deadline(Kernel& k, bool send) const {
-  int64_t ns = block_timeout_ns(send);
-  return ns < 0 ? -1 : k.monotonic_ns() + ns;
-}
-
 bool Socket::passes_creds() const {
   auto it = options.find({1, 16});  // SOL_SOCKET, SO_PASSCRED
   if (it == options.end() || it->second.size() < 4) return false;
@@ -632,18 +627,15 @@ int64_t sys_connect(Kernel& k, const uint64_t* a) {
   return 0;
 }
 
-// Whether a wait with this deadline (-1: none) is over.
-bool timed_out(Kernel& k, int64_t deadline) { return deadline >= 0 && k.monotonic_ns() >= deadline; }
-
 int64_t do_accept(Kernel& k, uint64_t fd, uint64_t addr, uint64_t len_ptr, int flags) {
   if (flags & ~(kSOCK_NONBLOCK | kSOCK_CLOEXEC)) return -kEINVAL;
   std::shared_ptr<Socket> s;
   if (int64_t r = socket_of(k, fd, s); r < 0) return r;
   if (!is_connected_kind(s->type)) return -kEOPNOTSUPP;
   if (s->state != Socket::State::kListening) return -kEINVAL;
-  int64_t deadline = s->block_deadline(k, false);  // SO_RCVTIMEO (inet_csk_accept())
+  int64_t deadline = wait_deadline(k, *s, false);  // SO_RCVTIMEO (inet_csk_accept())
   auto attempt = [&k, s, addr, len_ptr, flags, deadline]() -> int64_t {
-    if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) || timed_out(k, deadline) ? -kEAGAIN : kBlocked;
+    if (s->backlog.empty()) return (s->flags() & kO_NONBLOCK) || past(k, deadline) ? -kEAGAIN : kBlocked;
     std::shared_ptr<Socket> c = s->backlog.front();
     if (int64_t r = write_addr(k, addr, len_ptr, c->peer); r < 0) return r;
     s->backlog.pop_front();
@@ -697,7 +689,7 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   auto done = std::make_shared<uint64_t>(0);
   bool all = s->type == kSOCK_STREAM;
   auto passed = std::make_shared<PassedFiles>(std::move(files));
-  int64_t deadline = s->block_deadline(k, true);
+  int64_t deadline = wait_deadline(k, *s, true);
   return k.attempt_or_block("send", [&k, s, data, flags, to, done, all, passed, creds, deadline]() -> int64_t {
     do {
       // The files go with the first bytes that leave.
@@ -706,7 +698,7 @@ int64_t do_send(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
                           creds ? &*creds : nullptr);
       if (r == kWouldBlock) {
         if (*done && !all) return int64_t(*done);
-        if (!timed_out(k, deadline)) return kBlocked;
+        if (!past(k, deadline)) return kBlocked;
         return *done ? int64_t(*done) : -kEAGAIN;  // SO_SNDTIMEO
       }
       if (r < 0) return *done ? int64_t(*done) : r;
@@ -723,17 +715,17 @@ int64_t do_recv(Kernel& k, const std::shared_ptr<Socket>& s, std::vector<Iovec> 
   uint64_t total = 0;
   for (const Iovec& v : iov) total += v.len;
   UserBuffers dst(std::move(iov));
-  int64_t deadline = s->block_deadline(k, false);
+  int64_t deadline = wait_deadline(k, *s, false);
   return k.attempt_or_block("recv", [&k, s, dst, total, flags, give_from, deadline]() -> int64_t {
     std::string buf(std::min<uint64_t>(total, 1 << 20), '\0');
     // MSG_WAITALL on a stream: wait until all of it is there (or the end).
     if ((flags & kMSG_WAITALL) && s->type == kSOCK_STREAM && s->conn &&
         s->conn->dir[1 - s->side].data.size() < buf.size() && !s->conn->dir[1 - s->side].closed &&
-        !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT) && !timed_out(k, deadline))
+        !(s->flags() & kO_NONBLOCK) && !(flags & kMSG_DONTWAIT) && !past(k, deadline))
       return kBlocked;
     RecvInfo info;
     int64_t r = s->recv(k, buf.data(), buf.size(), flags, &info);
-    if (r == kWouldBlock) return timed_out(k, deadline) ? -kEAGAIN : kBlocked;  // SO_RCVTIMEO
+    if (r == kWouldBlock) return past(k, deadline) ? -kEAGAIN : kBlocked;  // SO_RCVTIMEO
     if (r < 0) return r;
     size_t copied = std::min<size_t>(size_t(r), buf.size());
     if (copied && !dst.copy_out(k.mm(), 0, buf.data(), copied)) return -kEFAULT;

@@ -118,11 +118,9 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // bind() with only the family: an abstract name of Ditto's choosing.
   void unix_autobind();
 
-  // SO_RCVTIMEO and SO_SNDTIMEO in jiffies (-1: wait forever), and when a
-  // blocking receive or send starting now gives up (-1: never).
+  // SO_RCVTIMEO and SO_SNDTIMEO in jiffies (-1: wait forever).
   static constexpr int64_t kHz = 250;
   int64_t timeout_jiffies[2] = {-1, -1};
-  int64_t block_deadline(Kernel& k, bool send) const;
   int64_t block_timeout_ns(bool write) const override {
     int64_t j = timeout_jiffies[write];
     return j < 0 ? -1 : j * (1000000000 / kHz);

@@ -58,14 +58,6 @@ int64_t read_some(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* po
   return r;
 }
 
-// When a blocking read or write of `f` starting now gives up with EAGAIN
-// (SO_RCVTIMEO, SO_SNDTIMEO), -1 for never; and whether that time came.
-int64_t wait_deadline(Kernel& k, const File& f, bool write) {
-  int64_t ns = f.block_timeout_ns(write);
-  return ns < 0 ? -1 : k.monotonic_ns() + ns;
-}
-bool past(Kernel& k, int64_t deadline) { return deadline >= 0 && k.monotonic_ns() >= deadline; }
-
 // A read that got bytes is IN_ACCESS to inotify (vfs_read()).
 int64_t do_read(Kernel& k, File& f, const UserBuffers& dst, const uint64_t* pos) {
   int64_t r = read_some(k, f, dst, pos);
@@ -730,12 +722,12 @@ int64_t sys_ioctl(Kernel& k, const uint64_t* a) {
       int32_t n;
       if (regular)  // i_size - f_pos, as an int (negative past the end)
         n = int32_t(int64_t(node->size()) - int64_t(f.offset()));
-      else if (f.counts_readable_bytes() && f.readable_bytes() < 0)
-        return f.readable_bytes();
-      else if (f.counts_readable_bytes())
-        n = int32_t(f.readable_bytes());
-      else
+      else if (!f.counts_readable_bytes())
         return -kENOTTY;
+      else if (int64_t bytes = f.readable_bytes(); bytes < 0)
+        return bytes;  // a listening socket: EINVAL
+      else
+        n = int32_t(bytes);
       return k.mm().write(UserPtr(a[2]), n) ? 0 : -kEFAULT;
     }
     // Inode flags and fsxattr: tmpfs has them (chattr, lsattr), Ditto not yet.

@@ -107,6 +107,15 @@ inline void set_creator(Kernel& k, Inode& n, const Inode& dir) {
   }
 }
 
+// When a blocking read or write of `f` starting now gives up with EAGAIN
+// (a socket's SO_RCVTIMEO, SO_SNDTIMEO), -1 for never; and whether that
+// time has come.
+inline int64_t wait_deadline(Kernel& k, const File& f, bool write) {
+  int64_t ns = f.block_timeout_ns(write);
+  return ns < 0 ? -1 : k.monotonic_ns() + ns;
+}
+inline bool past(Kernel& k, int64_t deadline) { return deadline >= 0 && k.monotonic_ns() >= deadline; }
+
 // A new node takes the name a lookup ended at (open O_CREAT, mkdir, mknod,
 // symlink, bind): the directory's times change, and inotify hears IN_CREATE.
 inline void add_entry(Kernel& k, const Lookup& l, const InodeRef& node) {

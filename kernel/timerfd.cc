@@ -46,18 +46,16 @@ class TimerFd : public AnonFile {
     return clock_ == kCLOCK_REALTIME ? deadline_ - (k.realtime_ns() - k.monotonic_ns()) : deadline_;
   }
 
-  // Counts the expirations the clock has passed (hrtimer_forward_now()).
+  // The expirations the clock has passed by `t` (hrtimer_forward_now()),
+  // moving `deadline` to the next one (0: disarmed).
+  uint64_t passed(int64_t t, int64_t& deadline) const {
+    if (!deadline || t < deadline) return 0;
+    uint64_t n = interval_ ? 1 + uint64_t((t - deadline) / interval_) : 1;
+    deadline = interval_ ? deadline + int64_t(n) * interval_ : 0;
+    return n;
+  }
   void expire(Kernel& k) {
-    if (!deadline_) return;
-    int64_t t = now(k);
-    if (t < deadline_) return;
-    uint64_t n = 1;
-    if (interval_) {
-      n += uint64_t((t - deadline_) / interval_);
-      deadline_ += int64_t(n) * interval_;
-    } else {
-      deadline_ = 0;
-    }
+    uint64_t n = passed(now(k), deadline_);
     ticks_ += n;
     expirations_ += n;
   }
@@ -75,13 +73,8 @@ class TimerFd : public AnonFile {
   // fs/timerfd.c timerfd_show(): the clock, expirations not read, the
   // settime flags, the time left and the interval, as the timer stands now.
   std::string fdinfo(Kernel& k) const override {
-    uint64_t ticks = ticks_;
     int64_t deadline = deadline_, t = now(k);
-    if (deadline && t >= deadline) {
-      uint64_t n = interval_ ? 1 + uint64_t((t - deadline) / interval_) : 1;
-      ticks += n;
-      deadline = interval_ ? deadline + int64_t(n) * interval_ : 0;
-    }
+    uint64_t ticks = ticks_ + passed(t, deadline);
     int64_t left = deadline ? deadline - t : 0;
     char s[256];
     std::snprintf(s, sizeof s,
