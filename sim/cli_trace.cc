@@ -100,11 +100,11 @@ int cmd_info(const std::string& file) {
     auto store = trace::Store::open(file);
     auto runs = store->runs();
     std::cout << "trace " << file << ": " << runs.size() << " run(s), format version "
-              << trace::kFormatVersion << ", schema version " << trace::kSchemaVersion << "\n";
-    uint64_t blob_bytes = 0;
-    auto blobs = store->blob_list();
-    for (auto& [hash, size] : blobs) blob_bytes += size;
-    std::cout << "blobs: " << blobs.size() << " (" << blob_bytes << " bytes)\n";
+              << trace::kFormatVersion << ", schema version " << store->schema_version()
+              << (store->compressed() ? " (zstd)" : " (uncompressed)") << "\n";
+    trace::BlobTotals blobs = store->blob_totals();
+    std::cout << "blobs: " << blobs.count << " (" << blobs.raw_bytes << " bytes, " << blobs.stored_bytes
+              << " stored)\n";
     for (int64_t run : runs) {
       trace::Header h = store->header(run);
       trace::RunInfo info = store->checked_run_info(run);
@@ -122,7 +122,8 @@ int cmd_info(const std::string& file) {
                 << "\n";
       for (const auto& [host, guest] : h.mounts) std::cout << "  mount    " << host << " -> " << guest << "\n";
       for (const auto& [host, guest] : h.file_mounts) std::cout << "  mount    " << host << " -> " << guest << " (file)\n";
-      std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches"
+      std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches, "
+                << info.raw_bytes << " bytes (" << info.stored_bytes << " stored)"
                 << (info.complete ? "" : " (INCOMPLETE: the recorder did not finish)") << "\n";
       auto reader = store->reader(run);
       trace::Event e;

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "trace/compress.h"
 #include "trace/sha256.h"
 #include "trace/store.h"
 
@@ -138,6 +139,34 @@ int main(int argc, char** argv) {
     sqlite3_finalize(st);
   } else if (cmd == "drop-blobs") {
     exec(db, "DELETE FROM blobs");
+  } else if (cmd == "to-schema-2") {
+    // Rewrites a trace as Ditto wrote it before compression (schema 2): the
+    // reader must still replay it.
+    for (const char* table : {"batches", "blobs"}) {
+      std::string sel = std::string("SELECT rowid, data, ") + (table == std::string("blobs") ? "size" : "raw_size") +
+                        " FROM " + table;
+      sqlite3_stmt* st;
+      sqlite3_prepare_v2(db, sel.c_str(), -1, &st, nullptr);
+      std::vector<std::pair<int64_t, std::string>> rows;
+      while (sqlite3_step(st) == SQLITE_ROW)
+        rows.emplace_back(sqlite3_column_int64(st, 0),
+                          trace::zstd_decompress(blob_column(st, 1), size_t(sqlite3_column_int64(st, 2)), table));
+      sqlite3_finalize(st);
+      std::string up_sql = std::string("UPDATE ") + table + " SET data=?" +
+                           (table == std::string("batches") ? ", checksum=?" : "") + " WHERE rowid=?";
+      for (auto& [rowid, raw] : rows) {
+        sqlite3_stmt* up;
+        sqlite3_prepare_v2(db, up_sql.c_str(), -1, &up, nullptr);
+        int i = 1;
+        sqlite3_bind_blob(up, i++, raw.data(), int(raw.size()), SQLITE_TRANSIENT);
+        if (table == std::string("batches")) sqlite3_bind_int64(up, i++, int64_t(trace::checksum64(raw.data(), raw.size())));
+        sqlite3_bind_int64(up, i, rowid);
+        if (sqlite3_step(up) != SQLITE_DONE) return 2;
+        sqlite3_finalize(up);
+      }
+    }
+    exec(db, "ALTER TABLE batches DROP COLUMN raw_size; DELETE FROM meta WHERE key='codec';"
+             "UPDATE meta SET value='2' WHERE key='schema_version'");
   } else if (cmd == "drop-last-batch") {
     exec(db, "DELETE FROM batches WHERE first_seq = (SELECT max(first_seq) FROM batches)");
   } else if (cmd == "edit-getrandom") {
@@ -146,16 +175,19 @@ int main(int argc, char** argv) {
     sqlite3_prepare_v2(db, "SELECT first_seq, data FROM batches ORDER BY first_seq", -1, &st, nullptr);
     while (sqlite3_step(st) == SQLITE_ROW) {
       uint64_t first = 0;
-      std::vector<trace::Event> evs = trace::decode_batch(blob_column(st, 1), &first);
+      std::vector<trace::Event> evs =
+          trace::decode_batch(trace::zstd_decompress(blob_column(st, 1), size_t(1) << 30, "batch"), &first);
       for (trace::Event& e : evs) {
         if (e.kind != trace::EventKind::kSyscall || e.nr != 318 || e.data.empty()) continue;
         e.data[0] = char(e.data[0] ^ 0x5a);
-        std::string bytes = trace::encode_batch(first, evs);
+        std::string raw = trace::encode_batch(first, evs), bytes = trace::zstd_compress(raw);
         sqlite3_stmt* up;
-        sqlite3_prepare_v2(db, "UPDATE batches SET data=?, checksum=? WHERE first_seq=?", -1, &up, nullptr);
+        sqlite3_prepare_v2(db, "UPDATE batches SET data=?, checksum=?, raw_size=? WHERE first_seq=?", -1, &up,
+                           nullptr);
         sqlite3_bind_blob(up, 1, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
         sqlite3_bind_int64(up, 2, int64_t(trace::checksum64(bytes.data(), bytes.size())));
-        sqlite3_bind_int64(up, 3, int64_t(first));
+        sqlite3_bind_int64(up, 3, int64_t(raw.size()));
+        sqlite3_bind_int64(up, 4, int64_t(first));
         sqlite3_step(up);
         sqlite3_finalize(up);
         sqlite3_finalize(st);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "trace/compress.h"
 #include "trace/sha256.h"
 #include "trace/trace.capnp.h"
 
@@ -439,9 +440,9 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
       "  complete INTEGER NOT NULL DEFAULT 0, event_count INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE batches(run INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
       "  count INTEGER NOT NULL, data BLOB NOT NULL, checksum INTEGER NOT NULL,"
-      "  PRIMARY KEY(run, first_seq));"
+      "  raw_size INTEGER NOT NULL, PRIMARY KEY(run, first_seq));"
       "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);");
-  std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('schema_version','" +
+  std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('codec','zstd'),('schema_version','" +
                      std::to_string(kSchemaVersion) + "');COMMIT";
   s->exec(meta.c_str());
   return s;
@@ -499,7 +500,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, bool writable) {
     s->fail("cannot read the meta table");
   }
   Stmt st{raw};
-  std::string format, version;
+  std::string format, version, codec;
   int rc;
   while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
     // Either may be NULL in a damaged or crafted file.
@@ -510,12 +511,19 @@ std::unique_ptr<Store> Store::open(const std::string& path, bool writable) {
     std::string k = text_of(0), v = text_of(1);
     if (k == "format") format = v;
     if (k == "schema_version") version = v;
+    if (k == "codec") codec = v;
   }
   if (rc != SQLITE_DONE) s->fail("cannot read the meta table");
   if (format != "ditto-trace") throw TraceError(path + " is not a Ditto trace (meta.format is '" + format + "')");
-  if (version != std::to_string(kSchemaVersion))
-    throw TraceError(path + " has trace schema version " + version + "; this Ditto reads version " +
-                     std::to_string(kSchemaVersion));
+  int v = 0;
+  for (int known = kOldestSchemaVersion; known <= kSchemaVersion; ++known)
+    if (version == std::to_string(known)) v = known;
+  if (!v)
+    throw TraceError(path + " has trace schema version " + version + "; this Ditto reads versions " +
+                     std::to_string(kOldestSchemaVersion) + " to " + std::to_string(kSchemaVersion));
+  if (v >= 3 && codec != "zstd")
+    throw TraceError(path + " stores its events with codec '" + codec + "'; this Ditto reads zstd");
+  s->schema_version_ = v;
   return s;
 }
 
@@ -556,9 +564,14 @@ int64_t Store::begin_run(const Header& h) {
 }
 
 void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Event>& events) {
-  std::string bytes = encode_batch(first_seq, events);
+  // A version 2 trace (analyze adding a run to it) stays as it was written.
+  std::string raw = encode_batch(first_seq, events);
+  std::string bytes = compressed() ? zstd_compress(raw) : raw;
   if (!insert_batch_)
-    insert_batch_ = prepare("INSERT INTO batches(run, first_seq, count, data, checksum) VALUES(?,?,?,?,?)");
+    insert_batch_ = prepare(compressed() ? "INSERT INTO batches(run, first_seq, count, data, checksum, raw_size) "
+                                           "VALUES(?,?,?,?,?,?)"
+                                         : "INSERT INTO batches(run, first_seq, count, data, checksum) "
+                                           "VALUES(?,?,?,?,?)");
   sqlite3_stmt* st = insert_batch_;
   sqlite3_reset(st);
   sqlite3_bind_int64(st, 1, run);
@@ -566,15 +579,17 @@ void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Even
   sqlite3_bind_int64(st, 3, int64_t(events.size()));
   sqlite3_bind_blob(st, 4, bytes.data(), int(bytes.size()), SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, int64_t(checksum64(bytes.data(), bytes.size())));
+  if (compressed()) sqlite3_bind_int64(st, 6, int64_t(raw.size()));
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
 }
 
-void Store::put_blob(const std::string& hash, std::string_view bytes) {
+void Store::put_blob(const std::string& hash, std::string_view raw) {
+  std::string bytes = compressed() ? zstd_compress(raw) : std::string(raw);
   if (!insert_blob_) insert_blob_ = prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)");
   sqlite3_stmt* st = insert_blob_;
   sqlite3_reset(st);
   sqlite3_bind_text(st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, int64_t(bytes.size()));
+  sqlite3_bind_int64(st, 2, int64_t(raw.size()));
   sqlite3_bind_blob(st, 3, bytes.data(), int(bytes.size()), SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
 }
@@ -620,11 +635,16 @@ RunInfo Store::run_info(int64_t run) {
     info.complete = sqlite3_column_int(st.st, 0) != 0;
     info.event_count = uint64_t(sqlite3_column_int64(st.st, 1));
   }
-  Stmt st{prepare("SELECT count(*), coalesce(sum(count),0) FROM batches WHERE run=?")};
+  Stmt st{prepare(compressed() ? "SELECT count(*), coalesce(sum(count),0), coalesce(sum(length(data)),0),"
+                                 " coalesce(sum(raw_size),0) FROM batches WHERE run=?"
+                               : "SELECT count(*), coalesce(sum(count),0), coalesce(sum(length(data)),0),"
+                                 " coalesce(sum(length(data)),0) FROM batches WHERE run=?")};
   sqlite3_bind_int64(st.st, 1, run);
   if (sqlite3_step(st.st) != SQLITE_ROW) fail("cannot read the batches table");
   info.batches = uint64_t(sqlite3_column_int64(st.st, 0));
   info.stored_events = uint64_t(sqlite3_column_int64(st.st, 1));
+  info.stored_bytes = uint64_t(sqlite3_column_int64(st.st, 2));
+  info.raw_bytes = uint64_t(sqlite3_column_int64(st.st, 3));
   return info;
 }
 
@@ -638,15 +658,25 @@ RunInfo Store::checked_run_info(int64_t run) {
 }
 
 std::string Store::blob(const std::string& hash) {
-  Stmt st{prepare("SELECT data FROM blobs WHERE hash=?")};
+  Stmt st{prepare("SELECT data, size FROM blobs WHERE hash=?")};
   sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
   int rc = sqlite3_step(st.st);
   if (rc == SQLITE_DONE) throw TraceError(path_ + " is missing blob " + hash);
   if (rc != SQLITE_ROW) fail("cannot read blob " + hash);
   auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 0));
-  std::string out(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0)));
+  std::string_view stored(p ? p : "", size_t(sqlite3_column_bytes(st.st, 0)));
+  std::string out = compressed() ? zstd_decompress(stored, size_t(sqlite3_column_int64(st.st, 1)),
+                                                   path_ + ": blob " + hash)
+                                 : std::string(stored);
   if (sha256_hex(out) != hash) throw TraceError(path_ + ": blob " + hash + " is corrupt (its contents do not match its hash)");
   return out;
+}
+
+BlobTotals Store::blob_totals() {
+  Stmt st{prepare("SELECT count(*), coalesce(sum(size),0), coalesce(sum(length(data)),0) FROM blobs")};
+  if (sqlite3_step(st.st) != SQLITE_ROW) fail("cannot read the blobs table");
+  return {uint64_t(sqlite3_column_int64(st.st, 0)), uint64_t(sqlite3_column_int64(st.st, 1)),
+          uint64_t(sqlite3_column_int64(st.st, 2))};
 }
 
 std::vector<std::pair<std::string, uint64_t>> Store::blob_list() {
@@ -680,7 +710,12 @@ bool Store::Reader::load_batch() {
   if (checksum64(bytes.data(), bytes.size()) != sum)
     throw TraceError(store_.path_ + ": " + where + " is corrupt (checksum mismatch)");
   uint64_t decoded_first = 0;
-  batch_ = decode_batch(bytes, &decoded_first);
+  // A batch is at most what one event can carry (a guest's write of up to
+  // 2 GiB, Linux's MAX_RW_COUNT) and the rest of its batch.
+  constexpr size_t kMaxBatch = size_t(4) << 30;
+  batch_ = store_.compressed() ? decode_batch(zstd_decompress(bytes, kMaxBatch, store_.path_ + ": " + where),
+                                              &decoded_first)
+                               : decode_batch(bytes, &decoded_first);
   if (decoded_first != first || batch_.size() != count)
     throw TraceError(store_.path_ + ": " + where + " does not match its index row");
   pos_ = 0;

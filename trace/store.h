@@ -26,7 +26,11 @@ namespace trace {
 // 3: host file contents are captured apart from metadata; 4: host files'
 // owners and times are captured, and the header names the root directory.
 constexpr uint32_t kFormatVersion = 4;
-constexpr int kSchemaVersion = 2;       // of the SQLite tables (2: run headers have a checksum)
+// Of the SQLite tables. 2: run headers have a checksum; 3: batches and blobs
+// are zstd frames (meta.codec = 'zstd') and batches keep their raw size.
+// Version 2 traces are still read.
+constexpr int kSchemaVersion = 3;
+constexpr int kOldestSchemaVersion = 2;
 
 // A trace that cannot be read: the message names what is wrong.
 class TraceError : public std::runtime_error {
@@ -68,6 +72,12 @@ struct RunInfo {
   uint64_t event_count = 0;  // as recorded at finish (0 when incomplete)
   uint64_t batches = 0;
   uint64_t stored_events = 0;  // sum over the batches present
+  uint64_t stored_bytes = 0;   // of its batches, as stored (compressed)
+  uint64_t raw_bytes = 0;      // of its batches, as packed Cap'n Proto
+};
+
+struct BlobTotals {
+  uint64_t count = 0, raw_bytes = 0, stored_bytes = 0;
 };
 
 class Store {
@@ -100,6 +110,9 @@ class Store {
   RunInfo checked_run_info(int64_t run);
   std::string blob(const std::string& hash);  // verified against its hash
   std::vector<std::pair<std::string, uint64_t>> blob_list();
+  BlobTotals blob_totals();
+  int schema_version() const { return schema_version_; }
+  bool compressed() const { return schema_version_ >= 3; }
 
   // Reads a run's events in order, checking every batch's checksum and that
   // sequence numbers run on without gaps.
@@ -124,6 +137,7 @@ class Store {
  private:
   Store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   int lock_fd_ = -1;
+  int schema_version_ = kSchemaVersion;
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);
   sqlite3_stmt* prepare(const char* sql);
