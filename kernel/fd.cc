@@ -297,6 +297,7 @@ int64_t HostStdio::read_into(Kernel& k, char* buf, size_t n, size_t room, size_t
     // What the read asks for (at most what a pipe holds): the bytes the
     // guest cannot take stay here.
     unread_.resize(std::min<size_t>(n, kPipeBufSize));
+    if (k.config().input == "-") k.touch_input();
     int64_t r = k.io().read_stdin(unread_.data(), unread_.size());
     unread_.resize(r > 0 ? size_t(r) : 0);
     if (r <= 0) return r;

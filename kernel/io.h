@@ -52,6 +52,8 @@ class Io {
   virtual int64_t write_output(int fd, const char* buf, size_t n) = 0;
   // True once the sink wants the run to end (replay divergence, I/O error).
   virtual bool stop_requested() const = 0;
+  // The guest touched its corpus input for the first time (Config::input).
+  virtual void input_touched() {}
   // False when events go nowhere (`ditto run`): the kernel then skips work
   // whose only product is an event, such as the final memory digest.
   virtual bool keeps_events() const { return true; }

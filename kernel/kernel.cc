@@ -38,6 +38,13 @@ Kernel::Kernel(const Config& cfg, Io& io) : cfg_(cfg), io_(io), rng_(cfg.seed) {
   vfs_->set_search_check([this](const Inode& dir) {
     return current_ ? int(-inode_permission(current_->creds, dir, kMayExec)) : 0;
   });
+  if (!cfg.input.empty() && cfg.input != "-") vfs_->watch_host_path(cfg.input, [this] { touch_input(); });
+}
+
+void Kernel::touch_input() {
+  if (std::exchange(input_touched_, true)) return;
+  end_slice_ = true;
+  io_.input_touched();
 }
 
 Kernel::~Kernel() = default;
@@ -662,7 +669,7 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   // The first clone always ends the slice (whether a snapshot was taken at
   // it or not: the runs that are forked there and their replays agree).
   if (io_.stop_requested() || t.run_state != RunState::kRunnable || resume_set_ || group_stopped(t) ||
-      first_clone) {
+      first_clone || std::exchange(end_slice_, false)) {
     engine.request_stop();
   } else if (preemption_ && preemption_->preempt_after_syscall(t, uint32_t(regs.nr), regs.rip)) {
     preempted_ = true;

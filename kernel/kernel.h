@@ -290,6 +290,12 @@ struct Config {
   // The host directory the guest sees as "/", read-only, its writes kept in
   // memory over it (copy-on-write); "" for the hermetic world of Ditto's own.
   std::string root_dir;
+  // A corpus run's input (sim/corpus.h): "-" for stdin, or the host path of
+  // the file mount that shows it; "" when the run has none. The first time
+  // the guest touches it (before anything of it is read) Io::input_touched()
+  // is called and the slice ends after that syscall: a fork server takes its
+  // snapshot there, and its runs and their replays agree on the slice.
+  std::string input;
   std::string cwd = "/";
   uint64_t ns_per_tick = 1;
   // CPUs the guest sees (sched_getaffinity, /sys/devices/system/cpu,
@@ -388,6 +394,9 @@ class Kernel : public cpu::TrapHandler {
   // last point that every schedule of the run shares (`ditto explore` forks
   // its schedules there). False abandons the run on the spot.
   void set_first_clone_hook(std::function<bool()> fn) { first_clone_hook_ = std::move(fn); }
+  // The guest is about to look at its corpus input (Config::input): the
+  // first time, Io::input_touched() and the slice ends after this syscall.
+  void touch_input();
   // Whether the slice that just ended was ended by the Preemption (as
   // opposed to a block, exit, exec or the tick budget); sched_yield too.
   bool slice_preempted() const { return preempted_; }
@@ -655,6 +664,8 @@ class Kernel : public cpu::TrapHandler {
   std::function<void(MemoryManager&)> engine_setup_;
   std::function<bool()> first_clone_hook_;
   bool cloned_ = false;  // the first clone happened
+  bool input_touched_ = false;
+  bool end_slice_ = false;  // after this syscall, whatever the policy says
   bool preempted_ = false, yielded_ = false;  // how the current slice ended
   int64_t sleep_ns_ = 0;
   Random rng_;

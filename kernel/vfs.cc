@@ -318,6 +318,7 @@ void take_host_attributes(Inode& node, const HostFile& hf) {
 void Vfs::materialize(const InodeRef& node) {
   if (!node || !node->host_pending) return;
   node->host_pending = false;
+  if (on_watched_ && node->host_path == watched_path_) on_watched_();
   HostFile hf = io_.host_file(node->host_path, tid_, tick_);
   if (node->implied) {
     // A directory of Ditto's own under a mount: it keeps what it holds (the
@@ -375,6 +376,7 @@ int Vfs::load_contents(Inode& node) {
   if (node.host_read_err) return node.host_read_err;
   if (!node.contents_pending) return 0;
   node.contents_pending = false;
+  if (on_watched_ && node.host_path == watched_path_) on_watched_();
   HostFile hf = io_.host_contents(node.host_path, tid_, tick_);
   if (hf.err) {
     // Readable when looked at, not now: the guest's read fails as the host's did.

@@ -173,6 +173,12 @@ class Vfs {
   // it (fs/namei.c may_lookup()): 0, or the positive errno the walk fails with.
   using SearchCheck = std::function<int(const Inode& dir)>;
   void set_search_check(SearchCheck fn) { search_check_ = std::move(fn); }
+  // `fn` runs before the host is first asked about `host_path` (a corpus
+  // input's file mount: Kernel::touch_input()).
+  void watch_host_path(std::string host_path, std::function<void()> fn) {
+    watched_path_ = std::move(host_path);
+    on_watched_ = std::move(fn);
+  }
   void refresh_proc(const InodeRef& dir, const std::string* only = nullptr);
   // Counts changes that can move or detach a directory other than by
   // removing it (rename; a /proc directory, with its subdirectories, whose
@@ -217,6 +223,8 @@ class Vfs {
   void add_host_entries(const InodeRef& dir, const std::vector<std::string>& names);
   void probe_host_entry(const InodeRef& dir, const std::string& name);
   Io& io_;
+  std::string watched_path_;
+  std::function<void()> on_watched_;
   std::function<int64_t()> now_ns_;
   SearchCheck search_check_;
   std::shared_ptr<FileSpace> space_;

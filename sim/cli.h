@@ -1,6 +1,6 @@
 // The `ditto` command line, one subcommand family a file: cli_guest.cc
-// (run, record), cli_explore.cc (explore), cli_trace.cc (replay, dump,
-// info), main.cc (the parser).
+// (run, record), cli_explore.cc (explore), cli_corpus.cc (corpus),
+// cli_trace.cc (replay, dump, info), main.cc (the parser).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -78,6 +78,16 @@ struct ExploreCliOptions {
 };
 void add_explore_options(CLI::App* cmd, ExploreCliOptions& o);
 int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest);
+struct CorpusCliOptions {
+  GuestOptions guest;
+  int jobs = 0;  // 0: the host's cores
+  bool stdin_input = false;
+  uint64_t timeout_ticks = 0;
+  std::string shard;  // "K/N"
+  bool json = false;
+};
+void add_corpus_options(CLI::App* cmd, CorpusCliOptions& o);
+int cmd_corpus(CorpusCliOptions& o, const std::vector<std::string>& words);
 int cmd_analyze(const sim::AnalyzeOptions& o, bool json);
 int cmd_replay(const std::string& file, const replay::Options& opts);
 int cmd_dump(const std::string& file, bool json, int64_t run);

@@ -461,7 +461,7 @@ int cmd_run(const GuestOptions& o, const std::vector<std::string>& guest, bool r
     int64_t run = 0;
     sim::HostIo io(nullptr, nullptr);
     io.hold();
-    opts.at_started = [&] {
+    opts.at_started = [&](kernel::Kernel&) {
       store = trace::Store::create(output);
       run = store->begin_run(sim::header_for(cfg, opts));
       recorder = std::make_unique<trace::Recorder>(*store, run);

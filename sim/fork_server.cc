@@ -67,6 +67,16 @@ std::string encode(const ScheduleResult& r) {
   w.u64(r.rip);
   w.u64(r.ticks);
   w.u64(r.load_bias);
+  w.u64(r.stack.size());
+  for (uint64_t a : r.stack) w.u64(a);
+  w.u64(uint64_t(r.signal));
+  w.u64(r.blocks.size());
+  for (uint64_t b : r.blocks) w.u64(b);
+  w.u64(r.unsupported.size());
+  for (const auto& [name, n] : r.unsupported) {
+    w.str(name);
+    w.u64(n);
+  }
   w.str(r.events.empty() ? std::string() : trace::encode_batch(0, r.events));
   w.u64(r.blobs.size());
   for (const auto& [hash, bytes] : r.blobs) {
@@ -89,6 +99,19 @@ ScheduleResult decode(const std::string& bytes) {
   r.rip = rd.u64();
   r.ticks = rd.u64();
   r.load_bias = rd.u64();
+  for (uint64_t n = rd.u64(); n > 0; --n) {
+    if (n > bytes.size() / 8) throw std::runtime_error("truncated schedule result");
+    r.stack.push_back(rd.u64());
+  }
+  r.signal = int(rd.u64());
+  for (uint64_t n = rd.u64(); n > 0; --n) {
+    if (n > bytes.size() / 8) throw std::runtime_error("truncated schedule result");
+    r.blocks.push_back(rd.u64());
+  }
+  for (uint64_t n = rd.u64(); n > 0; --n) {
+    std::string name = rd.str();
+    r.unsupported[name] = rd.u64();
+  }
   std::string batch = rd.str();
   uint64_t first = 0;
   if (!batch.empty()) r.events = trace::decode_batch(batch, &first);
@@ -130,6 +153,9 @@ void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::s
   s.last_output = last_line(io.out);
   s.ticks = r.ticks;
   s.load_bias = r.outcome.load_bias;
+  s.stack = out.death_stack;
+  s.signal = out.signal;
+  for (const auto& [name, nr_count] : r.unsupported) s.unsupported[name] = nr_count.second;
   std::string stack;
   for (size_t i = 0; i < out.death_stack.size() && i < 4; ++i) stack += " " + hex(out.death_stack[i]);
   if (!r.error.empty()) {
@@ -174,18 +200,32 @@ void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::s
   }
 }
 
+// A probe copy's record of the blocks it runs.
+class ForkServer::BlockProbe : public cpu::MemoryTracer {
+ public:
+  void on_access(uint64_t, uint64_t, uint32_t, bool) override {}
+  void on_block(uint64_t addr) override { blocks.insert(addr); }
+  std::set<uint64_t> blocks;
+};
+
+ForkServer::~ForkServer() = default;
+
 ForkServer::ForkServer(const kernel::Config& cfg, RunOptions opts, std::shared_ptr<const Profile> profile,
-                       std::optional<std::string> expect_stdout)
+                       std::optional<std::string> expect_stdout, Snapshot at)
     : cfg_(cfg),
       opts_(std::move(opts)),
       profile_(std::move(profile)),
-      expect_stdout_(std::move(expect_stdout)) {}
+      expect_stdout_(std::move(expect_stdout)),
+      at_(at) {}
 
 const std::vector<trace::Event>& ForkServer::prefix() const { return io_.events; }
 
 bool ForkServer::serve(const std::function<void(ForkServer&)>& driver) {
   RunOptions opts = opts_;
-  opts.at_first_clone = [&](kernel::Kernel& k, Scheduler& s) { return at_snapshot(k, s, driver); };
+  if (at_ == Snapshot::kFirstClone)
+    opts.at_first_clone = [&](kernel::Kernel& k, Scheduler& s) { return at_snapshot(k, s, driver); };
+  else
+    io_.at_first_input = [&] { at_input(driver); };
   opts.at_end = [this](const RunResult& r) {
     if (child_) finish_child(r);
   };
@@ -195,6 +235,7 @@ bool ForkServer::serve(const std::function<void(ForkServer&)>& driver) {
            !out.detail.empty() || (expect_stdout_ && io_.out != *expect_stdout_) ||
            spec_.events == ScheduleSpec::Events::kAlways;
   };
+  opts.at_started = [this](kernel::Kernel& k) { kernel_ = &k; };
   RunResult r = run_guest(cfg_, io_, opts);
   if (snapshot_) {
     io_.events.resize(prefix_len_);  // the rest was the server's own abandoned run
@@ -207,22 +248,55 @@ bool ForkServer::serve(const std::function<void(ForkServer&)>& driver) {
 
 bool ForkServer::at_snapshot(kernel::Kernel& k, Scheduler& s,
                              const std::function<void(ForkServer&)>& driver) {
+  // The code the schedules will run, translated once here rather than in
+  // every copy (a schedule stopped before a site goes on from a block that
+  // starts there).
+  if (profile_) {
+    std::vector<uint64_t> blocks = profile_->blocks;
+    for (const auto& [site, info] : profile_->sites) blocks.push_back(site);
+    k.current().mm->engine().translate(blocks);
+  }
+  if (!drive(driver)) return false;
+  if (spec_.at_start) spec_.at_start(k);
+  if (spec_.policy) s.set_policy(spec_.policy());
+  return true;
+}
+
+// Called from the guest's first look at its input (a read of stdin, a
+// lookup of the input file), before anything of it is read: a copy reads
+// its own input from here on, and the server's run ends.
+void ForkServer::at_input(const std::function<void(ForkServer&)>& driver) {
+  if (!drive(driver)) {
+    io_.stop = true;
+    return;
+  }
+  io_.set_input(spec_.input);
+  if (spec_.probe && kernel_) {
+    probe_ = std::make_unique<BlockProbe>();
+    kernel_->current().mm->engine().trace_memory(probe_.get());
+  }
+}
+
+void ForkServer::translate_ahead(const std::vector<uint64_t>& blocks) {
+  if (!kernel_ || child_) return;
+  // Only code mapped here: a copy's own mappings (a library it loaded) are
+  // not, and running there would fault.
+  kernel::MemoryManager& mm = *kernel_->current().mm;
+  std::vector<uint64_t> here;
+  for (uint64_t b : blocks)
+    if (const kernel::Vma* v = mm.find(b); v && (v->prot & 4 /* PROT_EXEC */)) here.push_back(b);
+  if (!here.empty()) mm.engine().translate(here);
+}
+
+bool ForkServer::drive(const std::function<void(ForkServer&)>& driver) {
   snapshot_ = true;
   prefix_len_ = io_.events.size();
   io_.events.reserve(prefix_len_ + 4096);  // copies append without moving what is there
   for (const auto& [hash, bytes] : io_.blobs) parent_blobs_.insert(hash);
-  // The code the schedules will run, translated once here rather than in
-  // every copy (a schedule stopped before a site goes on from a block that
-  // starts there).
-  std::vector<uint64_t> blocks = profile_->blocks;
-  for (const auto& [site, info] : profile_->sites) blocks.push_back(site);
-  k.current().mm->engine().translate(blocks);
   // Nothing may unwind through the emulator's frames (this is a trap).
   try {
     driver(*this);
   } catch (const ForkedCopy&) {
-    if (spec_.at_start) spec_.at_start(k);
-    s.set_policy(spec_.policy());
     return true;
   } catch (const std::exception& ex) {
     if (child_) std::_Exit(125);
@@ -308,6 +382,7 @@ void ForkServer::finish_child(const RunResult& r) {
       if (!parent_blobs_.count(hash)) s.blobs.emplace(hash, bytes);
   }
   if (spec_.report) s.extra = spec_.report();
+  if (probe_) s.blocks.assign(probe_->blocks.begin(), probe_->blocks.end());
   std::string bytes = encode(s);
   for (size_t off = 0; off < bytes.size();) {
     ssize_t w = ::write(result_fd_, bytes.data() + off, bytes.size() - off);

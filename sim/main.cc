@@ -42,6 +42,14 @@ int main(int argc, char** argv) {
   auto* exp = app.add_subcommand("explore", "Run PROG [ARGS...] under many schedules and report the distinct failures");
   add_explore_options(exp, exp_opts);
   exp->add_option("program", "PROG [ARGS...]: an x86-64 ELF program (static or dynamic) or a #! script, and its arguments");
+  CorpusCliOptions cor_opts;
+  auto* cor = app.add_subcommand("corpus", "Run PROG once per input file of fuzz corpora; group the crashes");
+  add_corpus_options(cor, cor_opts);
+  cor->add_option("inputs", "INPUT_DIR... PROG [ARGS...]: folders of inputs (AFL++ output, libFuzzer corpora), "
+                            "then the program; @@ in ARGS becomes each input's path, else the input is stdin");
+  cor->footer("Example:\n  ditto corpus -o results.db out/default ./parser @@\n"
+              "  ditto replay results.db --run 3\n"
+              "Exit status: 0 no crash or hang; 1 some input crashed or hung; 125 Ditto failed.");
   std::string file;
   sim::AnalyzeOptions ana_opts;
   bool ana_json = false;
@@ -70,9 +78,13 @@ int main(int argc, char** argv) {
 
   // run/record take the guest command line verbatim after their options.
   std::vector<std::string> guest;
-  if (!args.empty() && (args[0] == "run" || args[0] == "record" || args[0] == "explore")) {
+  if (!args.empty() && (args[0] == "run" || args[0] == "record" || args[0] == "explore" || args[0] == "corpus")) {
     std::vector<std::string> rest(args.begin() + 1, args.end()), opts;
-    split_guest_command(args[0] == "run" ? *run : args[0] == "record" ? *rec : *exp, rest, opts, guest);
+    split_guest_command(args[0] == "run"      ? *run
+                        : args[0] == "record" ? *rec
+                        : args[0] == "corpus" ? *cor
+                                              : *exp,
+                        rest, opts, guest);
     args.assign(1, args[0]);
     args.insert(args.end(), opts.begin(), opts.end());
   }
@@ -92,6 +104,7 @@ int main(int argc, char** argv) {
     return cmd_run(rec_opts, guest, true);
   }
   if (exp->parsed()) return cmd_explore(exp_opts, guest);
+  if (cor->parsed()) return cmd_corpus(cor_opts, guest);
   if (ana->parsed()) {
     if (ana_opts.jobs <= 0) ana_opts.jobs = int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
     return cmd_analyze(ana_opts, ana_json);

@@ -1,6 +1,7 @@
 #include "sim/memory_io.h"
 
 #include <cstring>
+#include <utility>
 
 #include "sim/simulator.h"
 
@@ -11,8 +12,36 @@ void MemoryIo::emit(trace::Event&& e) {
   events.push_back(std::move(e));
 }
 
+void MemoryIo::input_touched() {
+  if (at_first_input) std::exchange(at_first_input, nullptr)();
+}
+
+void MemoryIo::set_input(std::string bytes) {
+  if (input_path == "-") {
+    stdin_ = std::move(bytes);
+    stdin_pos_ = 0;
+  } else {
+    input_ = std::move(bytes);
+  }
+}
+
+namespace {
+// The input file as the guest sees it: a regular file of the input's size,
+// owned by root, readable by all, with no time of its own (the same for
+// every input but for its size).
+kernel::HostFile input_file(const std::string& bytes) {
+  kernel::HostFile hf;
+  hf.kind = kernel::HostFileKind::kRegular;
+  hf.mode = 0644;
+  hf.size = bytes.size();
+  hf.content = bytes;
+  return hf;
+}
+}  // namespace
+
 kernel::HostFile MemoryIo::host_file(const std::string& path, uint32_t tid, uint64_t tick) {
-  std::optional<kernel::HostFile> recorded = files ? files(path) : std::nullopt;
+  std::optional<kernel::HostFile> recorded =
+      input_ && path == input_path ? input_file(*input_) : files ? files(path) : std::nullopt;
   kernel::HostFile hf = recorded ? *recorded : read_host_file(path);
   hf.content.clear();
   emit(host_file_event(path, tid, tick, hf));
@@ -20,7 +49,8 @@ kernel::HostFile MemoryIo::host_file(const std::string& path, uint32_t tid, uint
 }
 
 kernel::HostFile MemoryIo::host_contents(const std::string& path, uint32_t tid, uint64_t tick) {
-  std::optional<kernel::HostFile> recorded = files ? files(path) : std::nullopt;
+  std::optional<kernel::HostFile> recorded =
+      input_ && path == input_path ? input_file(*input_) : files ? files(path) : std::nullopt;
   kernel::HostFile hf;
   if (recorded) {
     hf.kind = kernel::HostFileKind::kRegular;

@@ -22,7 +22,8 @@ class MemoryIo : public kernel::Io {
   kernel::HostFile host_contents(const std::string& path, uint32_t tid, uint64_t tick) override;
   int64_t read_stdin(char* buf, size_t n) override;
   int64_t write_output(int fd, const char* buf, size_t n) override;
-  bool stop_requested() const override { return false; }
+  bool stop_requested() const override { return stop; }
+  void input_touched() override;
   uint64_t event_count() const override { return events.size(); }
   bool wants_digests(const kernel::Outcome& how) const override { return !digests_for || digests_for(how); }
 
@@ -32,6 +33,19 @@ class MemoryIo : public kernel::Io {
   // When set, host files come from here (a trace's copies) when it has them.
   std::function<std::optional<kernel::HostFile>(const std::string& path)> files;
 
+  // A corpus run's input (sim/corpus.h; kernel::Config::input): the guest's
+  // stdin ("-"), or the bytes of the host file `input_path` names (the
+  // placeholder a file mount shows at the guest's input path). The first
+  // time the guest touches it, `at_first_input` runs (once), before
+  // anything of the input is read: the fork server's snapshot, after which
+  // each copy sets its own input.
+  std::string input_path;
+  std::function<void()> at_first_input;
+  void set_input(std::string bytes);
+  // Ends the run at the next boundary (the fork server's own run, once its
+  // copies are done).
+  bool stop = false;
+
   std::vector<trace::Event> events;
   std::map<std::string, std::string> blobs;  // sha256 -> bytes
   std::string out, err;                      // the guest's stdout and stderr
@@ -39,6 +53,7 @@ class MemoryIo : public kernel::Io {
  private:
   std::string stdin_;
   size_t stdin_pos_ = 0;
+  std::optional<std::string> input_;  // set_input()'s bytes
 };
 
 }  // namespace sim

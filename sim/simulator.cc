@@ -36,6 +36,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.mounts = cfg.mounts;
   h.file_mounts = cfg.file_mounts;
   h.root_dir = cfg.root_dir;
+  h.input = cfg.input;
   h.ns_per_tick = cfg.ns_per_tick;
   h.cpus = uint32_t(cfg.cpus);
   h.memory_bytes = cfg.memory_bytes;
@@ -60,6 +61,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.mounts = h.mounts;
   cfg.file_mounts = h.file_mounts;
   cfg.root_dir = h.root_dir;
+  cfg.input = h.input;
   cfg.ns_per_tick = h.ns_per_tick;
   cfg.cpus = int(h.cpus);
   if (h.memory_bytes) cfg.memory_bytes = h.memory_bytes;
@@ -107,7 +109,7 @@ RunResult run_guest(const kernel::Config& cfg, kernel::Io& io, const RunOptions&
   if (opts.at_first_clone) k.set_first_clone_hook([&] { return opts.at_first_clone(k, *sched); });
   res.load = k.start();
   if (res.load.status) return res;
-  if (opts.at_started) opts.at_started();
+  if (opts.at_started) opts.at_started(k);
 
   Progress progress(opts.progress);
   const uint64_t chunk = opts.slice_ticks ? std::min(opts.slice_ticks, kChunkTicks) : kChunkTicks;

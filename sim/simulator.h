@@ -56,7 +56,7 @@ struct RunOptions {
   std::function<bool(kernel::Kernel&, Scheduler&)> at_first_clone;
   // Called once the program loaded, before any guest code runs (a recording
   // makes its trace there: a program that cannot start replaces nothing).
-  std::function<void()> at_started;
+  std::function<void(kernel::Kernel&)> at_started;
   // Called with the result before the run's kernel is torn down (a forked
   // schedule reports and exits there: tearing down costs more than its run).
   std::function<void(const RunResult&)> at_end;

@@ -288,6 +288,7 @@ std::string encode_header(const Header& h) {
     file_mounts[i].setGuest(text(h.file_mounts[i].second));
   }
   b.setRootDir(text(h.root_dir));
+  b.setInput(text(h.input));
   b.setNsPerTick(h.ns_per_tick);
   auto sites = b.initSites(h.sites.size());
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
@@ -311,10 +312,10 @@ Header decode_header(std::string_view bytes) {
     auto r = msg.getRoot<schema::Header>();
     Header h;
     h.format_version = r.getFormatVersion();
-    if (h.format_version != kFormatVersion)
+    if (h.format_version < kOldestFormatVersion || h.format_version > kFormatVersion)
       throw TraceError("trace format version " + std::to_string(h.format_version) +
-                       " is not supported (this Ditto reads version " +
-                       std::to_string(kFormatVersion) + ")");
+                       " is not supported (this Ditto reads versions " + std::to_string(kOldestFormatVersion) +
+                       " to " + std::to_string(kFormatVersion) + ")");
     h.ditto_version = str(r.getDittoVersion());
     for (auto t : r.getArgv()) h.argv.push_back(str(t));
     for (auto t : r.getEnv()) h.env.push_back(str(t));
@@ -328,6 +329,7 @@ Header decode_header(std::string_view bytes) {
     for (auto m : r.getMounts()) h.mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (auto m : r.getFileMounts()) h.file_mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     h.root_dir = str(r.getRootDir());
+    h.input = str(r.getInput());
     h.ns_per_tick = r.getNsPerTick();
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (uint64_t s : r.getSites()) h.sites.push_back(s);
@@ -441,7 +443,10 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
       "CREATE TABLE batches(run INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
       "  count INTEGER NOT NULL, data BLOB NOT NULL, checksum INTEGER NOT NULL,"
       "  raw_size INTEGER NOT NULL, PRIMARY KEY(run, first_seq));"
-      "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);");
+      "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);"
+      "CREATE TABLE verdicts(run INTEGER PRIMARY KEY, job TEXT NOT NULL, kind TEXT NOT NULL,"
+      "  signature TEXT NOT NULL, summary TEXT NOT NULL, key INTEGER NOT NULL, input_name TEXT NOT NULL,"
+      "  input_hash TEXT NOT NULL, input_size INTEGER NOT NULL, signal INTEGER NOT NULL, rip INTEGER NOT NULL);");
   std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('codec','zstd'),('schema_version','" +
                      std::to_string(kSchemaVersion) + "');COMMIT";
   s->exec(meta.c_str());
@@ -584,6 +589,14 @@ void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Even
 }
 
 void Store::put_blob(const std::string& hash, std::string_view raw) {
+  // Runs share their blobs (a corpus's runs all hold the program's files):
+  // one already stored is not compressed again.
+  if (!stored_blobs_.insert(hash).second) return;
+  {
+    Stmt st{prepare("SELECT 1 FROM blobs WHERE hash=?")};
+    sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+    if (sqlite3_step(st.st) == SQLITE_ROW) return;
+  }
   std::string bytes = compressed() ? zstd_compress(raw) : std::string(raw);
   if (!insert_blob_) insert_blob_ = prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)");
   sqlite3_stmt* st = insert_blob_;
@@ -594,11 +607,54 @@ void Store::put_blob(const std::string& hash, std::string_view raw) {
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
 }
 
+void Store::begin_transaction() { exec("BEGIN"); }
+void Store::commit() { exec("COMMIT"); }
+
 void Store::finish_run(int64_t run, uint64_t event_count) {
   Stmt st{prepare("UPDATE runs SET complete=1, event_count=? WHERE id=?")};
   sqlite3_bind_int64(st.st, 1, int64_t(event_count));
   sqlite3_bind_int64(st.st, 2, run);
   if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot finish the run");
+}
+
+void Store::put_verdict(int64_t run, const Verdict& v) {
+  if (!compressed()) throw TraceError(path_ + " is a version 2 trace: it has no room for a run's verdict");
+  Stmt st{prepare("INSERT OR REPLACE INTO verdicts VALUES(?,?,?,?,?,?,?,?,?,?,?)")};
+  int i = 1;
+  sqlite3_bind_int64(st.st, i++, run);
+  for (const std::string* t : {&v.job, &v.kind, &v.signature, &v.summary})
+    sqlite3_bind_text(st.st, i++, t->c_str(), int(t->size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st.st, i++, int64_t(v.key));
+  sqlite3_bind_text(st.st, i++, v.input_name.c_str(), int(v.input_name.size()), SQLITE_STATIC);
+  sqlite3_bind_text(st.st, i++, v.input_hash.c_str(), int(v.input_hash.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st.st, i++, int64_t(v.input_size));
+  sqlite3_bind_int64(st.st, i++, v.signal);
+  sqlite3_bind_int64(st.st, i++, int64_t(v.rip));
+  if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot write a run's verdict");
+}
+
+std::vector<std::pair<int64_t, Verdict>> Store::verdicts() {
+  std::vector<std::pair<int64_t, Verdict>> out;
+  if (!compressed()) return out;
+  Stmt st{prepare("SELECT run, job, kind, signature, summary, key, input_name, input_hash, input_size, signal, rip "
+                  "FROM verdicts ORDER BY run")};
+  auto text_of = [&](int col) {
+    const unsigned char* t = sqlite3_column_text(st.st, col);
+    return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(st.st, col))) : "";
+  };
+  int rc;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
+    Verdict v;
+    v.job = text_of(1), v.kind = text_of(2), v.signature = text_of(3), v.summary = text_of(4);
+    v.key = uint64_t(sqlite3_column_int64(st.st, 5));
+    v.input_name = text_of(6), v.input_hash = text_of(7);
+    v.input_size = uint64_t(sqlite3_column_int64(st.st, 8));
+    v.signal = int(sqlite3_column_int64(st.st, 9));
+    v.rip = uint64_t(sqlite3_column_int64(st.st, 10));
+    out.emplace_back(sqlite3_column_int64(st.st, 0), std::move(v));
+  }
+  if (rc != SQLITE_DONE) fail("cannot read the verdicts table");
+  return out;
 }
 
 std::vector<int64_t> Store::runs() {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,9 +26,14 @@ namespace trace {
 // kernel's own round-robin policy and cannot be replayed by this Ditto.
 // 3: host file contents are captured apart from metadata; 4: host files'
 // owners and times are captured, and the header names the root directory.
-constexpr uint32_t kFormatVersion = 4;
+// 5: the header names a corpus run's input (its first touch ends a slice)
+// and the recording level; a version 4 trace is a version 5 one without
+// either, and replays as it did.
+constexpr uint32_t kFormatVersion = 5;
+constexpr uint32_t kOldestFormatVersion = 4;
 // Of the SQLite tables. 2: run headers have a checksum; 3: batches and blobs
-// are zstd frames (meta.codec = 'zstd') and batches keep their raw size.
+// are zstd frames (meta.codec = 'zstd'), batches keep their raw size, and a
+// verdicts table says how each run of explore or corpus ended.
 // Version 2 traces are still read.
 constexpr int kSchemaVersion = 3;
 constexpr int kOldestSchemaVersion = 2;
@@ -58,6 +64,7 @@ struct Header {
   std::vector<std::pair<std::string, std::string>> mounts;  // host, guest
   std::vector<std::pair<std::string, std::string>> file_mounts;  // single files: host, guest
   std::string root_dir;  // the host directory that is the guest's "/" (copy-on-write), "" when hermetic
+  std::string input;     // a corpus run's input (kernel::Config::input), "" none
   std::vector<std::pair<std::string, std::string>> program_links;  // path, target
   uint64_t ns_per_tick = 1;
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)
@@ -74,6 +81,23 @@ struct RunInfo {
   uint64_t stored_events = 0;  // sum over the batches present
   uint64_t stored_bytes = 0;   // of its batches, as stored (compressed)
   uint64_t raw_bytes = 0;      // of its batches, as packed Cap'n Proto
+};
+
+// What a job that ran many runs (explore, corpus) concluded about one of
+// them: how it ended, the failure group it belongs to, and for a corpus the
+// input it ran. Kept beside the run so that result databases can be merged
+// and summarised without replaying anything.
+struct Verdict {
+  std::string job;        // "explore" or "corpus"
+  std::string kind;       // "clean", "exit", "signal", "deadlock", "livelock", "output", "ditto"
+  std::string signature;  // equal for the same failure
+  std::string summary;    // one line a person reads
+  uint64_t key = 0;       // explore: the schedule number; corpus: the input's place in its shard order
+  std::string input_name;  // corpus: the input file (as given), else ""
+  std::string input_hash;  // corpus: sha256 of its bytes (a blob of this trace)
+  uint64_t input_size = 0;
+  int signal = 0;
+  uint64_t rip = 0;
 };
 
 struct BlobTotals {
@@ -101,8 +125,16 @@ class Store {
   void put_blob(const std::string& hash, std::string_view data);
   void finish_run(int64_t run, uint64_t event_count);
 
+  void put_verdict(int64_t run, const Verdict& v);
+  // Many small runs in one SQLite transaction (a corpus saves hundreds a
+  // second): between these, writes are not each their own commit.
+  void begin_transaction();
+  void commit();
+
   // Reading.
   std::vector<int64_t> runs();
+  // Every run's verdict (none for a trace of `ditto record`, or of schema 2).
+  std::vector<std::pair<int64_t, Verdict>> verdicts();
   Header header(int64_t run);
   RunInfo run_info(int64_t run);
   // run_info(), and TraceError when a finished run does not hold all the
@@ -145,6 +177,7 @@ class Store {
   std::string path_;
   sqlite3_stmt* insert_batch_ = nullptr;
   sqlite3_stmt* insert_blob_ = nullptr;
+  std::set<std::string> stored_blobs_;  // by put_blob() (or found there by it)
 };
 
 // Batches events for a Store: the kernel emits one at a time, SQLite sees one

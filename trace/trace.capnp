@@ -26,6 +26,7 @@ struct Header {
   memoryBytes @16 :UInt64;  # the guest machine's memory (0 in older traces: 8 GiB)
   fileMounts @17 :List(Mount);  # single host files shown read-only in the guest (--mount FILE:PATH)
   rootDir @18 :Text;        # the host directory shown as the guest's "/" (copy-on-write), "" for --hermetic
+  input @19 :Text;          # a corpus run's input: "-" stdin, or the host path of its file mount; "" none
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
