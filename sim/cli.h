@@ -1,6 +1,7 @@
 // The `ditto` command line, one subcommand family a file: cli_guest.cc
 // (run, record), cli_explore.cc (explore), cli_corpus.cc (corpus),
-// cli_trace.cc (replay, dump, info), main.cc (the parser).
+// cli_diff.cc (diff, check), cli_trace.cc (replay, dump, info), main.cc
+// (the parser).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -88,6 +89,8 @@ struct CorpusCliOptions {
 };
 void add_corpus_options(CLI::App* cmd, CorpusCliOptions& o);
 int cmd_corpus(CorpusCliOptions& o, const std::vector<std::string>& words);
+int cmd_diff(const std::string& a, const std::string& b, const std::vector<int64_t>& runs, bool json, bool strict);
+int cmd_check(const std::string& dir, const std::string& programs, bool update);
 int cmd_analyze(const sim::AnalyzeOptions& o, bool json);
 int cmd_replay(const std::string& file, const replay::Options& opts);
 int cmd_dump(const std::string& file, bool json, int64_t run);

@@ -333,6 +333,14 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
   }
   char cwd[PATH_MAX];
   cfg.cwd = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
+  // Inside another root the guest starts where the host's working folder
+  // is in it, or at its "/" when that folder is outside it.
+  if (!cfg.root_dir.empty() && cfg.root_dir != "/") {
+    const std::string& r = cfg.root_dir;
+    if (cfg.cwd == r) cfg.cwd = "/";
+    else if (cfg.cwd.compare(0, r.size(), r) == 0 && cfg.cwd[r.size()] == '/') cfg.cwd = cfg.cwd.substr(r.size());
+    else cfg.cwd = "/";
+  }
   return 0;
 }
 

@@ -75,6 +75,29 @@ int main(int argc, char** argv) {
   dump->add_option("--run", dump_run, "Only this run");
   auto* info = app.add_subcommand("info", "Summarise a trace: header, event count, outcome");
   info->add_option("trace", file, "Trace file")->required();
+  std::string diff_a, diff_b;
+  std::vector<int64_t> diff_runs;
+  auto* dif = app.add_subcommand("diff", "Where two recorded runs part, and how the rest differs");
+  dif->add_option("a", diff_a, "First trace")->required();
+  dif->add_option("b", diff_b, "Second trace (may be the first, with two --run)")->required();
+  dif->add_option("--run", diff_runs, "Run of A, then of B (once: both; default: each trace's last)")
+      ->expected(1, 2)->take_all();
+  bool diff_strict = false;
+  dif->add_flag("--json", json, "One JSON object instead of the report");
+  dif->add_flag("--strict", diff_strict,
+                "Compare host files' owners and times too (reading a host directory changes its access time)");
+  dif->footer("Exit status: 0 the runs' events are identical, 1 they differ, 4 a trace cannot be read.");
+  std::string check_dir, check_programs = ".";
+  bool check_update = false;
+  auto* chk = app.add_subcommand("check", "Record every case of DIR/MANIFEST again and compare it with its golden trace");
+  chk->add_option("dir", check_dir, "Folder of goldens: MANIFEST and NAME.db for each case")->required();
+  chk->add_option("--programs", check_programs, "Folder holding the cases' programs (default: .)");
+  chk->add_flag("--update", check_update, "Bless the new runs as the goldens where they differ or are missing");
+  chk->footer("MANIFEST: one case a line, NAME [OPTIONS] PROG [ARGS...]; OPTIONS are --seed, --sched,\n"
+              "--sched-seed, --depth, --quantum, --env, --cpus, --memory, --max-ticks (as for record) and\n"
+              "--stdin FILE (in DIR). Each case runs as /bin/PROG in a world holding only that program, so\n"
+              "that goldens compare across checkouts and machines. # starts a comment.\n"
+              "Exit status: 0 every case as its golden, 1 some differ or have none, 125 a case could not run.");
 
   // run/record take the guest command line verbatim after their options.
   std::vector<std::string> guest;
@@ -119,5 +142,7 @@ int main(int argc, char** argv) {
   }
   if (dump->parsed()) return cmd_dump(file, json, dump_run);
   if (info->parsed()) return cmd_info(file);
+  if (dif->parsed()) return cmd_diff(diff_a, diff_b, diff_runs, json, diff_strict);
+  if (chk->parsed()) return cmd_check(check_dir, check_programs, check_update);
   return kExitDittoError;
 }

@@ -607,6 +607,13 @@ void Store::put_blob(const std::string& hash, std::string_view raw) {
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
 }
 
+void Store::make_golden() {
+  exec("DELETE FROM blobs");
+  exec("PRAGMA journal_mode=DELETE");  // a WAL database keeps its page size
+  exec("PRAGMA page_size=1024");
+  exec("VACUUM");
+}
+
 void Store::begin_transaction() { exec("BEGIN"); }
 void Store::commit() { exec("COMMIT"); }
 

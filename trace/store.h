@@ -130,6 +130,10 @@ class Store {
   // second): between these, writes are not each their own commit.
   void begin_transaction();
   void commit();
+  // A golden trace (`ditto check`): events and headers only -- no blobs,
+  // which the comparison does not need (they would hold the program) --
+  // in small pages, rewritten compactly.
+  void make_golden();
 
   // Reading.
   std::vector<int64_t> runs();

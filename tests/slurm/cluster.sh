@@ -57,9 +57,9 @@ do_stop() {
     local d pid i ids
     # Cancel jobs first: slurmstepd outlives slurmd by design and would linger.
     if [[ -n $(running_pid slurmctld) ]]; then
-        ids=$(queued)
-        if [[ -n $ids ]]; then
-            SLURM_CONF=$CONF scancel --full $ids 2>/dev/null || true
+        read -ra ids <<<"$(queued | tr '\n' ' ')"
+        if ((${#ids[@]})); then
+            SLURM_CONF=$CONF scancel --full "${ids[@]}" 2>/dev/null || true
             for ((i = 0; i < 100; i++)); do [[ -z $(queued) ]] && break; sleep 0.1; done
         fi
     fi
@@ -171,11 +171,9 @@ wait_idle() {
 
 do_start() {
     local d host port n=0
-    # stdout is only for the env lines callers eval; apt-get etc. go to stderr.
-    exec 3>&1 1>&2
     for d in "${DAEMONS[@]}"; do [[ -n $(running_pid "$d") ]] && n=$((n + 1)); done
     if ((n == ${#DAEMONS[@]})); then
-        echo "cluster.sh: already running in $D"; print_env >&3; return 0
+        echo "cluster.sh: already running in $D"; return 0
     fi
     ((n == 0)) || { echo "cluster.sh: partially running in $D, restarting" >&2; do_stop; }
 
@@ -185,17 +183,18 @@ do_start() {
     port=$(pick_ports)
     # Fresh state each start: no jobs or node state carried over from last time.
     rm -rf "$D/state" "$D/spool" "$D/munge"
-    # munged refuses group/world-writable dirs for its key, socket and log;
-    # the socket dir must stay searchable so job users can reach the socket.
+    # Not group/world-writable (munged checks), but searchable so that job
+    # users other than root can reach the munge socket.
     mkdir -p "$D/munge" "$D/state" "$D/spool" "$D/run" "$D/log"
     chmod 0755 "$D/munge" "$D/run" "$D/log"
     write_conf "$host" "$port"
-    # Key is 1 KiB of random data; munged needs it owned by its user (root), 0600.
+    # Our own key (1 KiB random); munged wants it owned by its user, not readable by others.
     dd if=/dev/urandom of="$D/munge/munge.key" bs=1024 count=1 status=none
     chmod 0400 "$D/munge/munge.key"
 
     trap 'do_stop; exit 130' INT TERM HUP   # interrupted: no half-started cluster
-    # munged as root works but warns; --force lets it take over a stale socket.
+    # --force: munged refuses paths with any group/world-writable ancestor dir
+    # without sticky bit (e.g. some CI workspaces); for a test key, warn only.
     munged --force --socket="$SOCK" --key-file="$D/munge/munge.key" \
         --pid-file="$(pidfile munged)" --log-file="$D/log/munged.log" \
         --seed-file="$D/munge/munged.seed" || fail
@@ -205,11 +204,11 @@ do_start() {
     wait_idle "$host" || fail
     trap - INT TERM HUP
     echo "cluster.sh: up in $D (node $host, ports $port/$((port + 1)))"
-    print_env >&3
 }
 
 case $cmd in
-    start) do_start ;;
+    # stdout carries only the env lines callers eval: apt-get etc. go to stderr.
+    start) do_start >&2; print_env ;;
     stop) do_stop ;;
     env) print_env ;;
     *) usage ;;

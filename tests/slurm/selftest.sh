@@ -14,6 +14,7 @@ eval "$env"
 echo "selftest: cluster up in $((SECONDS - t0)) s"
 
 rm -f "$D"/out-*.txt
+# shellcheck disable=SC2016  # $SLURM_* expand in the job, not here
 # --wait: sbatch returns only when every array task has ended (non-zero if one failed).
 timeout 120 sbatch --wait --array=0-3 --output="$D/out-%a.txt" \
     --wrap 'echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_TASK_COUNT' || {
