@@ -1,6 +1,6 @@
 // The `ditto` command line, one subcommand family a file: cli_guest.cc
 // (run, record), cli_explore.cc (explore), cli_corpus.cc (corpus),
-// cli_diff.cc (diff, check), cli_trace.cc (replay, dump, info), main.cc
+// cli_diff.cc (diff, check), cli_merge.cc (merge), cli_trace.cc (replay, dump, info), main.cc
 // (the parser).
 #pragma once
 
@@ -76,6 +76,7 @@ struct ExploreCliOptions {
   std::string expect_stdout_file;
   bool json = false;
   bool stop_at_first = false;
+  std::string shard;  // "K/N"
 };
 void add_explore_options(CLI::App* cmd, ExploreCliOptions& o);
 int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest);
@@ -91,6 +92,7 @@ void add_corpus_options(CLI::App* cmd, CorpusCliOptions& o);
 int cmd_corpus(CorpusCliOptions& o, const std::vector<std::string>& words);
 int cmd_diff(const std::string& a, const std::string& b, const std::vector<int64_t>& runs, bool json, bool strict);
 int cmd_check(const std::string& dir, const std::string& programs, bool update);
+int cmd_merge(const std::string& out, const std::vector<std::string>& inputs, bool json);
 int cmd_analyze(const sim::AnalyzeOptions& o, bool json);
 int cmd_replay(const std::string& file, const replay::Options& opts);
 int cmd_dump(const std::string& file, bool json, int64_t run);

@@ -76,6 +76,7 @@ int cmd_corpus(CorpusCliOptions& o, const std::vector<std::string>& words) {
   co.timeout_ticks = o.timeout_ticks ? o.timeout_ticks : o.guest.max_ticks ? o.guest.max_ticks : 100000000;
   co.jobs = o.jobs > 0 ? o.jobs : int(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   co.output = o.guest.output;
+  if (shards > 1) co.shard = std::to_string(shard) + "/" + std::to_string(shards);
   co.progress = !o.guest.quiet && !o.json && ::isatty(2);
 
   sim::CorpusScan scan = sim::scan_corpus(dirs);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/cli.h"
+#include "sim/corpus_inputs.h"
 #include "sim/explore.h"
 #include "sim/host_signals.h"
 #include "sim/symbols.h"
@@ -30,6 +31,9 @@ void add_explore_options(CLI::App* cmd, ExploreCliOptions& o) {
   cmd->add_option("--expect-stdout", o.expect_stdout_file,
                   "A schedule fails when its stdout differs from this file's contents");
   cmd->add_flag("--json", o.json, "One JSON object on stdout instead of the report");
+  cmd->add_option("--shard", o.shard,
+                  "Run only shard K of N (0 <= K < N): schedules numbered K modulo N, for job arrays "
+                  "(ditto merge adds the shards up)");
   cmd->add_flag(
       "--stop-at-first", o.stop_at_first,
       "Stop at the first failing schedule (the lowest-numbered one: schedules before it still finish)");
@@ -66,6 +70,10 @@ int cmd_explore(ExploreCliOptions& o, const std::vector<std::string>& guest) {
   eo.output = o.guest.output.empty() ? new_explore_name(guest[0]) : o.guest.output;
   eo.progress = !o.guest.quiet && !o.json && ::isatty(2);
   eo.stop_at_first = o.stop_at_first;
+  if (!o.shard.empty() && !sim::parse_shard(o.shard, eo.shard, eo.shards)) {
+    std::cerr << "ditto explore: --shard " << o.shard << ": expected K/N with 0 <= K < N, e.g. 0/4\n";
+    return kExitDittoError;
+  }
   if (!o.expect_stdout_file.empty()) {
     std::ifstream in(o.expect_stdout_file, std::ios::binary);
     if (!in) {

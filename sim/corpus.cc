@@ -72,6 +72,7 @@ class CorpusRunner {
     if (store_) {
       try {
         if (in_transaction_) store_->commit();
+        save_results();
         store_->close();
       } catch (const trace::TraceError& ex) {
         if (report_.error.empty()) report_.error = ex.what();
@@ -181,6 +182,24 @@ class CorpusRunner {
     return signal_label(r.signal) + " at " + at + ", stack " + trace::sha256_hex(frames).substr(0, 12);
   }
 
+  // The totals and groups, for `ditto merge` to add up across shards.
+  void save_results() {
+    trace::JobTotal j;
+    j.job = "corpus";
+    j.shard = o_.shard;
+    j.total = report_.inputs;
+    j.failing = report_.crashes + report_.hangs + report_.ditto_failures;
+    store_->put_job(j);
+    for (const CrashGroup& g : report_.groups) {
+      trace::FailureRow f;
+      f.job = "corpus";
+      f.signature = g.signature, f.kind = g.kind, f.summary = g.summary, f.where = g.where;
+      f.count = g.count, f.first_key = g.first;
+      f.run = g.smallest_run, f.input_size = g.smallest_size, f.input_name = g.smallest;
+      store_->put_failure(f);
+    }
+  }
+
   void group(const ScheduleResult& r, const trace::Verdict& v, const CorpusInput& in, int64_t run) {
     auto it = std::find_if(report_.groups.begin(), report_.groups.end(),
                            [&](const CrashGroup& g) { return g.signature == v.signature; });
@@ -192,6 +211,7 @@ class CorpusRunner {
       g.signal = r.signal;
       if (r.rip) g.where = symbols(r.load_bias).describe(r.rip);
       g.smallest = in.name, g.smallest_size = in.bytes.size(), g.smallest_run = run;
+      g.first = r.id;
       report_.groups.push_back(g);
       it = std::prev(report_.groups.end());
     } else if (in.bytes.size() < it->smallest_size) {

@@ -27,6 +27,7 @@ struct CorpusOptions {
   int jobs = 1;                 // inputs at a time
   std::string output;           // the results database ("": none)
   bool progress = false;
+  std::string shard;  // "K/N" when this is a shard of the inputs (for the results)
 };
 
 // Runs that ended the same way: a crash's signal, where it faulted and the
@@ -41,6 +42,7 @@ struct CrashGroup {
   std::string smallest;   // the smallest input (then the first by name)
   uint64_t smallest_size = 0;
   int64_t smallest_run = 0;
+  uint64_t first = 0;  // the first input (in order) that ended so
 };
 
 struct CorpusReport {

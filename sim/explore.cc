@@ -74,6 +74,7 @@ class Explorer {
       tally(false);
     }
     if (!server.error.empty()) report_.error = server.error;
+    if (store_ && report_.error.empty()) save_results();
     report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     return report_;
   }
@@ -101,6 +102,10 @@ class Explorer {
       uint64_t last = o_.stop_at_first && report_.failing ? report_.first_failing : o_.runs;
       while (server.running() < size_t(std::max(1, o_.jobs)) && next < std::min(o_.runs, last) &&
              !out_of_time()) {
+        if (o_.shards > 1 && next % o_.shards != o_.shard) {
+          ++next;
+          continue;
+        }
         ScheduleSpec spec;
         spec.id = next;
         PolicyOptions p = schedule_policy(next++);
@@ -178,7 +183,36 @@ class Explorer {
       it->summary = s.summary, it->last_output = s.last_output, it->rip = s.rip;
     }
     ++it->count;
-    if (store_ && int(it->runs.size()) < o_.keep && !s.events.empty()) it->runs.push_back(save(s, whole));
+    if (store_ && int(it->runs.size()) < o_.keep && !s.events.empty()) {
+      int64_t run = save(s, whole);
+      it->runs.push_back(run);
+      trace::Verdict v;
+      v.job = "explore";
+      v.kind = s.kind, v.signature = s.signature, v.summary = s.summary;
+      v.key = s.id, v.signal = s.signal, v.rip = s.rip;
+      store_->put_verdict(run, v);
+    }
+  }
+
+  // The totals and groups, for `ditto merge` to add up across shards.
+  void save_results() {
+    try {
+      trace::JobTotal j;
+      j.job = "explore";
+      if (o_.shards > 1) j.shard = std::to_string(o_.shard) + "/" + std::to_string(o_.shards);
+      j.total = report_.schedules, j.failing = report_.failing;
+      store_->put_job(j);
+      for (const FailureGroup& g : report_.failures) {
+        trace::FailureRow f;
+        f.job = "explore";
+        f.signature = g.signature, f.kind = g.kind, f.summary = g.summary;
+        f.count = g.count, f.first_key = g.first;
+        f.run = g.runs.empty() ? 0 : g.runs.front();
+        store_->put_failure(f);
+      }
+    } catch (const trace::TraceError& ex) {
+      report_.error = ex.what();
+    }
   }
 
   int64_t save(const ScheduleResult& s, bool whole) {

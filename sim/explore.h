@@ -36,6 +36,10 @@ struct ExploreOptions {
   std::optional<std::string> expect_stdout;  // a run printing anything else fails
   bool progress = false;
   bool stop_at_first = false;  // stop once the first failing schedule is known
+  // Shard `shard` of `shards`: of schedules 0 to runs-1, those whose number
+  // is `shard` modulo `shards` (a job array runs each shard elsewhere and
+  // `ditto merge` adds them up).
+  uint32_t shard = 0, shards = 1;
 };
 
 struct FailureGroup {

@@ -87,6 +87,15 @@ int main(int argc, char** argv) {
   dif->add_flag("--strict", diff_strict,
                 "Compare host files' owners and times too (reading a host directory changes its access time)");
   dif->footer("Exit status: 0 the runs' events are identical, 1 they differ, 4 a trace cannot be read.");
+  std::string merge_out;
+  std::vector<std::string> merge_in;
+  bool merge_json = false;
+  auto* mrg = app.add_subcommand("merge", "Combine result databases of explore or corpus (shards, separate jobs) into one");
+  mrg->add_option("output", merge_out, "The merged database (replaced if it exists)")->required();
+  mrg->add_option("inputs", merge_in, "Result databases to merge")->required();
+  mrg->add_flag("--json", merge_json, "One JSON object instead of the report");
+  mrg->footer("Runs keep their events, blobs and verdicts under new run numbers; a corpus input met twice keeps\n"
+              "its first run; failures are grouped again over everything (explore's counts add up).");
   std::string check_dir, check_programs = ".";
   bool check_update = false;
   auto* chk = app.add_subcommand("check", "Record every case of DIR/MANIFEST again and compare it with its golden trace");
@@ -143,6 +152,7 @@ int main(int argc, char** argv) {
   if (dump->parsed()) return cmd_dump(file, json, dump_run);
   if (info->parsed()) return cmd_info(file);
   if (dif->parsed()) return cmd_diff(diff_a, diff_b, diff_runs, json, diff_strict);
+  if (mrg->parsed()) return cmd_merge(merge_out, merge_in, merge_json);
   if (chk->parsed()) return cmd_check(check_dir, check_programs, check_update);
   return kExitDittoError;
 }

@@ -108,6 +108,29 @@ case "$case_name" in
     [ "$(sort -u "$tmp/hashes" | wc -l)" = 14 ] || fail "an input is in two shards"
     echo "ok: shards 0-2/3 hold 14 distinct inputs"
     ;;
+  merge)
+    # Shards merged = one job over everything: totals, groups (count and
+    # smallest input) and each input's verdict; merging a database with
+    # itself leaves the duplicate inputs out.
+    corpus all "${inputs[@]}" "$prog" @@
+    for k in 0 1 2; do
+      "$ditto" corpus -q --json --timeout-ticks 2000000 --shard $k/3 -o "$tmp/s$k.db" "${inputs[@]}" "$prog" @@ \
+        >/dev/null 2>&1
+    done
+    "$ditto" merge "$tmp/m.db" "$tmp/s0.db" "$tmp/s1.db" "$tmp/s2.db" >"$tmp/out" 2>&1 || fail "merge: $(cat "$tmp/out")"
+    q="SELECT job, total, failing FROM jobs; SELECT kind, signature, count, input_name FROM failures ORDER BY signature;
+       SELECT input_hash, kind, signature FROM verdicts ORDER BY input_hash"
+    sqlite3 "$tmp/all.db" "$q" >"$tmp/all.q" && sqlite3 "$tmp/m.db" "$q" >"$tmp/m.q" || fail "sqlite3"
+    cmp -s "$tmp/all.q" "$tmp/m.q" || fail "merged shards differ from one job: $(diff "$tmp/all.q" "$tmp/m.q")"
+    run=$(sqlite3 "$tmp/m.db" "SELECT run FROM failures WHERE signature LIKE '%parse_tally%'")
+    "$ditto" replay "$tmp/m.db" --run "$run" >"$tmp/rep" 2>&1 || fail "merged run $run: $(cat "$tmp/rep")"
+    "$ditto" merge --json "$tmp/twice.db" "$tmp/all.db" "$tmp/all.db" >"$tmp/j" 2>&1 || fail "merge twice: $(cat "$tmp/j")"
+    jq -e '.runs == 14 and .skipped_duplicates == 14 and .jobs[0].total == 14' "$tmp/j" >/dev/null ||
+      fail "a database merged with itself: $(cat "$tmp/j")"
+    "$ditto" merge "$tmp/all.db" "$tmp/all.db" >"$tmp/o" 2>&1
+    [ $? = 125 ] || fail "merging into an input: $(cat "$tmp/o")"
+    echo "ok: 3 shards merged = one job (totals, groups, verdicts); run $run replays from the merge"
+    ;;
   errors)
     "$ditto" corpus "$src/corpus/fuzz/tlv" "$prog" @@ >"$tmp/o" 2>&1
     [ $? = 125 ] && grep -q "required" "$tmp/o" || fail "no -o: $(cat "$tmp/o")"

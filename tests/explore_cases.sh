@@ -65,6 +65,25 @@ case "$case_name" in
     cmp -s "$tmp/j1" "$tmp/j2" || fail "-j 1 and -j 2 differ: $(cat "$tmp/j1") vs $(cat "$tmp/j2")"
     echo "ok: -j 1 and -j 2 agree: $(cat "$tmp/j1")"
     ;;
+  shards)
+    # Shards K/N partition the schedules; merged, they are the one job:
+    # schedules, failing ones, each failure's count and first schedule.
+    "$ditto" explore -q --runs 120 --seed 3 -o "$tmp/all.db" "$corpus/race_lost_update" >/dev/null
+    for k in 0 1 2; do
+      "$ditto" explore -q --runs 120 --seed 3 --shard $k/3 -o "$tmp/s$k.db" "$corpus/race_lost_update" >/dev/null
+    done
+    "$ditto" merge "$tmp/m.db" "$tmp/s0.db" "$tmp/s1.db" "$tmp/s2.db" >"$tmp/out" 2>&1 || fail "merge: $(cat "$tmp/out")"
+    q="SELECT job, total, failing FROM jobs; SELECT kind, signature, count, first_key FROM failures"
+    sqlite3 "$tmp/all.db" "$q" >"$tmp/all.q" && sqlite3 "$tmp/m.db" "$q" >"$tmp/m.q" || fail "sqlite3"
+    cmp -s "$tmp/all.q" "$tmp/m.q" || fail "merged shards differ from one job: $(diff "$tmp/all.q" "$tmp/m.q")"
+    [ "$(sqlite3 "$tmp/s1.db" "SELECT count(*) FROM verdicts WHERE key % 3 != 1")" = 0 ] ||
+      fail "shard 1/3 ran schedules of other shards"
+    run=$(sqlite3 "$tmp/m.db" "SELECT run FROM failures LIMIT 1")
+    "$ditto" replay "$tmp/m.db" --run "$run" >"$tmp/rep" 2>&1 || fail "merged run $run: $(cat "$tmp/rep")"
+    "$ditto" merge "$tmp/m2.db" "$tmp/s0.db" "$tmp/s0.db" >"$tmp/out" 2>&1
+    grep -q "shard 0/3 again" "$tmp/out" && grep -q "1 of its 3 shards" "$tmp/out" || fail "no warnings: $(cat "$tmp/out")"
+    echo "ok: 3 shards merged = one job: $(tr '\n' ' ' <"$tmp/m.q")"
+    ;;
   single_task)
     "$ditto" explore -q --runs 50 --json "$corpus/hello" -o "$tmp/h.db" >"$tmp/r.json"
     [ $? = 0 ] || fail "hello failed: $(cat "$tmp/r.json")"

@@ -100,6 +100,26 @@ struct Verdict {
   uint64_t rip = 0;
 };
 
+// What a job (explore, corpus, or a shard of one) ran in all: kept so that
+// shards' results add up when merged.
+struct JobTotal {
+  std::string job;    // "explore" or "corpus"
+  std::string shard;  // "K/N", "" for the whole
+  uint64_t total = 0;    // schedules or inputs run
+  uint64_t failing = 0;  // of them, how many failed (a corpus: crashed or hung)
+};
+
+// One distinct failure of a job: how many runs ended so, and the run that
+// stands for it (explore: the lowest schedule; corpus: the smallest input).
+struct FailureRow {
+  std::string job, signature, kind, summary, where;
+  uint64_t count = 0;
+  uint64_t first_key = 0;  // the lowest schedule or input place that failed so
+  int64_t run = 0;         // 0: none saved
+  uint64_t input_size = 0;
+  std::string input_name;
+};
+
 struct BlobTotals {
   uint64_t count = 0, raw_bytes = 0, stored_bytes = 0;
 };
@@ -126,6 +146,8 @@ class Store {
   void finish_run(int64_t run, uint64_t event_count);
 
   void put_verdict(int64_t run, const Verdict& v);
+  void put_job(const JobTotal& j);
+  void put_failure(const FailureRow& f);  // replaces the row of the same job and signature
   // Many small runs in one SQLite transaction (a corpus saves hundreds a
   // second): between these, writes are not each their own commit.
   void begin_transaction();
@@ -139,6 +161,8 @@ class Store {
   std::vector<int64_t> runs();
   // Every run's verdict (none for a trace of `ditto record`, or of schema 2).
   std::vector<std::pair<int64_t, Verdict>> verdicts();
+  std::vector<JobTotal> jobs();
+  std::vector<FailureRow> failures();  // by job, then first_key
   Header header(int64_t run);
   RunInfo run_info(int64_t run);
   // run_info(), and TraceError when a finished run does not hold all the
@@ -175,6 +199,10 @@ class Store {
   int lock_fd_ = -1;
   int schema_version_ = kSchemaVersion;
   void exec(const char* sql);
+  bool has_table(const char* name);
+  // Tables of the job results (verdicts, jobs, failures), made when first
+  // written (a trace of `ditto record` has none).
+  void ensure_result_tables();
   [[noreturn]] void fail(const std::string& what);
   sqlite3_stmt* prepare(const char* sql);
   sqlite3* db_;
@@ -182,6 +210,7 @@ class Store {
   sqlite3_stmt* insert_batch_ = nullptr;
   sqlite3_stmt* insert_blob_ = nullptr;
   std::set<std::string> stored_blobs_;  // by put_blob() (or found there by it)
+  bool results_ready_ = false;
 };
 
 // Batches events for a Store: the kernel emits one at a time, SQLite sees one
