@@ -51,8 +51,8 @@ case "$case_name" in
     echo "ok: a changed seed is found at its first getrandom; --update blesses; NEW and bad lines are reported"
     ;;
   diff)
-    "$ditto" record -q -o "$tmp/a.db" --seed 1 "$build/corpus/random_clock" >/dev/null || fail "record a"
-    "$ditto" record -q -o "$tmp/b.db" --seed 2 "$build/corpus/random_clock" >/dev/null || fail "record b"
+    "$ditto" record -q --hermetic -o "$tmp/a.db" --seed 1 "$build/corpus/random_clock" >/dev/null || fail "record a"
+    "$ditto" record -q --hermetic -o "$tmp/b.db" --seed 2 "$build/corpus/random_clock" >/dev/null || fail "record b"
     "$ditto" diff "$tmp/a.db" "$tmp/a.db" >"$tmp/same" || fail "a run differs from itself: $(cat "$tmp/same")"
     "$ditto" diff "$tmp/a.db" "$tmp/b.db" >"$tmp/out"
     [ $? = 1 ] || fail "seeds 1 and 2 do not differ: $(cat "$tmp/out")"
