@@ -300,8 +300,10 @@ int64_t HostStdio::read_into(Kernel& k, char* buf, size_t n, size_t room, size_t
     if (k.config().input == "-") k.touch_input();
     int64_t r = k.io().read_stdin(unread_.data(), unread_.size());
     unread_.resize(r > 0 ? size_t(r) : 0);
+    // An end of file or an error came from the host too (its event is kept
+    // at every recording level, so that replay answers this read with it).
+    k.append_host_input(unread_.data(), unread_.size());
     if (r <= 0) return r;
-    k.append_event_data(unread_.data(), size_t(r));
   }
   // What came from the host counts as page-sized pipe buffers, each taken
   // whole or not at all (the host writer's own buffer bounds are unknown).

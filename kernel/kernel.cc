@@ -352,6 +352,7 @@ bool Kernel::try_wake(Task& t) {
   Task* saved = current_;
   current_ = &t;
   event_data_.clear();
+  event_host_input_ = false;
   // The retry is held here while it runs: it may end the task (a write to a
   // pipe whose readers left raises SIGPIPE), which clears t.blocked.
   std::function<int64_t()> retry = std::move(t.blocked.retry);
@@ -619,6 +620,7 @@ void Kernel::on_syscall(const cpu::SyscallRegs& regs) {
   Task& t = *current_;
   cpu::Engine& engine = slice_mm_->engine();
   event_data_.clear();
+  event_host_input_ = false;
   int64_t result;
   const uint32_t nr32 = uint32_t(regs.nr);
   bool first_clone = !cloned_ && (nr32 == 56 || nr32 == 57 || nr32 == 58 || nr32 == 435);
@@ -689,6 +691,10 @@ void Kernel::emit_syscall(const cpu::SyscallRegs& regs, int64_t result) {
   ev.rip = regs.rip;
   ev.data = std::move(event_data_);
   event_data_.clear();
+  ev.host_input = std::exchange(event_host_input_, false);
+  // At the io level only what replay needs is kept: a syscall's effects
+  // follow from the guest's own state, but for the bytes the host gave.
+  if (cfg_.events == "io" && !ev.host_input) return;
   io_.emit(std::move(ev));
 }
 

@@ -296,6 +296,11 @@ struct Config {
   // is called and the slice ends after that syscall: a fork server takes its
   // snapshot there, and its runs and their replays agree on the slice.
   std::string input;
+  // The recording level: "" (all events) or "io": of the syscalls only those
+  // that brought bytes from the host, besides scheduling decisions, host
+  // files and the outcome -- what replay needs, when per-event checking is
+  // not wanted (a corpus of many runs).
+  std::string events;
   std::string cwd = "/";
   uint64_t ns_per_tick = 1;
   // CPUs the guest sees (sched_getaffinity, /sys/devices/system/cpu,
@@ -465,6 +470,11 @@ class Kernel : public cpu::TrapHandler {
   // Attach bytes that crossed the guest boundary to this syscall's event.
   void set_event_data(std::string data) { event_data_ = std::move(data); }
   void append_event_data(const char* p, size_t n) { event_data_.append(p, n); }
+  // Bytes from the host (stdin): the event keeps them at every recording level.
+  void append_host_input(const char* p, size_t n) {
+    event_data_.append(p, n);
+    event_host_input_ = true;
+  }
   // Ends the current task's whole process.
   void exit_group(int code, int signal);
   // A signal sent to the calling process with no handler support yet:
@@ -670,6 +680,7 @@ class Kernel : public cpu::TrapHandler {
   int64_t sleep_ns_ = 0;
   Random rng_;
   std::string event_data_;
+  bool event_host_input_ = false;
   std::vector<trace::Event> pending_exit_events_;
   std::map<std::pair<const void*, uint64_t>, std::vector<FutexWaiter>> futexes_;
   TimerTable timers_;

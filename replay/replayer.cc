@@ -286,6 +286,7 @@ Report replay_trace(const std::string& path, const Options& opts) {
     }
     io.finish();
     rep = io.report();
+    rep.level = h.events.empty() ? "all" : h.events;
     if (rep.verdict == Verdict::kDiverged && h.ditto_version != DITTO_VERSION)
       rep.message += "\n  note: the trace was recorded by Ditto " + h.ditto_version + " and this is Ditto " +
                      DITTO_VERSION + "; the difference may come from the change of version";

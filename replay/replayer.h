@@ -31,6 +31,7 @@ struct Report {
   int cancel_signal = 0;  // kCancelled: the host signal
   bool unreadable = false;  // kInvalid because the file cannot be opened at all
   bool save_failed = false;  // a --save could not be done (reported on stderr)
+  std::string level = "all";  // the run's recording level (sim --events): "io" checks fewer events
   int exit_status() const;
 };
 

@@ -43,6 +43,7 @@ struct GuestOptions {
   uint64_t max_ticks = 0;
   int cpus = kernel::Config::kDefaultCpus;
   std::string memory;  // --memory SIZE (empty: the default)
+  std::string events = "all";  // --events all|io
 };
 // The run options `o` asks for, with the profiling run a policy that
 // schedules at shared-memory accesses needs (its sites); false (after a

@@ -90,6 +90,10 @@ void add_guest_options(CLI::App* cmd, GuestOptions& o) {
   cmd->add_option("--memory", o.memory,
                   "The guest machine's memory, e.g. 512M or 2G (default 8G): all processes' memory and the /tmp "
                   "files share it; mmap/brk/fork past it fail with ENOMEM, /tmp writes with ENOSPC (tmpfs: half)");
+  cmd->add_option("--events", o.events,
+                  "Recording level: all (every event, each checked on replay; the default) or io (only what replay "
+                  "needs: host files, stdin, scheduling decisions and the outcome)")
+      ->check(CLI::IsMember({"all", "io"}));
   cmd->add_option("--max-ticks", o.max_ticks,
                   "End the run when it reaches N ticks (a livelock): exit status 123");
 }
@@ -331,6 +335,7 @@ int make_config(const GuestOptions& o, const std::vector<std::string>& guest, ke
     if (S_ISDIR(st.st_mode)) cfg.mounts.emplace_back(buf, guest_path);
     else cfg.file_mounts.emplace_back(buf, guest_path);
   }
+  cfg.events = o.events == "io" ? "io" : "";
   char cwd[PATH_MAX];
   cfg.cwd = ::getcwd(cwd, sizeof cwd) ? cwd : "/";
   // Inside another root the guest starts where the host's working folder

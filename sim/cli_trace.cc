@@ -10,7 +10,11 @@ int cmd_replay(const std::string& file, const replay::Options& opts) {
   replay::Report rep = replay::replay_trace(file, opts);
   switch (rep.verdict) {
     case replay::Verdict::kIdentical:
-      std::cout << "ditto: replay identical: " << rep.events << " events checked\n";
+      std::cout << "ditto: replay identical: " << rep.events << " events checked"
+                << (rep.level == "io" ? " (recording level io: host files, stdin, scheduling decisions and the "
+                                        "outcome; other syscalls were not recorded)"
+                                      : "")
+                << "\n";
       break;
     case replay::Verdict::kDiverged:
       std::cout << "ditto: replay diverged after " << rep.events << " identical events\n"
@@ -124,7 +128,10 @@ int cmd_info(const std::string& file) {
       for (const auto& [host, guest] : h.file_mounts) std::cout << "  mount    " << host << " -> " << guest << " (file)\n";
       std::cout << "  events   " << info.stored_events << " in " << info.batches << " batches, "
                 << info.raw_bytes << " bytes (" << info.stored_bytes << " stored)"
-                << (info.complete ? "" : " (INCOMPLETE: the recorder did not finish)") << "\n";
+                << (info.complete ? "" : " (INCOMPLETE: the recorder did not finish)")
+                << (h.events == "io" ? "; level io (only host files, stdin, decisions, outcome)" : "") << "\n";
+      if (!h.input.empty())
+        std::cout << "  input    " << (h.input == "-" ? "stdin" : h.input) << " (a corpus run: the snapshot point)\n";
       auto reader = store->reader(run);
       trace::Event e;
       uint32_t first_task = 0;  // the program's own process (the first one scheduled)

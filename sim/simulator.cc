@@ -37,6 +37,7 @@ trace::Header header_for(const kernel::Config& cfg, const RunOptions& opts) {
   h.file_mounts = cfg.file_mounts;
   h.root_dir = cfg.root_dir;
   h.input = cfg.input;
+  h.events = cfg.events;
   h.ns_per_tick = cfg.ns_per_tick;
   h.cpus = uint32_t(cfg.cpus);
   h.memory_bytes = cfg.memory_bytes;
@@ -62,6 +63,7 @@ kernel::Config config_from(const trace::Header& h) {
   cfg.file_mounts = h.file_mounts;
   cfg.root_dir = h.root_dir;
   cfg.input = h.input;
+  cfg.events = h.events;
   cfg.ns_per_tick = h.ns_per_tick;
   cfg.cpus = int(h.cpus);
   if (h.memory_bytes) cfg.memory_bytes = h.memory_bytes;

@@ -76,7 +76,8 @@ bool same_event(const Event& x, const Event& y, std::string* what) {
       if (differ("argument count", x.nargs, y.nargs, what)) return false;
       for (unsigned i = 0; i < x.nargs; ++i)
         if (differ("argument", x.args[i], y.args[i], what)) return false;
-      return !differ("result", x.result, y.result, what) && !differ("data", x.data, y.data, what);
+      return !differ("result", x.result, y.result, what) && !differ("data", x.data, y.data, what) &&
+             !differ("host input", x.host_input, y.host_input, what);
     case EventKind::kSchedule:
       return !differ("reason", x.data, y.data, what) && !differ("budget", x.budget, y.budget, what);
     case EventKind::kPreempt:
@@ -132,6 +133,7 @@ std::string describe(const Event& e) {
       s += ") = " + std::to_string(e.result);
       s += "  rip " + hex(e.rip);
       if (!e.data.empty()) s += "  data \"" + preview(e.data) + "\"";
+      if (e.host_input) s += "  (from the host)";
       break;
     }
     case EventKind::kSchedule:
@@ -204,6 +206,7 @@ std::string to_json(const Event& e) {
       for (unsigned i = 0; i < e.nargs; ++i) s += (i ? "," : "") + std::to_string(e.args[i]);
       s += "],\"result\":" + std::to_string(e.result) + ",\"rip\":" + std::to_string(e.rip);
       if (!e.data.empty()) s += ",\"data\":" + json_quote(e.data);
+      if (e.host_input) s += ",\"host_input\":true";
       break;
     case EventKind::kSchedule:
       s += ",\"reason\":" + json_quote(e.data) + ",\"budget\":" + std::to_string(e.budget);

@@ -31,6 +31,7 @@ struct Event {
   int64_t result = 0;
   uint64_t rip = 0;   // also: kPreempt (where the task stopped)
   std::string data;  // also: kSchedule reason, kPreempt point
+  bool host_input = false;  // data came from the host (stdin), not from the guest's own state
 
   // kSchedule: ticks the task may run before the scheduler looks again;
   // kPreempt: the task's scheduling points so far, this one included

@@ -100,6 +100,7 @@ void to_capnp(const Event& e, uint64_t prev_tick, schema::Event::Builder b) {
       s.setResult(e.result);
       s.setRip(e.rip);
       if (!e.data.empty()) s.setData(as_data(e.data));
+      if (e.host_input) s.setHostInput(true);
       break;
     }
     case EventKind::kSchedule: {
@@ -186,6 +187,7 @@ Event from_capnp(schema::Event::Reader r, uint64_t seq, uint64_t prev_tick) {
       e.result = s.getResult();
       e.rip = s.getRip();
       e.data = str(s.getData());
+      e.host_input = s.getHostInput();
       break;
     }
     case schema::Event::SCHEDULE:
@@ -289,6 +291,7 @@ std::string encode_header(const Header& h) {
   }
   b.setRootDir(text(h.root_dir));
   b.setInput(text(h.input));
+  b.setEvents(text(h.events));
   b.setNsPerTick(h.ns_per_tick);
   auto sites = b.initSites(h.sites.size());
   for (size_t i = 0; i < h.sites.size(); ++i) sites.set(i, h.sites[i]);
@@ -330,6 +333,7 @@ Header decode_header(std::string_view bytes) {
     for (auto m : r.getFileMounts()) h.file_mounts.emplace_back(str(m.getHost()), str(m.getGuest()));
     h.root_dir = str(r.getRootDir());
     h.input = str(r.getInput());
+    h.events = str(r.getEvents());
     h.ns_per_tick = r.getNsPerTick();
     for (auto m : r.getProgramLinks()) h.program_links.emplace_back(str(m.getHost()), str(m.getGuest()));
     for (uint64_t s : r.getSites()) h.sites.push_back(s);

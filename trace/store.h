@@ -65,6 +65,7 @@ struct Header {
   std::vector<std::pair<std::string, std::string>> file_mounts;  // single files: host, guest
   std::string root_dir;  // the host directory that is the guest's "/" (copy-on-write), "" when hermetic
   std::string input;     // a corpus run's input (kernel::Config::input), "" none
+  std::string events;    // recording level (kernel::Config::events), "" for all
   std::vector<std::pair<std::string, std::string>> program_links;  // path, target
   uint64_t ns_per_tick = 1;
   std::vector<uint64_t> sites;  // scheduling sites (see sim/profile.h)

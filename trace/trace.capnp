@@ -27,6 +27,7 @@ struct Header {
   fileMounts @17 :List(Mount);  # single host files shown read-only in the guest (--mount FILE:PATH)
   rootDir @18 :Text;        # the host directory shown as the guest's "/" (copy-on-write), "" for --hermetic
   input @19 :Text;          # a corpus run's input: "-" stdin, or the host path of its file mount; "" none
+  events @20 :Text;         # recording level: "" or "all" every event; "io" only inputs, decisions, outcome
 
   struct CpuidLeaf {
     leaf @0 :UInt32;
@@ -68,6 +69,7 @@ struct Syscall {
   # Bytes that crossed the guest boundary and are not a function of the guest's
   # own state: stdin read, guest output written to the host, getrandom bytes.
   data @4 :Data;
+  hostInput @5 :Bool;       # data came from the host (stdin): kept at every recording level
 }
 
 struct Schedule {
