@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/explore.h"
+#include "sim/simulator.h"
 #include "sim/fork_server.h"
 #include "sim/symbols.h"
 #include "trace/sha256.h"
@@ -103,6 +103,7 @@ class CorpusRunner {
         ScheduleSpec spec;
         spec.id = next;
         spec.events = ScheduleSpec::Events::kAlways;
+        spec.packed = true;
         spec.input = inputs_[next++].bytes;
         server.launch(spec);
       }
@@ -227,9 +228,31 @@ class CorpusRunner {
       store_->begin_transaction();
       in_transaction_ = true;
     }
-    int64_t run = save_run(*store_, cfg_, opts_, whole ? std::vector<trace::Event>{} : server_->prefix(),
-                           server_->prefix_blobs(), r);
+    // The snapshot's events are packed once for every run; a copy packs
+    // its own (ScheduleSpec::packed).
+    if (!header_) header_ = header_for(cfg_, opts_);
+    int64_t run = store_->begin_run(*header_);
+    for (const auto& [hash, bytes] : server_->prefix_blobs()) store_->put_blob(hash, bytes);
+    for (const auto& [hash, bytes] : r.blobs) store_->put_blob(hash, bytes);
     store_->put_blob(in.hash, in.bytes);  // a stdin input is in no host file's blob
+    uint64_t seq = 0;
+    if (!whole && !server_->prefix().empty()) {
+      if (!prefix_) prefix_ = trace::pack_batch(0, server_->prefix());
+      store_->append_shared(run, *prefix_);
+      seq = prefix_->count;
+    }
+    if (r.packed.count) {
+      store_->append_packed(run, r.packed);
+      seq += r.packed.count;
+    }
+    for (size_t at = 0; at < r.events.size(); at += kBatchEvents) {
+      size_t n = std::min(kBatchEvents, r.events.size() - at);
+      store_->append_packed(
+          run, trace::pack_batch(seq, std::vector<trace::Event>(r.events.begin() + long(at),
+                                                                r.events.begin() + long(at + n))));
+      seq += n;
+    }
+    store_->finish_run(run, seq);
     store_->put_verdict(run, v);
     if (++uncommitted_ >= 256) {
       store_->commit();
@@ -267,7 +290,10 @@ class CorpusRunner {
   const kernel::Config& cfg_;
   const CorpusOptions& o_;
   const std::vector<CorpusInput>& inputs_;
+  static constexpr size_t kBatchEvents = 8192;
   RunOptions opts_;
+  std::optional<trace::Header> header_;
+  std::optional<trace::PackedBatch> prefix_;
   std::string program_;
   std::map<uint64_t, std::unique_ptr<Symbols>> symbols_;  // by load bias
   std::unique_ptr<trace::Store> store_;

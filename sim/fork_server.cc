@@ -19,6 +19,9 @@ namespace sim {
 
 namespace {
 
+// The most events a copy packs into one batch (what a Recorder would put in one).
+constexpr size_t kPackedEvents = 8192;
+
 // Thrown in a forked copy out of the driver's frames, up to the snapshot
 // hook, where the copy's run goes on (never through the emulator's frames).
 struct ForkedCopy {};
@@ -78,6 +81,10 @@ std::string encode(const ScheduleResult& r) {
     w.u64(n);
   }
   w.str(r.events.empty() ? std::string() : trace::encode_batch(0, r.events));
+  w.u64(r.packed.first_seq);
+  w.u64(r.packed.count);
+  w.u64(r.packed.raw_size);
+  w.str(r.packed.data);
   w.u64(r.blobs.size());
   for (const auto& [hash, bytes] : r.blobs) {
     w.str(hash);
@@ -115,6 +122,10 @@ ScheduleResult decode(const std::string& bytes) {
   std::string batch = rd.str();
   uint64_t first = 0;
   if (!batch.empty()) r.events = trace::decode_batch(batch, &first);
+  r.packed.first_seq = rd.u64();
+  r.packed.count = rd.u64();
+  r.packed.raw_size = rd.u64();
+  r.packed.data = rd.str();
   for (uint64_t n = rd.u64(); n > 0; --n) {
     std::string hash = rd.str();
     r.blobs[hash] = rd.str();
@@ -378,6 +389,10 @@ void ForkServer::finish_child(const RunResult& r) {
                 (spec_.events == ScheduleSpec::Events::kIfFailed && s.failed);
   if (events) {
     s.events.assign(io_.events.begin() + long(prefix_len_), io_.events.end());
+    if (spec_.packed && s.events.size() <= kPackedEvents) {
+      s.packed = trace::pack_batch(prefix_len_, s.events);
+      s.events.clear();
+    }
     for (const auto& [hash, bytes] : io_.blobs)
       if (!parent_blobs_.count(hash)) s.blobs.emplace(hash, bytes);
   }

@@ -44,6 +44,7 @@ struct ScheduleResult {
   std::map<std::string, uint64_t> unsupported;  // syscalls refused as unsupported, by name: how often
   std::vector<uint64_t> blocks;              // a probe's (ScheduleSpec::probe)
   std::vector<trace::Event> events;          // after the snapshot's (see ScheduleSpec::events)
+  trace::PackedBatch packed;                 // the same, packed (ScheduleSpec::packed)
   std::map<std::string, std::string> blobs;  // those the snapshot did not have
   std::string extra;                         // what ScheduleSpec::report added
 };
@@ -59,6 +60,9 @@ struct ScheduleSpec {
   std::function<std::string()> report;
   // A corpus input (Snapshot::kFirstInput): what the copy's guest reads.
   std::string input;
+  // The copy sends its events packed for the store (ScheduleResult::packed,
+  // numbered on from the snapshot's), when they fit one batch.
+  bool packed = false;
   // The copy reports the blocks of the program's code it ran (slowly: every
   // access is traced), for translate_ahead().
   bool probe = false;

@@ -239,7 +239,7 @@ case "$case_name" in
   wrong_schema_version)
     record "$tmp/t.db" "$corpus/hello"
     "$tool" set-schema "$tmp/t.db" 99
-    expect_status 4 "schema version 99; this Ditto reads versions 2 to 3" -- "$ditto" replay "$tmp/t.db"
+    expect_status 4 "schema version 99; this Ditto reads versions 2 to 4" -- "$ditto" replay "$tmp/t.db"
     ;;
   schema_2_trace)
     # A trace written before compression (schema 2) still replays, and info says which it is.
@@ -247,6 +247,12 @@ case "$case_name" in
     "$tool" to-schema-2 "$tmp/t.db" || { echo "FAIL: trace_tool to-schema-2"; exit 1; }
     expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     expect_status 0 "schema version 2 \(uncompressed\)" -- "$ditto" info "$tmp/t.db"
+    ;;
+  format_4_trace)
+    # A version 4 header (before corpus inputs and recording levels) still replays.
+    record "$tmp/t.db" "$corpus/hello"
+    "$tool" set-format "$tmp/t.db" 4
+    expect_status 0 "identical" -- "$ditto" replay "$tmp/t.db"
     ;;
   wrong_format_version)
     record "$tmp/t.db" "$corpus/hello"

@@ -451,7 +451,7 @@ std::unique_ptr<Store> Store::create(const std::string& path) {
       "  complete INTEGER NOT NULL DEFAULT 0, event_count INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE batches(run INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
       "  count INTEGER NOT NULL, data BLOB NOT NULL, checksum INTEGER NOT NULL,"
-      "  raw_size INTEGER NOT NULL, PRIMARY KEY(run, first_seq));"
+      "  raw_size INTEGER NOT NULL, shared TEXT, PRIMARY KEY(run, first_seq));"
       "CREATE TABLE blobs(hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);");
   std::string meta = "INSERT INTO meta VALUES('format','ditto-trace'),('codec','zstd'),('schema_version','" +
                      std::to_string(kSchemaVersion) + "');COMMIT";
@@ -591,6 +591,50 @@ void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Even
   sqlite3_bind_blob(st, 4, bytes.data(), int(bytes.size()), SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, int64_t(checksum64(bytes.data(), bytes.size())));
   if (compressed()) sqlite3_bind_int64(st, 6, int64_t(raw.size()));
+  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
+}
+
+PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events) {
+  PackedBatch b;
+  std::string raw = encode_batch(first_seq, events);
+  b.first_seq = first_seq, b.count = events.size(), b.raw_size = raw.size();
+  b.data = zstd_compress(raw);
+  b.hash = sha256_hex(raw);
+  return b;
+}
+
+void Store::append_shared(int64_t run, const PackedBatch& b) {
+  if (schema_version_ < 4) return append_packed(run, b);
+  if (stored_blobs_.insert(b.hash).second) {
+    Stmt st{prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)")};
+    sqlite3_bind_text(st.st, 1, b.hash.c_str(), int(b.hash.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(st.st, 2, int64_t(b.raw_size));
+    sqlite3_bind_blob(st.st, 3, b.data.data(), int(b.data.size()), SQLITE_STATIC);
+    if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot write a shared batch");
+  }
+  Stmt st{prepare("INSERT INTO batches(run, first_seq, count, data, checksum, raw_size, shared) "
+                  "VALUES(?,?,?,x'',?,?,?)")};
+  sqlite3_bind_int64(st.st, 1, run);
+  sqlite3_bind_int64(st.st, 2, int64_t(b.first_seq));
+  sqlite3_bind_int64(st.st, 3, int64_t(b.count));
+  sqlite3_bind_int64(st.st, 4, int64_t(checksum64("", 0)));
+  sqlite3_bind_int64(st.st, 5, int64_t(b.raw_size));
+  sqlite3_bind_text(st.st, 6, b.hash.c_str(), int(b.hash.size()), SQLITE_STATIC);
+  if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot write an event batch");
+}
+
+void Store::append_packed(int64_t run, const PackedBatch& b) {
+  if (!compressed()) throw TraceError(path_ + " is a version 2 trace: its batches are not compressed");
+  if (!insert_batch_)
+    insert_batch_ = prepare("INSERT INTO batches(run, first_seq, count, data, checksum, raw_size) VALUES(?,?,?,?,?,?)");
+  sqlite3_stmt* st = insert_batch_;
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, run);
+  sqlite3_bind_int64(st, 2, int64_t(b.first_seq));
+  sqlite3_bind_int64(st, 3, int64_t(b.count));
+  sqlite3_bind_blob(st, 4, b.data.data(), int(b.data.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, int64_t(checksum64(b.data.data(), b.data.size())));
+  sqlite3_bind_int64(st, 6, int64_t(b.raw_size));
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
 }
 
@@ -834,9 +878,11 @@ std::vector<std::pair<std::string, uint64_t>> Store::blob_list() {
 }
 
 bool Store::Reader::load_batch() {
-  Stmt st{store_.prepare(
-      "SELECT first_seq, count, data, checksum FROM batches WHERE run=? AND first_seq>=? "
-      "ORDER BY first_seq LIMIT 1")};
+  Stmt st{store_.prepare(store_.schema_version_ >= 4
+                             ? "SELECT first_seq, count, data, checksum, shared FROM batches WHERE run=? AND "
+                               "first_seq>=? ORDER BY first_seq LIMIT 1"
+                             : "SELECT first_seq, count, data, checksum, NULL FROM batches WHERE run=? AND "
+                               "first_seq>=? ORDER BY first_seq LIMIT 1")};
   sqlite3_bind_int64(st.st, 1, run_);
   sqlite3_bind_int64(st.st, 2, int64_t(next_seq_));
   int rc = sqlite3_step(st.st);
@@ -857,9 +903,14 @@ bool Store::Reader::load_batch() {
   // A batch is at most what one event can carry (a guest's write of up to
   // 2 GiB, Linux's MAX_RW_COUNT) and the rest of its batch.
   constexpr size_t kMaxBatch = size_t(4) << 30;
-  batch_ = store_.compressed() ? decode_batch(zstd_decompress(bytes, kMaxBatch, store_.path_ + ": " + where),
-                                              &decoded_first)
-                               : decode_batch(bytes, &decoded_first);
+  if (sqlite3_column_type(st.st, 4) != SQLITE_NULL) {
+    // Stored once for many runs: the blob, checked against its hash.
+    batch_ = decode_batch(store_.blob(column_text(st.st, 4)), &decoded_first);
+  } else {
+    batch_ = store_.compressed() ? decode_batch(zstd_decompress(bytes, kMaxBatch, store_.path_ + ": " + where),
+                                                &decoded_first)
+                                 : decode_batch(bytes, &decoded_first);
+  }
   if (decoded_first != first || batch_.size() != count)
     throw TraceError(store_.path_ + ": " + where + " does not match its index row");
   pos_ = 0;

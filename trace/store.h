@@ -32,10 +32,11 @@ namespace trace {
 constexpr uint32_t kFormatVersion = 5;
 constexpr uint32_t kOldestFormatVersion = 4;
 // Of the SQLite tables. 2: run headers have a checksum; 3: batches and blobs
-// are zstd frames (meta.codec = 'zstd'), batches keep their raw size, and a
-// verdicts table says how each run of explore or corpus ended.
-// Version 2 traces are still read.
-constexpr int kSchemaVersion = 3;
+// are zstd frames (meta.codec = 'zstd') and batches keep their raw size;
+// 4: a batch many runs hold (a corpus's snapshot events) is stored once, as
+// a blob its rows name (batches.shared), and job results have tables of
+// their own (verdicts, jobs, failures). Versions 2 and 3 are still read.
+constexpr int kSchemaVersion = 4;
 constexpr int kOldestSchemaVersion = 2;
 
 // A trace that cannot be read: the message names what is wrong.
@@ -121,6 +122,15 @@ struct FailureRow {
   std::string input_name;
 };
 
+// A batch of events encoded and compressed once, ready for any run that
+// holds those events at that place (pack_batch(); Store::append_packed).
+struct PackedBatch {
+  uint64_t first_seq = 0, count = 0, raw_size = 0;
+  std::string data;  // as stored: zstd frame of the packed Cap'n Proto batch
+  std::string hash;  // sha256 of the packed batch (before zstd): its blob when shared
+};
+PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events);
+
 struct BlobTotals {
   uint64_t count = 0, raw_bytes = 0, stored_bytes = 0;
 };
@@ -143,6 +153,11 @@ class Store {
   // Writing.
   int64_t begin_run(const Header& h);
   void append_batch(int64_t run, uint64_t first_seq, const std::vector<Event>& events);
+  // A batch packed elsewhere (a corpus copy packs its own events), or once
+  // for many runs (the snapshot's events); schema 3 and later only.
+  void append_packed(int64_t run, const PackedBatch& b);
+  // The same batch in many runs, stored once (schema 4; before, a copy each).
+  void append_shared(int64_t run, const PackedBatch& b);
   void put_blob(const std::string& hash, std::string_view data);
   void finish_run(int64_t run, uint64_t event_count);
 
