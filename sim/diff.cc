@@ -80,6 +80,7 @@ std::vector<std::string> header_differences(const trace::Header& a, const trace:
     field("file mounts", a.file_mounts, b.file_mounts);
   }
   field("input", a.input, b.input);
+  field("recording level", a.events, b.events);
   field("cpu", a.cpu_model, b.cpu_model);
   field("cpus", a.cpus, b.cpus);
   field("memory", a.memory_bytes, b.memory_bytes);
