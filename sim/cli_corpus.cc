@@ -8,6 +8,7 @@
 
 #include "sim/cli.h"
 #include "sim/corpus.h"
+#include "sim/shard.h"
 #include "trace/event.h"
 
 namespace cli {

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "sim/cli.h"
-#include "sim/corpus_inputs.h"
+#include "sim/shard.h"
 #include "sim/explore.h"
 #include "sim/host_signals.h"
 #include "sim/symbols.h"

@@ -34,12 +34,4 @@ constexpr uint64_t kMaxCorpusInput = 64ULL << 20;
 
 CorpusScan scan_corpus(const std::vector<std::string>& dirs);
 
-// A deterministic share of the inputs (or schedules) for shard `index` of
-// `count` (0 <= index < count): by content hash, so an input lands in the
-// same shard whatever folders and names it came with.
-bool in_shard(const std::string& hash, uint32_t index, uint32_t count);
-
-// "K/N" (0 <= K < N); false when malformed.
-bool parse_shard(const std::string& spec, uint32_t& index, uint32_t& count);
-
 }  // namespace sim

@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "sim/corpus_inputs.h"
+#include "sim/shard.h"
 
 namespace sim {
 
@@ -36,11 +36,7 @@ class Merger {
         ++r_.skipped_duplicates;
         continue;
       }
-      int64_t copy = out_->begin_run(in->header(run));
-      trace::Recorder rec(*out_, copy);
-      trace::Store::Reader reader = in->reader(run);
-      for (trace::Event e; reader.next(e);) rec.append(std::move(e));
-      rec.finish();
+      int64_t copy = out_->copy_run(*in, run);
       renumbered[run] = copy;
       ++r_.runs;
       if (v != verdicts.end()) {
@@ -50,7 +46,7 @@ class Merger {
     }
     for (const auto& [hash, size] : in->blob_list())
       if (blobs_.insert(hash).second) {
-        out_->put_blob(hash, in->blob(hash));
+        out_->copy_blob(*in, hash);
         ++r_.blobs;
       }
     for (const trace::JobTotal& j : in->jobs()) {

@@ -122,6 +122,10 @@ case "$case_name" in
        SELECT input_hash, kind, signature FROM verdicts ORDER BY input_hash"
     sqlite3 "$tmp/all.db" "$q" >"$tmp/all.q" && sqlite3 "$tmp/m.db" "$q" >"$tmp/m.q" || fail "sqlite3"
     cmp -s "$tmp/all.q" "$tmp/m.q" || fail "merged shards differ from one job: $(diff "$tmp/all.q" "$tmp/m.q")"
+    # Batches and blobs are copied as stored: shared ones stay shared.
+    sum=$(( $(stat -c %s "$tmp/s0.db") + $(stat -c %s "$tmp/s1.db") + $(stat -c %s "$tmp/s2.db") ))
+    [ "$(stat -c %s "$tmp/m.db")" -lt "$sum" ] || fail "the merge ($(stat -c %s "$tmp/m.db") bytes) is not smaller than its shards ($sum)"
+    [ "$(sqlite3 "$tmp/m.db" "SELECT count(DISTINCT shared) FROM batches")" = 1 ] || fail "the snapshot batch is not shared"
     run=$(sqlite3 "$tmp/m.db" "SELECT run FROM failures WHERE signature LIKE '%parse_tally%'")
     "$ditto" replay "$tmp/m.db" --run "$run" >"$tmp/rep" 2>&1 || fail "merged run $run: $(cat "$tmp/rep")"
     "$ditto" merge --json "$tmp/twice.db" "$tmp/all.db" "$tmp/all.db" >"$tmp/j" 2>&1 || fail "merge twice: $(cat "$tmp/j")"

@@ -638,6 +638,68 @@ void Store::append_packed(int64_t run, const PackedBatch& b) {
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
 }
 
+int64_t Store::copy_run(Store& src, int64_t run) {
+  int64_t copy = begin_run(src.header(run));
+  RunInfo info = src.checked_run_info(run);
+  if (!src.compressed() || schema_version_ < kSchemaVersion) {
+    Recorder rec(*this, copy);
+    Reader reader = src.reader(run);
+    for (Event e; reader.next(e);) rec.append(std::move(e));
+    rec.flush();
+    if (info.complete) finish_run(copy, rec.count());
+    return copy;
+  }
+  Stmt st{src.prepare(src.schema_version_ >= 4
+                          ? "SELECT first_seq, count, data, checksum, raw_size, shared FROM batches WHERE run=? "
+                            "ORDER BY first_seq"
+                          : "SELECT first_seq, count, data, checksum, raw_size, NULL FROM batches WHERE run=? "
+                            "ORDER BY first_seq")};
+  sqlite3_bind_int64(st.st, 1, run);
+  uint64_t next = 0;
+  int rc;
+  while ((rc = sqlite3_step(st.st)) == SQLITE_ROW) {
+    PackedBatch b;
+    b.first_seq = uint64_t(sqlite3_column_int64(st.st, 0));
+    b.count = uint64_t(sqlite3_column_int64(st.st, 1));
+    auto* p = static_cast<const char*>(sqlite3_column_blob(st.st, 2));
+    b.data.assign(p ? p : "", size_t(sqlite3_column_bytes(st.st, 2)));
+    b.raw_size = uint64_t(sqlite3_column_int64(st.st, 4));
+    if (b.first_seq != next)
+      throw TraceError(src.path_ + ": run " + std::to_string(run) + " misses events from #" + std::to_string(next));
+    next = b.first_seq + b.count;
+    if (sqlite3_column_type(st.st, 5) != SQLITE_NULL) {
+      b.hash = column_text(st.st, 5);
+      copy_blob(src, b.hash);
+      append_shared(copy, b);
+      continue;
+    }
+    if (checksum64(b.data.data(), b.data.size()) != uint64_t(sqlite3_column_int64(st.st, 3)))
+      throw TraceError(src.path_ + ": an event batch of run " + std::to_string(run) +
+                       " is corrupt (checksum mismatch)");
+    append_packed(copy, b);
+  }
+  if (rc != SQLITE_DONE) src.fail("cannot read the batches of run " + std::to_string(run));
+  if (info.complete) finish_run(copy, next);  // an incomplete run stays so
+  return copy;
+}
+
+void Store::copy_blob(Store& src, const std::string& hash) {
+  if (stored_blobs_.count(hash)) return;
+  if (!src.compressed() || !compressed()) return put_blob(hash, src.blob(hash));
+  // As stored: its bytes are checked against the hash by blob() (so a
+  // damaged one is not copied on).
+  (void)src.blob(hash);
+  Stmt st{src.prepare("SELECT size, data FROM blobs WHERE hash=?")};
+  sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+  if (sqlite3_step(st.st) != SQLITE_ROW) throw TraceError(src.path_ + " is missing blob " + hash);
+  stored_blobs_.insert(hash);
+  Stmt ins{prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)")};
+  sqlite3_bind_text(ins.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(ins.st, 2, sqlite3_column_int64(st.st, 0));
+  sqlite3_bind_blob(ins.st, 3, sqlite3_column_blob(st.st, 1), sqlite3_column_bytes(st.st, 1), SQLITE_TRANSIENT);
+  if (sqlite3_step(ins.st) != SQLITE_DONE) fail("cannot write a blob");
+}
+
 void Store::put_blob(const std::string& hash, std::string_view raw) {
   // Runs share their blobs (a corpus's runs all hold the program's files):
   // one already stored is not compressed again.

@@ -158,6 +158,12 @@ class Store {
   void append_packed(int64_t run, const PackedBatch& b);
   // The same batch in many runs, stored once (schema 4; before, a copy each).
   void append_shared(int64_t run, const PackedBatch& b);
+  // Copies run `run` of `src` here as a new run (`ditto merge`): its header
+  // and batches as stored (each checked first; shared ones stay shared),
+  // or event by event when the two stores' formats differ. The new run.
+  int64_t copy_run(Store& src, int64_t run);
+  // Copies blob `hash` of `src` here, as stored when the formats allow.
+  void copy_blob(Store& src, const std::string& hash);
   void put_blob(const std::string& hash, std::string_view data);
   void finish_run(int64_t run, uint64_t event_count);
 
