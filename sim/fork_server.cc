@@ -20,6 +20,9 @@ namespace sim {
 
 namespace {
 
+// How long a probe copy runs at most (its input may hang).
+constexpr uint64_t kProbeTicks = 2000000;
+
 // The most events a copy packs into one batch (what a Recorder would put in one).
 constexpr size_t kPackedEvents = 8192;
 
@@ -241,11 +244,12 @@ bool ForkServer::serve(const std::function<void(ForkServer&)>& driver) {
   opts.at_end = [this](const RunResult& r) {
     if (child_) finish_child(r);
   };
-  // A run needs its digests only to be saved: when it fails.
+  // A run needs its digests only to be saved: when it fails, and a corpus
+  // server's own run (which stands for every input when none is touched).
   io_.digests_for = [this](const kernel::Outcome& out) {
     return !out.finished || out.exit_code || out.signal || out.deadlock || out.tick_limit ||
            !out.detail.empty() || (expect_stdout_ && io_.out != *expect_stdout_) ||
-           spec_.events == ScheduleSpec::Events::kAlways;
+           spec_.events == ScheduleSpec::Events::kAlways || (at_ == Snapshot::kFirstInput && !child_);
   };
   opts.at_started = [this](kernel::Kernel& k) { kernel_ = &k; };
   RunResult r = run_guest(cfg_, io_, opts);
@@ -286,6 +290,8 @@ void ForkServer::at_input(const std::function<void(ForkServer&)>& driver) {
   if (spec_.probe && kernel_) {
     probe_ = std::make_unique<BlockProbe>();
     kernel_->current().mm->engine().trace_memory(probe_.get());
+    // Traced code runs slowly: a probe of an input that hangs stops early.
+    io_.tick_cap = kernel_->ticks() + kProbeTicks;
   }
 }
 

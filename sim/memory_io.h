@@ -45,6 +45,9 @@ class MemoryIo : public kernel::Io {
   // Ends the run at the next boundary (the fork server's own run, once its
   // copies are done).
   bool stop = false;
+  // The run ends at this tick (a probe copy's bound: kernel::Io::tick_limit).
+  uint64_t tick_cap = ~uint64_t(0);
+  uint64_t tick_limit() const override { return tick_cap; }
 
   std::vector<trace::Event> events;
   std::map<std::string, std::string> blobs;  // sha256 -> bytes

@@ -135,6 +135,16 @@ case "$case_name" in
     [ $? = 125 ] || fail "merging into an input: $(cat "$tmp/o")"
     echo "ok: 3 shards merged = one job (totals, groups, verdicts); run $run replays from the merge"
     ;;
+  untouched)
+    # A program that never reads its input: one run stands for every input,
+    # and each saved run replays.
+    "$ditto" corpus -q --json -o "$tmp/u.db" "$src/corpus/fuzz/tlv" "$build/corpus/hello" >"$tmp/u.json" 2>&1 ||
+      fail "hello: $(cat "$tmp/u.json")"
+    jq -e 'select(.type == "summary") | .snapshot == false and .clean == 13' "$tmp/u.json" >/dev/null ||
+      fail "$(cat "$tmp/u.json")"
+    "$ditto" replay "$tmp/u.db" --run 3 >"$tmp/rep" 2>&1 || fail "replay: $(cat "$tmp/rep")"
+    echo "ok: an untouched input: one run for all 13, and it replays"
+    ;;
   errors)
     "$ditto" corpus "$src/corpus/fuzz/tlv" "$prog" @@ >"$tmp/o" 2>&1
     [ $? = 125 ] && grep -q "required" "$tmp/o" || fail "no -o: $(cat "$tmp/o")"
