@@ -720,7 +720,9 @@ void Store::put_blob(const std::string& hash, std::string_view raw) {
 }
 
 void Store::make_golden() {
-  exec("DELETE FROM blobs");
+  // Shared batches are events: those stay.
+  exec(schema_version_ >= 4 ? "DELETE FROM blobs WHERE hash NOT IN (SELECT shared FROM batches WHERE shared IS NOT NULL)"
+                            : "DELETE FROM blobs");
   exec("PRAGMA journal_mode=DELETE");  // a WAL database keeps its page size
   exec("PRAGMA page_size=1024");
   exec("VACUUM");
