@@ -1,7 +1,5 @@
 #include "sim/corpus.h"
 
-#include <string.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,11 +24,6 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string signal_label(int sig) {
-  const char* a = sigabbrev_np(sig);
-  return a ? std::string("SIG") + a : "signal " + std::to_string(sig);
 }
 
 class CorpusRunner {
@@ -174,11 +167,11 @@ class CorpusRunner {
     if (r.kind != "signal") return r.signature;
     Symbols& sym = symbols(r.load_bias);
     std::string at = sym.function(r.rip);
-    if (at.empty()) at = hex(r.rip - r.load_bias);
+    if (at.empty()) at = hex_address(r.rip - r.load_bias);
     std::string frames;
     for (size_t i = 0; i < r.stack.size() && i < 3; ++i) {
       std::string f = sym.function(r.stack[i]);
-      frames += (f.empty() ? hex(r.stack[i] - r.load_bias) : f) + ";";
+      frames += (f.empty() ? hex_address(r.stack[i] - r.load_bias) : f) + ";";
     }
     return signal_label(r.signal) + " at " + at + ", stack " + trace::sha256_hex(frames).substr(0, 12);
   }
@@ -228,16 +221,19 @@ class CorpusRunner {
       store_->begin_transaction();
       in_transaction_ = true;
     }
-    // The snapshot's events are packed once for every run; a copy packs
-    // its own (ScheduleSpec::packed).
-    if (!header_) header_ = header_for(cfg_, opts_);
+    // What every run shares -- its header, the snapshot's blobs and events
+    // -- is prepared and stored once; a copy packs its own events
+    // (ScheduleSpec::packed).
+    if (!header_) {
+      header_ = header_for(cfg_, opts_);
+      for (const auto& [hash, bytes] : server_->prefix_blobs()) store_->put_blob(hash, bytes);
+    }
     int64_t run = store_->begin_run(*header_);
-    for (const auto& [hash, bytes] : server_->prefix_blobs()) store_->put_blob(hash, bytes);
     for (const auto& [hash, bytes] : r.blobs) store_->put_blob(hash, bytes);
     store_->put_blob(in.hash, in.bytes);  // a stdin input is in no host file's blob
     uint64_t seq = 0;
     if (!whole && !server_->prefix().empty()) {
-      if (!prefix_) prefix_ = trace::pack_batch(0, server_->prefix());
+      if (!prefix_) prefix_ = trace::pack_batch(0, server_->prefix(), true);
       store_->append_shared(run, *prefix_);
       seq = prefix_->count;
     }
@@ -266,12 +262,6 @@ class CorpusRunner {
     auto it = symbols_.find(bias);
     if (it == symbols_.end()) it = symbols_.emplace(bias, std::make_unique<Symbols>(program_, bias)).first;
     return *it->second;
-  }
-
-  static std::string hex(uint64_t v) {
-    char b[24];
-    std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
-    return b;
   }
 
   void progress() {

@@ -138,12 +138,6 @@ ScheduleResult decode(const std::string& bytes) {
   return r;
 }
 
-std::string hex(uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 std::string last_line(const std::string& out) {
   size_t end = out.size();
   while (end > 0 && out[end - 1] == '\n') --end;
@@ -153,14 +147,20 @@ std::string last_line(const std::string& out) {
   return line.size() > 200 ? line.substr(0, 200) + "..." : line;
 }
 
+// How a schedule ended, as a failure (or not). Distinct failures differ in
+// kind, signal or status, where it happened and the calls that led there.
+}  // namespace
+
+std::string hex_address(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
 std::string signal_label(int sig) {
   const char* a = sigabbrev_np(sig);
   return a ? std::string("SIG") + a : "signal " + std::to_string(sig);
 }
-
-// How a schedule ended, as a failure (or not). Distinct failures differ in
-// kind, signal or status, where it happened and the calls that led there.
-}  // namespace
 
 void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::string>& expect_stdout,
               ScheduleResult& s) {
@@ -172,7 +172,7 @@ void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::s
   s.signal = out.signal;
   for (const auto& [name, nr_count] : r.unsupported) s.unsupported[name] = nr_count.second;
   std::string stack;
-  for (size_t i = 0; i < out.death_stack.size() && i < 4; ++i) stack += " " + hex(out.death_stack[i]);
+  for (size_t i = 0; i < out.death_stack.size() && i < 4; ++i) stack += " " + hex_address(out.death_stack[i]);
   if (!r.error.empty()) {
     s.failed = true, s.kind = "ditto";
     s.signature = "ditto " + r.error;
@@ -196,11 +196,11 @@ void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::s
   } else if (out.signal) {
     s.failed = true, s.kind = "signal";
     s.rip = out.fault.kind != cpu::FaultKind::kNone ? out.fault.rip : out.death_rip;
-    s.signature = "signal " + std::to_string(out.signal) + " at " + hex(s.rip) + stack;
+    s.signature = "signal " + std::to_string(out.signal) + " at " + hex_address(s.rip) + stack;
     s.summary = "killed by " + signal_label(out.signal);
     if (out.fault.kind != cpu::FaultKind::kNone)
-      s.summary += " at " + hex(out.fault.rip) + " (" + cpu::to_string(out.fault.kind) + " at " +
-                   hex(out.fault.addr) + ")";
+      s.summary += " at " + hex_address(out.fault.rip) + " (" + cpu::to_string(out.fault.kind) + " at " +
+                   hex_address(out.fault.addr) + ")";
   } else if (out.exit_code != 0) {
     s.failed = true, s.kind = "exit";
     s.signature = "exit " + std::to_string(out.exit_code) + stack;

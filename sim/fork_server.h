@@ -142,6 +142,10 @@ class ForkServer {
   ScheduleResult solo_;
 };
 
+// Words of a failure's report: "0x401a24"; "SIGSEGV" (or "signal N").
+std::string hex_address(uint64_t v);
+std::string signal_label(int sig);
+
 // How a run ended, as a failure (or not): for schedules and for a run
 // without a snapshot.
 void classify(const RunResult& r, const MemoryIo& io, const std::optional<std::string>& expect_stdout,

@@ -565,14 +565,10 @@ int64_t Store::begin_run(const Header& h) {
 }
 
 void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Event>& events) {
+  if (compressed()) return append_packed(run, pack_batch(first_seq, events));
   // A version 2 trace (analyze adding a run to it) stays as it was written.
-  std::string raw = encode_batch(first_seq, events);
-  std::string bytes = compressed() ? zstd_compress(raw) : raw;
-  if (!insert_batch_)
-    insert_batch_ = prepare(compressed() ? "INSERT INTO batches(run, first_seq, count, data, checksum, raw_size) "
-                                           "VALUES(?,?,?,?,?,?)"
-                                         : "INSERT INTO batches(run, first_seq, count, data, checksum) "
-                                           "VALUES(?,?,?,?,?)");
+  std::string bytes = encode_batch(first_seq, events);
+  if (!insert_batch_) insert_batch_ = prepare("INSERT INTO batches(run, first_seq, count, data, checksum) VALUES(?,?,?,?,?)");
   sqlite3_stmt* st = insert_batch_;
   sqlite3_reset(st);
   sqlite3_bind_int64(st, 1, run);
@@ -580,28 +576,32 @@ void Store::append_batch(int64_t run, uint64_t first_seq, const std::vector<Even
   sqlite3_bind_int64(st, 3, int64_t(events.size()));
   sqlite3_bind_blob(st, 4, bytes.data(), int(bytes.size()), SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, int64_t(checksum64(bytes.data(), bytes.size())));
-  if (compressed()) sqlite3_bind_int64(st, 6, int64_t(raw.size()));
   if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write an event batch");
 }
 
-PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events) {
+PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events, bool shareable) {
   PackedBatch b;
   std::string raw = encode_batch(first_seq, events);
   b.first_seq = first_seq, b.count = events.size(), b.raw_size = raw.size();
   b.data = zstd_compress(raw);
-  b.hash = sha256_hex(raw);
+  if (shareable) b.hash = sha256_hex(raw);
   return b;
+}
+
+void Store::insert_blob_row(const std::string& hash, uint64_t raw_size, const void* stored, size_t n) {
+  if (!insert_blob_) insert_blob_ = prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)");
+  sqlite3_stmt* st = insert_blob_;
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, int64_t(raw_size));
+  sqlite3_bind_blob(st, 3, stored, int(n), SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
 }
 
 void Store::append_shared(int64_t run, const PackedBatch& b) {
   if (schema_version_ < 4) return append_packed(run, b);
-  if (stored_blobs_.insert(b.hash).second) {
-    Stmt st{prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)")};
-    sqlite3_bind_text(st.st, 1, b.hash.c_str(), int(b.hash.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(st.st, 2, int64_t(b.raw_size));
-    sqlite3_bind_blob(st.st, 3, b.data.data(), int(b.data.size()), SQLITE_STATIC);
-    if (sqlite3_step(st.st) != SQLITE_DONE) fail("cannot write a shared batch");
-  }
+  if (b.hash.empty()) throw std::logic_error("append_shared: the batch was not packed shareable");
+  if (stored_blobs_.insert(b.hash).second) insert_blob_row(b.hash, b.raw_size, b.data.data(), b.data.size());
   Stmt st{prepare("INSERT INTO batches(run, first_seq, count, data, checksum, raw_size, shared) "
                   "VALUES(?,?,?,x'',?,?,?)")};
   sqlite3_bind_int64(st.st, 1, run);
@@ -683,11 +683,8 @@ void Store::copy_blob(Store& src, const std::string& hash) {
   sqlite3_bind_text(st.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
   if (sqlite3_step(st.st) != SQLITE_ROW) throw TraceError(src.path_ + " is missing blob " + hash);
   stored_blobs_.insert(hash);
-  Stmt ins{prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)")};
-  sqlite3_bind_text(ins.st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
-  sqlite3_bind_int64(ins.st, 2, sqlite3_column_int64(st.st, 0));
-  sqlite3_bind_blob(ins.st, 3, sqlite3_column_blob(st.st, 1), sqlite3_column_bytes(st.st, 1), SQLITE_TRANSIENT);
-  if (sqlite3_step(ins.st) != SQLITE_DONE) fail("cannot write a blob");
+  insert_blob_row(hash, uint64_t(sqlite3_column_int64(st.st, 0)), sqlite3_column_blob(st.st, 1),
+                  size_t(sqlite3_column_bytes(st.st, 1)));
 }
 
 void Store::put_blob(const std::string& hash, std::string_view raw) {
@@ -700,13 +697,7 @@ void Store::put_blob(const std::string& hash, std::string_view raw) {
     if (sqlite3_step(st.st) == SQLITE_ROW) return;
   }
   std::string bytes = compressed() ? zstd_compress(raw) : std::string(raw);
-  if (!insert_blob_) insert_blob_ = prepare("INSERT OR IGNORE INTO blobs(hash, size, data) VALUES(?,?,?)");
-  sqlite3_stmt* st = insert_blob_;
-  sqlite3_reset(st);
-  sqlite3_bind_text(st, 1, hash.c_str(), int(hash.size()), SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, int64_t(raw.size()));
-  sqlite3_bind_blob(st, 3, bytes.data(), int(bytes.size()), SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot write a blob");
+  insert_blob_row(hash, raw.size(), bytes.data(), bytes.size());
 }
 
 void Store::make_golden() {

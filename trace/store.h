@@ -129,7 +129,8 @@ struct PackedBatch {
   std::string data;  // as stored: zstd frame of the packed Cap'n Proto batch
   std::string hash;  // sha256 of the packed batch (before zstd): its blob when shared
 };
-PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events);
+// `shareable`: with its hash, for Store::append_shared (it costs a sha256).
+PackedBatch pack_batch(uint64_t first_seq, const std::vector<Event>& events, bool shareable = false);
 
 struct BlobTotals {
   uint64_t count = 0, raw_bytes = 0, stored_bytes = 0;
@@ -221,6 +222,8 @@ class Store {
   int lock_fd_ = -1;
   int schema_version_ = kSchemaVersion;
   void exec(const char* sql);
+  // A blob row as stored (compressed when the trace is), not deduplicated.
+  void insert_blob_row(const std::string& hash, uint64_t raw_size, const void* stored, size_t n);
   bool has_table(const char* name);
   // Tables of the job results (verdicts, jobs, failures), made when first
   // written (a trace of `ditto record` has none).
